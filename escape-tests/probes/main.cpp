@@ -1,0 +1,257 @@
+// bottle-probe — the probe binary the harness runs inside a sandbox.
+//
+//   bottle-probe list [--json]
+//   bottle-probe run --nonce HEX [--only GLOB]... [--timeout-ms N]
+//
+// `run` executes each selected probe in its own forked process group with a
+// deadline and prints one JSON line per probe on stdout (flushed), so a probe
+// that crashes or hangs costs only its own line: it is reported as an error,
+// never as blocked. Static, no shared libraries: it runs in any sandbox.
+#include "probe.hpp"
+#include "support/json.hpp"
+
+#include <fnmatch.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace bottle::escape::probe {
+
+namespace {
+constexpr std::size_t max_observed_bytes = 64 * 1024;
+}
+
+std::vector<probe_info>& registry() {
+    static std::vector<probe_info> probes;
+    return probes;
+}
+
+std::string slug(std::string_view id) {
+    std::string s;
+    for (char c : id) s += (c == '.' || c == '_') ? '-' : c;
+    return s;
+}
+
+std::string context::http_get(std::string_view host, std::string_view path) const {
+    std::string req = "GET ";
+    req += path;
+    if (req.back() != '/') req += '/';
+    req += tag;
+    req += " HTTP/1.1\r\nHost: ";
+    req += host;
+    req += "\r\nUser-Agent: bottle-probe\r\nX-Bbx-Tag: ";
+    req += tag;
+    req += "\r\nConnection: close\r\n\r\n";
+    return req;
+}
+
+void report::attempt(std::string action, std::string outcome, bool reached) {
+    attempts_.push_back({std::move(action), std::move(outcome), reached});
+}
+
+void report::observe(std::string_view text) {
+    if (observed_bytes_ >= max_observed_bytes) return;
+    std::string_view kept = text.substr(0, max_observed_bytes - observed_bytes_);
+    observed_bytes_ += kept.size();
+    observed_.emplace_back(kept);
+}
+
+void report::na(std::string reason) {
+    status_ = "na";
+    reason_ = std::move(reason);
+}
+
+void report::error(std::string reason) {
+    status_ = "error";
+    reason_ = std::move(reason);
+}
+
+}  // namespace bottle::escape::probe
+
+namespace {
+
+using namespace bottle::escape;
+using probe::support::json_string;
+
+std::string result_line(const probe::probe_info& info, const probe::context& ctx, const probe::report& rep,
+                        long duration_ms) {
+    std::string out = "{\"probe\":" + json_string(info.id) + ",\"tag\":" + json_string(ctx.tag) +
+                      ",\"status\":" + json_string(rep.status()) + ",\"reason\":" + json_string(rep.reason()) +
+                      ",\"attempts\":[";
+    bool first = true;
+    for (const auto& a : rep.attempts()) {
+        if (!first) out += ',';
+        first = false;
+        out += "{\"action\":" + json_string(a.action) + ",\"outcome\":" + json_string(a.outcome) +
+               ",\"reached\":" + (a.reached ? "true" : "false") + "}";
+    }
+    out += "],\"observed\":[";
+    first = true;
+    for (const auto& o : rep.observed()) {
+        if (!first) out += ',';
+        first = false;
+        out += json_string(o);
+    }
+    out += "],\"duration_ms\":" + std::to_string(duration_ms) + "}";
+    return out;
+}
+
+std::string error_line(const probe::probe_info& info, const probe::context& ctx, const std::string& why,
+                       long duration_ms) {
+    probe::report rep;
+    rep.error(why);
+    return result_line(info, ctx, rep, duration_ms);
+}
+
+bool valid_nonce(const std::string& n) {
+    return n.size() >= 8 && n.size() <= 32 &&
+           std::all_of(n.begin(), n.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Runs one probe in a child process group; returns its JSON line.
+std::string run_one(const probe::probe_info& info, const probe::context& ctx) {
+    const auto start = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+        return static_cast<long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
+    };
+    int fds[2];
+    if (pipe(fds) != 0) return error_line(info, ctx, std::string("pipe: ") + std::strerror(errno), 0);
+    const pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return error_line(info, ctx, std::string("fork: ") + std::strerror(errno), 0);
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        close(fds[0]);
+        probe::report rep;
+        const auto t0 = std::chrono::steady_clock::now();
+        info.run(ctx, rep);
+        const long ms = static_cast<long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+        const std::string line = result_line(info, ctx, rep, ms);
+        std::size_t off = 0;
+        while (off < line.size()) {
+            const ssize_t n = write(fds[1], line.data() + off, line.size() - off);
+            if (n <= 0) break;
+            off += static_cast<std::size_t>(n);
+        }
+        _exit(0);
+    }
+    setpgid(pid, pid);
+    close(fds[1]);
+    std::string line;
+    bool timed_out = false;
+    const auto deadline = start + std::chrono::milliseconds(ctx.timeout_ms);
+    for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        pollfd p{fds[0], POLLIN, 0};
+        const int r = poll(&p, 1, static_cast<int>(left));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) continue;
+        char buf[8192];
+        const ssize_t n = read(fds[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        line.append(buf, static_cast<std::size_t>(n));
+    }
+    close(fds[0]);
+    // The probe's whole process group goes, including anything it spawned.
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (timed_out && line.empty())
+        return error_line(info, ctx, "timed out after " + std::to_string(ctx.timeout_ms) + " ms", elapsed());
+    if (line.empty()) {
+        std::string why = "probe process died without a report";
+        if (WIFSIGNALED(status)) why += std::string(" (signal ") + strsignal(WTERMSIG(status)) + ")";
+        return error_line(info, ctx, why, elapsed());
+    }
+    return line;
+}
+
+int usage(std::ostream& os, int code) {
+    os << "usage: bottle-probe list [--json]\n"
+          "       bottle-probe run --nonce HEX [--only GLOB]... [--timeout-ms N]\n"
+          "Runs sandbox-escape probes and prints one JSON line per probe. It is meant\n"
+          "to be launched by bottle-escape inside its sealed lab, never by hand on a\n"
+          "networked host.\n";
+    return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") return usage(args.empty() ? std::cerr : std::cout, args.empty() ? 2 : 0);
+    auto probes = probe::registry();
+    std::sort(probes.begin(), probes.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+
+    if (args[0] == "list") {
+        const bool json = args.size() > 1 && args[1] == "--json";
+        for (const auto& p : probes) {
+            if (json)
+                std::cout << "{\"probe\":" << json_string(p.id) << ",\"description\":" << json_string(p.description)
+                          << ",\"scoring\":" << p.scoring << "}\n";
+            else
+                std::printf("%-32s %.*s\n", std::string(p.id).c_str(), static_cast<int>(p.description.size()),
+                            p.description.data());
+        }
+        return 0;
+    }
+    if (args[0] != "run") return usage(std::cerr, 2);
+
+    probe::context base;
+    std::vector<std::string> only;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const auto& a = args[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= args.size()) {
+                std::cerr << "bottle-probe: " << a << " needs a value\n";
+                std::exit(2);
+            }
+            return args[++i];
+        };
+        if (a == "--nonce") base.nonce = next();
+        else if (a == "--only") only.push_back(next());
+        else if (a == "--timeout-ms") base.timeout_ms = std::atoi(next().c_str());
+        else {
+            std::cerr << "bottle-probe: unknown option " << a << '\n';
+            return usage(std::cerr, 2);
+        }
+    }
+    if (!valid_nonce(base.nonce)) {
+        std::cerr << "bottle-probe: --nonce must be 8..32 lowercase hex digits\n";
+        return 2;
+    }
+    if (base.timeout_ms <= 0) base.timeout_ms = 3000;
+    signal(SIGPIPE, SIG_IGN);
+    for (const auto& p : probes) {
+        const std::string id(p.id);
+        if (!only.empty() && std::none_of(only.begin(), only.end(), [&](const std::string& g) {
+                return fnmatch(g.c_str(), id.c_str(), 0) == 0;
+            }))
+            continue;
+        probe::context ctx = base;
+        ctx.tag = "bbx-" + base.nonce + "-" + probe::slug(p.id);
+        std::cout << run_one(p, ctx) << '\n' << std::flush;
+    }
+    return 0;
+}

@@ -1,0 +1,16 @@
+// net.tcp4_direct — a plain TCP connection to an "internet" sink, with any
+// proxy the sandbox offers ignored. Escaped when the sink logs the tag.
+#include "../../lab/lab_plan.hpp"
+#include "../probe.hpp"
+#include "../support/net.hpp"
+
+namespace lab = bottle::escape::lab;
+namespace support = bottle::escape::probe::support;
+
+BOTTLE_PROBE(net_tcp4_direct, "net.tcp4_direct", "TCP connect to an internet sink, proxy variables ignored",
+             bottle::escape::probe::scoring::sink) {
+    for (std::uint16_t port : {80, 443, 8080}) {
+        const auto r = support::tcp_exchange(lab::internet_v4, port, ctx.http_get(lab::internet_v4));
+        rep.attempt("tcp connect " + std::string(lab::internet_v4) + ":" + std::to_string(port), r.outcome, r.sent);
+    }
+}
