@@ -190,6 +190,7 @@ std::string run_one(const probe::probe_info& info, const probe::context& ctx) {
 int usage(std::ostream& os, int code) {
     os << "usage: bottle-probe list [--json]\n"
           "       bottle-probe run --nonce HEX [--only GLOB]... [--timeout-ms N]\n"
+          "       bottle-probe linger TAG SECONDS   (internal: res.orphans)\n"
           "Runs sandbox-escape probes and prints one JSON line per probe. It is meant\n"
           "to be launched by bottle-escape inside its sealed lab, never by hand on a\n"
           "networked host.\n";
@@ -213,6 +214,17 @@ int main(int argc, char** argv) {
             else
                 std::printf("%-32s %.*s\n", std::string(p.id).c_str(), static_cast<int>(p.description.size()),
                             p.description.data());
+        }
+        return 0;
+    }
+    if (args[0] == "linger" && args.size() == 3) {
+        // Used by res.orphans: a process that carries the probe's tag in its
+        // argv (visible in /proc/PID/cmdline) and outlives its parent for a
+        // while, so the harness can see whether the sandbox reaped it.
+        const int seconds = std::clamp(std::atoi(args[2].c_str()), 1, 120);
+        for (int i = 0; i < seconds * 10; ++i) {
+            timespec ts{0, 100 * 1000 * 1000};
+            nanosleep(&ts, nullptr);
         }
         return 0;
     }
