@@ -53,7 +53,7 @@ inline const std::vector<std::string>& known_backends() {
            "Exit status: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage error.\n"
            "\n"
            "Example:\n"
-           "  bottle-preflight --backend native && bottle-run --backend native claude\n"
+           "  bottle-preflight --backend native      # in a CI runner image: fail fast, list every fix\n"
            "  bottle-preflight --json | jq '.checks[] | select(.status == \"fail\") | .remedy'\n";
 }
 
