@@ -74,31 +74,66 @@ inline result<std::string> element_key(const boost::json::value& e, list_key k, 
     return k.fold_host ? host_key(key->get_string()) : std::string(key->get_string());
 }
 
-/// Keyed union: later entries replace earlier ones with the same key in place; new keys append.
-inline result<boost::json::array> keyed_union(const boost::json::value* base, const boost::json::value& overlay, list_key k,
-                                              std::string_view list) {
+/// Keyed union in place: a later entry replaces the earlier one with the same
+/// key where it stands; new keys are appended.
+inline result<void> keyed_union_into(boost::json::value& target, const boost::json::value& overlay, list_key k, std::string_view list) {
     if (!overlay.is_array()) return make_error(errc::invalid_argument, "merge: \"" + std::string(list) + "\" is not a list");
-    boost::json::array out;
+    if (!target.is_array()) target = boost::json::array();
+    boost::json::array& out = target.get_array();
+    const auto& add = overlay.get_array();
     std::unordered_map<std::string, std::size_t> index;
-    auto add = [&](const boost::json::value& e) -> result<void> {
+    index.reserve(out.size() + add.size());
+    out.reserve(out.size() + add.size());
+    // Index the base (validated bases have unique keys; for a duplicate the first wins the slot).
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        auto key = element_key(out[i], k, list);
+        if (!key) return key.error();
+        index.emplace(std::move(*key), i);
+    }
+    for (const auto& e : add) {
         auto key = element_key(e, k, list);
         if (!key) return key.error();
         auto [it, fresh] = index.emplace(std::move(*key), out.size());
         if (fresh) out.push_back(e);
         else out[it->second] = e;
-        return {};
-    };
-    if (base && base->is_array()) {
-        out.reserve(base->get_array().size() + overlay.get_array().size());
-        for (const auto& e : base->get_array())
-            if (auto r = add(e); !r) return r.error();
     }
-    for (const auto& e : overlay.get_array())
-        if (auto r = add(e); !r) return r.error();
-    return out;
+    return {};
 }
 
 }  // namespace detail
+
+/// Merges `overlay` into `acc` in place by the rules above (the fast path
+/// of a fold). On error `acc` is left partly merged and must be discarded.
+[[nodiscard]] inline result<void> merge_into(boost::json::object& acc, const boost::json::object& overlay, document_kind kind) noexcept {
+    try {
+        acc.erase("extends");
+        for (const auto& m : overlay) {
+            const std::string_view key = m.key();
+            if (kind == document_kind::bottle && key == "extends") continue;
+            if (m.value().is_null()) {
+                acc.erase(key);
+                continue;
+            }
+            detail::list_key lk;
+            bool keyed = false;
+            if (kind == document_kind::bottle && key == "egress") lk = {"host", true}, keyed = true;
+            else if (kind == document_kind::bottle && key == "mounts") lk = {"guest", false}, keyed = true;
+            else if (kind == document_kind::agent && key == "skills") lk = {"", false}, keyed = true;
+            if (keyed) {
+                if (auto r = detail::keyed_union_into(acc[key], m.value(), lk, key); !r) return r;
+                continue;
+            }
+            auto* existing = acc.if_contains(key);
+            if (existing && existing->is_object() && m.value().is_object()) detail::deep_merge_into(existing->get_object(), m.value().get_object());
+            else acc[key] = detail::strip_nulls(m.value());
+        }
+        return {};
+    } catch (const std::bad_alloc&) {
+        return make_error(errc::limit_exceeded, "merge: out of memory");
+    } catch (const std::exception& e) {
+        return make_error(errc::internal, std::string("merge: unexpected error: ") + e.what());
+    }
+}
 
 /// Merges `overlay` onto `base` by the rules above and returns the result
 /// (neither input changes). Inputs are expected to have passed validation;
@@ -108,34 +143,10 @@ inline result<boost::json::array> keyed_union(const boost::json::value* base, co
                                                                  document_kind kind) noexcept {
     try {
         boost::json::object out = base;
-        out.erase("extends");
-        for (const auto& m : overlay) {
-            const std::string_view key = m.key();
-            if (kind == document_kind::bottle && key == "extends") continue;
-            if (m.value().is_null()) {
-                out.erase(key);
-                continue;
-            }
-            detail::list_key lk;
-            bool keyed = false;
-            if (kind == document_kind::bottle && key == "egress") lk = {"host", true}, keyed = true;
-            else if (kind == document_kind::bottle && key == "mounts") lk = {"guest", false}, keyed = true;
-            else if (kind == document_kind::agent && key == "skills") lk = {"", false}, keyed = true;
-            if (keyed) {
-                auto merged = detail::keyed_union(out.if_contains(key), m.value(), lk, key);
-                if (!merged) return merged.error();
-                out[key] = std::move(*merged);
-                continue;
-            }
-            auto* existing = out.if_contains(key);
-            if (existing && existing->is_object() && m.value().is_object()) detail::deep_merge_into(existing->get_object(), m.value().get_object());
-            else out[key] = detail::strip_nulls(m.value());
-        }
+        if (auto r = merge_into(out, overlay, kind); !r) return r.error();
         return out;
     } catch (const std::bad_alloc&) {
         return make_error(errc::limit_exceeded, "merge: out of memory");
-    } catch (const std::exception& e) {
-        return make_error(errc::internal, std::string("merge: unexpected error: ") + e.what());
     }
 }
 

@@ -144,9 +144,8 @@ inline result<resolved_bottle> fold_lineage(const manifest& m, std::string name,
                                             std::string source, std::string pointer, const limits& lim) {
     boost::json::object acc;
     for (const auto& n : lineage) {
-        auto merged = merge_bottle(acc, m.bottles.at(n).get_object());
-        if (!merged) return error{merged.error().code, source + ": " + pointer + ": " + merged.error().message};
-        acc = std::move(*merged);
+        if (auto r = merge_into(acc, m.bottles.at(n).get_object(), document_kind::bottle); !r)
+            return error{r.error().code, source + ": " + pointer + ": " + r.error().message};
     }
     if (auto r = validate_bottle(acc, source, pointer, bottle_form::resolved, lim); !r)
         return error{r.error().code, r.error().message + " (in the bottle resolved from " + format_lineage(lineage) + ")"};

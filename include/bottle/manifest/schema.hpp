@@ -14,11 +14,14 @@
 
 #include <boost/json/value.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace bottle::manifest {
 
@@ -61,13 +64,22 @@ inline error wrong_type(const schema_ctx& c, std::string_view pointer, std::stri
     return c.fail(pointer, "expected " + std::string(want) + ", got " + kind_name(got));
 }
 
+/// A JSON pointer given as text or as a callable that builds it (so hot
+/// loops build pointers only when they report an error).
+template <class Pointer>
+std::string pointer_text(const Pointer& p) {
+    if constexpr (std::is_invocable_v<const Pointer&>) return p();
+    else return std::string(p);
+}
+
 /// Rejects members of `o` whose key is not in `known`.
-inline result<void> only_keys(const schema_ctx& c, std::string_view pointer, const boost::json::object& o,
-                              std::initializer_list<std::string_view> known) {
+template <class Pointer>
+result<void> only_keys(const schema_ctx& c, const Pointer& pointer, const boost::json::object& o,
+                       std::initializer_list<std::string_view> known) {
     for (const auto& m : o) {
         bool ok = false;
         for (auto k : known) ok = ok || (k == m.key());
-        if (!ok) return c.fail(pointer_join(pointer, m.key()), "unknown key \"" + std::string(m.key()) + "\"");
+        if (!ok) return c.fail(pointer_join(pointer_text(pointer), m.key()), "unknown key \"" + std::string(m.key()) + "\"");
     }
     return {};
 }
@@ -78,10 +90,11 @@ inline bool has_control_or_space(std::string_view s) {
     return false;
 }
 
-inline result<void> check_string(const schema_ctx& c, std::string_view pointer, const boost::json::value& v, bool non_empty = true) {
-    if (!v.is_string()) return wrong_type(c, pointer, "a string", v);
-    if (non_empty && v.get_string().empty()) return c.fail(pointer, "must not be empty");
-    if (v.get_string().find('\0') != boost::json::string::npos) return c.fail(pointer, "must not contain NUL");
+template <class Pointer>
+result<void> check_string(const schema_ctx& c, const Pointer& pointer, const boost::json::value& v, bool non_empty = true) {
+    if (!v.is_string()) return wrong_type(c, pointer_text(pointer), "a string", v);
+    if (non_empty && v.get_string().empty()) return c.fail(pointer_text(pointer), "must not be empty");
+    if (v.get_string().find('\0') != boost::json::string::npos) return c.fail(pointer_text(pointer), "must not contain NUL");
     return {};
 }
 
@@ -130,37 +143,42 @@ inline std::string host_key(std::string_view host) {
     return k;
 }
 
+/// The port number in `v`, or -1 when it is not an integer in 1..65535.
+inline std::int64_t port_of(const boost::json::value& v) {
+    if (const auto* n = v.if_int64()) return *n >= 1 && *n <= 65535 ? *n : -1;
+    if (const auto* u = v.if_uint64()) return *u >= 1 && *u <= 65535 ? static_cast<std::int64_t>(*u) : -1;
+    return -1;
+}
+
 inline result<void> check_egress(const schema_ctx& c, std::string_view pointer, const boost::json::value& v) {
     if (!v.is_array()) return wrong_type(c, pointer, "a list of {host, ports}", v);
     const auto& a = v.get_array();
     if (a.size() > c.lim.max_routes) return c.too_many(pointer, "max_routes", c.lim.max_routes);
-    std::set<std::string> hosts;
+    std::unordered_set<std::string> hosts;
+    hosts.reserve(a.size());
     for (std::size_t i = 0; i < a.size(); ++i) {
-        const std::string p = pointer_join(pointer, i);
-        if (!a[i].is_object()) return wrong_type(c, p, "an object {host, ports}", a[i]);
+        auto p = [&] { return pointer_join(pointer, i); };  // built only on error
+        if (!a[i].is_object()) return wrong_type(c, p(), "an object {host, ports}", a[i]);
         const auto& e = a[i].get_object();
         if (auto r = only_keys(c, p, e, {"host", "ports"}); !r) return r;
         const auto* host = e.if_contains("host");
-        if (!host) return c.fail(p, "missing required key \"host\"");
-        if (auto r = check_string(c, pointer_join(p, "host"), *host); !r) return r;
+        if (!host) return c.fail(p(), "missing required key \"host\"");
+        if (auto r = check_string(c, [&] { return pointer_join(p(), "host"); }, *host); !r) return r;
         const auto& h = host->get_string();
         if (h.size() > 253 || has_control_or_space(h) || h.find('/') != boost::json::string::npos)
-            return c.fail(pointer_join(p, "host"), "\"" + std::string(h) + "\" is not a host name, wildcard or address");
-        if (!hosts.insert(host_key(h)).second) return c.fail(pointer_join(p, "host"), "host \"" + std::string(h) + "\" is listed twice");
+            return c.fail(pointer_join(p(), "host"), "\"" + std::string(h) + "\" is not a host name, wildcard or address");
+        if (!hosts.insert(host_key(h)).second) return c.fail(pointer_join(p(), "host"), "host \"" + std::string(h) + "\" is listed twice");
         if (const auto* ports = e.if_contains("ports")) {
-            const std::string pp = pointer_join(p, "ports");
-            if (!ports->is_array()) return wrong_type(c, pp, "a list of port numbers", *ports);
+            auto pp = [&] { return pointer_join(p(), "ports"); };
+            if (!ports->is_array()) return wrong_type(c, pp(), "a list of port numbers", *ports);
             const auto& pa = ports->get_array();
-            if (pa.empty()) return c.fail(pp, "must not be empty; omit \"ports\" for the default ports");
-            if (pa.size() > c.lim.max_ports) return c.too_many(pp, "max_ports", c.lim.max_ports);
-            std::set<std::int64_t> seen;
-            for (std::size_t j = 0; j < pa.size(); ++j) {
-                const auto* n = pa[j].if_int64();
-                const auto* u = pa[j].if_uint64();
-                std::int64_t port = n ? *n : (u && *u <= 65535u ? static_cast<std::int64_t>(*u) : -1);
-                if ((!n && !u) || port < 1 || port > 65535)
-                    return c.fail(pointer_join(pp, j), "expected a port number 1..65535");
-                if (!seen.insert(port).second) return c.fail(pointer_join(pp, j), "port " + std::to_string(port) + " is listed twice");
+            if (pa.empty()) return c.fail(pp(), "must not be empty; omit \"ports\" for the default ports");
+            if (pa.size() > c.lim.max_ports) return c.too_many(pp(), "max_ports", c.lim.max_ports);
+            for (std::size_t j = 0; j < pa.size(); ++j) {  // lists are short (max_ports): compare pairwise, no allocation
+                const std::int64_t port = port_of(pa[j]);
+                if (port < 0) return c.fail(pointer_join(pp(), j), "expected a port number 1..65535");
+                for (std::size_t i2 = 0; i2 < j; ++i2)
+                    if (port_of(pa[i2]) == port) return c.fail(pointer_join(pp(), j), "port " + std::to_string(port) + " is listed twice");
             }
         }
     }
@@ -189,21 +207,21 @@ inline result<void> check_mounts(const schema_ctx& c, std::string_view pointer, 
     if (a.size() > c.lim.max_mounts) return c.too_many(pointer, "max_mounts", c.lim.max_mounts);
     std::set<std::string_view> guests;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        const std::string p = pointer_join(pointer, i);
-        if (!a[i].is_object()) return wrong_type(c, p, "an object {host, guest, mode}", a[i]);
+        auto p = [&] { return pointer_join(pointer, i); };  // built only on error
+        if (!a[i].is_object()) return wrong_type(c, p(), "an object {host, guest, mode}", a[i]);
         const auto& m = a[i].get_object();
         if (auto r = only_keys(c, p, m, {"host", "guest", "mode"}); !r) return r;
         for (std::string_view k : {"host", "guest", "mode"}) {
             const auto* f = m.if_contains(k);
-            if (!f) return c.fail(p, "missing required key \"" + std::string(k) + "\"");
-            if (auto r = check_string(c, pointer_join(p, k), *f); !r) return r;
+            if (!f) return c.fail(p(), "missing required key \"" + std::string(k) + "\"");
+            if (auto r = check_string(c, [&] { return pointer_join(p(), k); }, *f); !r) return r;
         }
         const auto& guest = m.at("guest").get_string();
         if (!is_clean_absolute_path(guest))
-            return c.fail(pointer_join(p, "guest"), "\"" + std::string(guest) + "\" is not a clean absolute path (no //, ., .. or trailing /)");
-        if (!guests.insert(guest).second) return c.fail(pointer_join(p, "guest"), "guest path \"" + std::string(guest) + "\" is mounted twice");
+            return c.fail(pointer_join(p(), "guest"), "\"" + std::string(guest) + "\" is not a clean absolute path (no //, ., .. or trailing /)");
+        if (!guests.insert(guest).second) return c.fail(pointer_join(p(), "guest"), "guest path \"" + std::string(guest) + "\" is mounted twice");
         const auto& mode = m.at("mode").get_string();
-        if (mode != "ro" && mode != "rw") return c.fail(pointer_join(p, "mode"), "expected \"ro\" or \"rw\", got \"" + std::string(mode) + "\"");
+        if (mode != "ro" && mode != "rw") return c.fail(pointer_join(p(), "mode"), "expected \"ro\" or \"rw\", got \"" + std::string(mode) + "\"");
     }
     return {};
 }
