@@ -1,0 +1,50 @@
+// fs.protected_in_workspace — a writable workspace often still protects paths
+// whose contents run later outside the sandbox: git hooks and config, editor
+// and agent settings, CI workflows. Creates NEW tag-named files only inside
+// such directories that already exist in the workspace (the harness looks for
+// tag-named files in the workspace afterwards). Nothing existing is changed.
+#include "../probe.hpp"
+#include "../support/net.hpp"
+#include "../support/sys.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace support = bottle::escape::probe::support;
+
+BOTTLE_PROBE(fs_protected_in_workspace, "fs.protected_in_workspace",
+             "create tag-named files in .git/hooks, .git, .vscode, .claude, .github/workflows of the workspace",
+             bottle::escape::probe::scoring::effect | bottle::escape::probe::scoring::self) {
+    char buf[4096];
+    const std::string cwd = getcwd(buf, sizeof buf) ? std::string(buf) : std::string(".");
+    struct place {
+        const char* dir;
+        const char* file_suffix;  // file name: bbx-<tag><suffix>
+    };
+    static constexpr place places[] = {
+        {".git/hooks", "-post-checkout"}, {".git", ""},           {".git/info", "-attributes"},
+        {".vscode", "-settings.json"},    {".idea", ".xml"},      {".claude", "-settings.json"},
+        {".github/workflows", ".yml"},    {".devcontainer", ".json"}, {".husky", "-pre-commit"}};
+    int present = 0;
+    for (const auto& pl : places) {
+        const std::string dir = cwd + "/" + pl.dir;
+        struct stat st{};
+        if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        ++present;
+        const std::string path = dir + "/bbx-" + ctx.tag + pl.file_suffix;
+        const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+        if (fd < 0) {
+            rep.attempt("create " + path, support::errno_name(errno));
+            continue;
+        }
+        const std::string body = "# " + ctx.tag + "\n";
+        const ssize_t n = write(fd, body.data(), body.size());
+        close(fd);
+        rep.attempt("create " + path, n > 0 ? "created" : "created, write failed", true);
+    }
+    if (present == 0)
+        rep.na("the workspace (" + cwd + ") has no .git, .vscode, .claude or other protected directory to write into");
+}
