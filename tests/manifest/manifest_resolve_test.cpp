@@ -172,3 +172,25 @@ TEST(ManifestResolve, InvalidRawDefinitionInAHandBuiltManifestIsCaught) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ManifestResolveLimits, LineageSizeIsBounded) {
+    std::string text = R"({"bottles": {)";
+    std::string all;
+    for (int i = 0; i < 10; ++i) {
+        text += "\"p" + std::to_string(i) + "\": {}, ";
+        all += std::string(all.empty() ? "" : ", ") + "\"p" + std::to_string(i) + "\"";
+    }
+    text += "\"wide\": {\"extends\": [" + all + "]}}}";
+    auto m = parse(text);
+    bm::limits lim;
+    lim.max_lineage = 10;
+    auto r = bm::resolve_bottle(m, "wide", lim);
+    ASSERT_TRUE(failed_with(r, errc::limit_exceeded));
+    EXPECT_NE(r.error().message.find("limit max_lineage (10) exceeded"), std::string::npos) << r.error().message;
+    lim.max_lineage = 11;
+    EXPECT_TRUE(bm::resolve_bottle(m, "wide", lim).has_value());
+}
+
+}  // namespace

@@ -32,6 +32,7 @@ struct limits {
     std::size_t max_repos = 256;                      ///< git-gate repos per bottle
     std::size_t max_list = 256;                       ///< extends, command, skills, agent bottles
     std::size_t max_extends_depth = 32;               ///< longest extends chain, counting the bottle itself
+    std::size_t max_lineage = 128;                    ///< bottles merged into one resolved bottle (bounds the work)
 };
 
 /// A parsed manifest. Every raw definition in it has passed schema validation

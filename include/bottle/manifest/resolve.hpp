@@ -108,6 +108,9 @@ public:
         depth_[name] = depth;
         via_[name] = via;
         order.push_back(name);
+        if (order.size() > lim_.max_lineage)
+            return make_error(errc::limit_exceeded, self + ": " + limit_text("max_lineage", lim_.max_lineage) +
+                                                        " (bottles merged into one); simplify the extends graph");
         return depth;
     }
 
@@ -134,7 +137,11 @@ private:
 
     std::string known() const {
         std::string out;
-        for (const auto& b : m_.bottles) out += (out.empty() ? "" : ", ") + std::string(b.key());
+        std::size_t shown = 0;
+        for (const auto& b : m_.bottles) {
+            if (++shown > 20) return out + ", ... (" + std::to_string(m_.bottles.size()) + " in all)";
+            out += (out.empty() ? "" : ", ") + std::string(b.key());
+        }
         return out.empty() ? "(none)" : out;
     }
 };
