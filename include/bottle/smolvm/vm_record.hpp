@@ -10,15 +10,16 @@
 //   is an `errc::parse_error` whose message names the field by JSON pointer
 //   (e.g. "/allowed_cidrs/2") and says what was expected and found.
 // - Input is bounded (`decode_limits`: bytes, nesting depth); exceeding a
-//   limit is `errc::limit_exceeded` naming the limit. Duplicate keys (which
-//   smolvm rejects) are a parse error. No exception escapes.
+//   limit is `errc::limit_exceeded` naming the limit. Duplicate keys and
+//   numbers beyond a double's range (both rejected by smolvm, and the latter
+//   not re-encodable as JSON) are parse errors. No exception escapes.
 //
 // `allowed_cidrs`: absent and null both mean *unrestricted* to smolvm; the
 // record tells them apart (`cidr_field`) for reporting. `[]` means deny-all.
 #pragma once
 
 #include "bottle/result.hpp"
-#include "bottle/smolvm/detail/duplicate_keys.hpp"
+#include "bottle/smolvm/detail/serde_compat.hpp"
 #include "bottle/smolvm/detail/json_fields.hpp"
 
 #include <boost/json.hpp>
@@ -135,9 +136,9 @@ private:
                                                         std::to_string(limits.max_depth) + " (decode_limits::max_depth)");
         if (ec) return make_error(errc::parse_error, "smolvm machine record: not valid JSON: " + ec.message());
         if (!root.is_object()) return detail::field_error("/ (the record)", "an object", root);
-        if (auto dup = detail::find_duplicate_key(bytes, limits.max_depth))
-            return make_error(errc::parse_error, "smolvm machine record: duplicate key " + *dup +
-                                                     " (smolvm rejects records with duplicate fields)");
+        auto compat = detail::check_serde_compat(bytes, limits.max_depth);
+        if (compat.problem) return make_error(errc::parse_error, "smolvm machine record: " + *compat.problem);
+        for (const auto& [pointer, exact] : compat.corrections) root.at_pointer(pointer) = exact;
 
         vm_record rec;
         rec.object_ = std::move(root.get_object());
