@@ -20,8 +20,20 @@ BOTTLE_PROBE(fs_mounts, "fs.mounts", "host paths and read-write host block-devic
         if (m.ok) rep.observe(m.data.substr(0, 16 * 1024));
         return;
     }
-    rep.observe(f.data.substr(0, 16 * 1024));
     const auto mounts = support::parse_mountinfo(f.data);
+    // The mounts of lab-relevant places first (their fs roots name host
+    // paths), so a long table cannot push them past the observation cap.
+    std::string key_lines;
+    for (const auto& m : mounts) {
+        for (const char* where : {"/run", "/root", "/tmp", "/var/tmp", "/etc/resolv.conf", "/etc/hosts", "/home", "/work"}) {
+            if (m.mount_point.rfind(where, 0) == 0 && key_lines.size() < 8192) {
+                key_lines += m.mount_point + " <- " + m.source + ":" + m.root + " (" + m.fstype + ", " + m.options + ")\n";
+                break;
+            }
+        }
+    }
+    rep.observe("mounts of lab-relevant paths (mount point <- source:fs root):\n" + key_lines);
+    rep.observe(f.data.substr(0, 16 * 1024));
     int block = 0;
     for (const auto& m : mounts) {
         if (!support::is_block_fs(m.fstype)) continue;
