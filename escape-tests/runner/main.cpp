@@ -1,0 +1,216 @@
+// bottle-escape — the sandbox-escape harness. See docs/escape-harness.md.
+#include "output.hpp"
+#include "run.hpp"
+
+#include <boost/json.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace {
+
+using namespace bottle::escape;
+namespace fs = std::filesystem;
+
+constexpr const char* usage_text = R"(usage: bottle-escape COMMAND [OPTIONS]
+
+Attacks a sandbox from inside, in a sealed lab (network namespaces with no
+link to the real network), and scores each probe from ground truth observed
+outside the sandbox: ESCAPED, BLOCKED, ERROR or N/A.
+
+commands:
+  list                          the probes, with one-line descriptions
+  profiles                      the sandbox profiles this build knows
+  run --sandbox PROFILE         run every probe in one sandbox
+  compare --sandbox A --sandbox B ...
+                                run several and print the per-probe table
+  gc                            remove labs left behind by killed runs
+
+run/compare options:
+  --sandbox NAME                none, bwrap, firejail, srt, codex, docker, ...
+                                or custom (with --prefix)
+  --prefix 'CMD ARGS'           custom profile: the command prefix put before
+                                the probe command (split on spaces)
+  --only GLOB                   only probes whose id matches (repeatable)
+  --json                        print the JSON report on stdout instead of text
+  --json-out FILE               also write the JSON report to FILE
+  --junit FILE                  write JUnit XML (run only)
+  --markdown FILE               write the Markdown table (compare only)
+  --from FILE                   compare: use a saved `run --json-out` report
+  --expect all-escaped|no-error exit 0 only if every probe escaped (the
+                                control run) / no probe errored and the
+                                positive control matched the profile's claim
+  --verbose                     show every attempt under each probe
+  --keep                        keep the run directory (debugging)
+  --probe PATH                  the bottle-probe binary (default: next to this one)
+  --profiles DIR                profile directory
+  --timeout-ms N                per-probe deadline (default 3000)
+
+exit codes (run): 0 no probe escaped and all ran; 1 a probe escaped (or
+--expect not met); 2 usage error; 3 the run could not be completed or a probe
+errored. Needs root.
+
+example:
+  sudo bottle-escape run --sandbox bwrap --junit bwrap.xml
+  sudo bottle-escape compare --sandbox none --sandbox bwrap --markdown card.md
+)";
+
+int usage_error(const std::string& what) {
+    std::cerr << "bottle-escape: " << what << "\n(see bottle-escape --help)\n";
+    return 2;
+}
+
+fs::path self_dir() {
+    std::error_code ec;
+    const auto exe = fs::read_symlink("/proc/self/exe", ec);
+    return ec ? fs::path(".") : exe.parent_path();
+}
+
+std::vector<std::string> split_words(const std::string& s) {
+    std::istringstream in(s);
+    std::vector<std::string> out;
+    for (std::string w; in >> w;) out.push_back(w);
+    return out;
+}
+
+bool write_file(const fs::path& p, const std::string& content) {
+    std::ofstream out(p);
+    out << content;
+    return static_cast<bool>(out);
+}
+
+void on_signal(int) { request_stop(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) return usage_error("a command is needed");
+    if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::cout << usage_text;
+        return 0;
+    }
+    const std::string command = args[0];
+    run_options opt;
+    opt.probe_binary = self_dir() / "bottle-probe";
+    opt.profiles_dir = std::getenv("BOTTLE_ESCAPE_PROFILES") ? std::getenv("BOTTLE_ESCAPE_PROFILES") : BOTTLE_ESCAPE_PROFILES_DIR;
+    opt.node_bin = std::getenv("BOTTLE_ESCAPE_NODE_BIN") ? std::getenv("BOTTLE_ESCAPE_NODE_BIN") : BOTTLE_ESCAPE_NODE_BIN;
+    std::vector<std::string> sandboxes, from;
+    std::string json_out, junit, markdown, expect, prefix;
+    bool json_stdout = false, verbose = false;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
+            return args[++i];
+        };
+        try {
+            if (a == "--sandbox") sandboxes.push_back(value());
+            else if (a == "--prefix") prefix = value();
+            else if (a == "--only") opt.only.push_back(value());
+            else if (a == "--json") json_stdout = true;
+            else if (a == "--json-out") json_out = value();
+            else if (a == "--junit") junit = value();
+            else if (a == "--markdown") markdown = value();
+            else if (a == "--from") from.push_back(value());
+            else if (a == "--expect") expect = value();
+            else if (a == "--verbose") verbose = true;
+            else if (a == "--keep") opt.keep = true;
+            else if (a == "--probe") opt.probe_binary = value();
+            else if (a == "--profiles") opt.profiles_dir = value();
+            else if (a == "--timeout-ms") opt.probe_timeout_ms = std::stoi(value());
+            else if (a == "--help" || a == "-h") {
+                std::cout << usage_text;
+                return 0;
+            } else
+                return usage_error("unknown option " + a);
+        } catch (const std::exception& e) {
+            return usage_error(e.what());
+        }
+    }
+    if (!expect.empty() && expect != "all-escaped" && expect != "no-error")
+        return usage_error("--expect takes all-escaped or no-error");
+    if (opt.probe_timeout_ms < 100 || opt.probe_timeout_ms > 60000) return usage_error("--timeout-ms must be 100..60000");
+
+    if (command == "list") {
+        auto probes = list_probes(opt.probe_binary);
+        if (!probes) {
+            std::cerr << "bottle-escape: " << probes.error().message << "\n";
+            return 3;
+        }
+        for (const auto& p : *probes) std::printf("%-30s %s\n", p.id.c_str(), p.description.c_str());
+        std::printf("%zu probes\n", probes->size());
+        return 0;
+    }
+    if (command == "profiles") {
+        for (const auto& name : list_profiles(opt.profiles_dir)) {
+            auto p = load_profile(opt.profiles_dir, name);
+            std::printf("%-12s %s\n", name.c_str(), p ? p->description.c_str() : p.error().message.c_str());
+        }
+        return 0;
+    }
+    if (command == "gc") {
+        for (const auto& line : collect_garbage(opt.work_root)) std::cout << "removed " << line << "\n";
+        return 0;
+    }
+    if (command != "run" && command != "compare") return usage_error("unknown command " + command);
+    if (command == "run" && sandboxes.size() != 1) return usage_error("run needs exactly one --sandbox");
+    if (command == "compare" && sandboxes.empty() && from.empty()) return usage_error("compare needs --sandbox or --from");
+    if (!prefix.empty()) opt.custom_prefix = split_words(prefix);
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    const bool tty = isatty(2) == 1;
+    const bool colour = isatty(1) == 1 && !std::getenv("NO_COLOR");
+    opt.progress = tty && !json_stdout;
+
+    std::vector<run_result> runs;
+    for (const auto& f : from) {
+        std::ifstream in(f);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        boost::system::error_code ec;
+        const auto v = boost::json::parse(ss.str(), ec);
+        auto r = ec ? bottle::result<run_result>(bottle::make_error(bottle::errc::parse_error, ec.message())) : run_from_json(v);
+        if (!in || !r) return usage_error("cannot read " + f + ": " + (r ? std::string("unreadable") : r.error().message));
+        runs.push_back(std::move(*r));
+    }
+    for (const auto& s : sandboxes) {
+        opt.sandbox = s;
+        if (tty) std::cerr << "bottle-escape: running probes in sandbox '" << s << "'\n";
+        runs.push_back(run_sandbox(opt));
+        if (command == "compare" && !json_stdout) write_text(std::cerr, runs.back(), false, false);
+    }
+
+    if (command == "compare") {
+        const std::string md = compare_markdown(runs);
+        if (!markdown.empty() && !write_file(markdown, md)) return usage_error("cannot write " + markdown);
+        const auto js = boost::json::serialize(compare_json(runs));
+        if (!json_out.empty() && !write_file(json_out, js + "\n")) return usage_error("cannot write " + json_out);
+        std::cout << (json_stdout ? js + "\n" : md);
+        bool complete = true;
+        for (const auto& r : runs) complete = complete && r.error.empty();
+        return complete ? 0 : 3;
+    }
+
+    const run_result& r = runs.front();
+    const auto js = boost::json::serialize(to_json(r));
+    if (json_stdout) std::cout << js << "\n";
+    else write_text(std::cout, r, colour, verbose);
+    if (!json_out.empty() && !write_file(json_out, js + "\n")) return usage_error("cannot write " + json_out);
+    if (!junit.empty()) {
+        auto xml = to_junit(r);
+        if (!xml || !write_file(junit, *xml)) return usage_error("cannot write JUnit XML to " + junit);
+    }
+    const auto t = count(r.verdicts);
+    if (expect == "all-escaped") return r.error.empty() && t.blocked == 0 && t.error == 0 ? 0 : 1;
+    if (expect == "no-error") return r.error.empty() && t.error == 0 && control_as_expected(r) ? 0 : 1;
+    if (!r.error.empty() || t.error > 0) return 3;
+    return t.escaped > 0 ? 1 : 0;
+}

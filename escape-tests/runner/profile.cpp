@@ -1,0 +1,119 @@
+#include "profile.hpp"
+
+#include "../lab/system.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace bottle::escape {
+
+namespace {
+
+result<std::vector<std::string>> string_list(const boost::json::value& v, const std::string& where) {
+    if (!v.is_array()) return make_error(errc::parse_error, where + ": must be a list of strings");
+    std::vector<std::string> out;
+    for (const auto& e : v.as_array()) {
+        if (!e.is_string()) return make_error(errc::parse_error, where + ": must be a list of strings");
+        out.emplace_back(e.as_string());
+    }
+    return out;
+}
+
+}  // namespace
+
+result<profile> load_profile(const std::filesystem::path& dir, const std::string& name,
+                             const std::vector<std::string>& custom_prefix) {
+    profile p;
+    if (name == "custom") {
+        if (custom_prefix.empty())
+            return make_error(errc::invalid_argument, "--sandbox custom needs --prefix 'COMMAND ARGS...'");
+        p.name = "custom";
+        p.description = "custom command prefix: " + lab::quote_command(custom_prefix);
+        p.requires_programs = {custom_prefix.front()};
+        p.command = custom_prefix;
+        p.command.push_back("{probe}");
+        p.command.push_back("{probe_args}");
+        return p;
+    }
+    if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+        return make_error(errc::invalid_argument, "profile name '" + name + "' is not valid (letters, digits, - and _)");
+    const auto path = dir / (name + ".json");
+    std::ifstream in(path);
+    if (!in) {
+        std::string known;
+        for (const auto& n : list_profiles(dir)) known += (known.empty() ? "" : ", ") + n;
+        return make_error(errc::not_found, "no profile '" + name + "' in " + dir.string() + " (known: " + known + ")");
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(ss.str(), ec);
+    if (ec || !v.is_object()) return make_error(errc::parse_error, path.string() + ": not a JSON object: " + ec.message());
+    const auto where = [&](std::string_view key) { return path.string() + ": /" + std::string(key); };
+    for (const auto& [key, value] : v.as_object()) {
+        if (key == "name" && value.is_string()) p.name = value.as_string();
+        else if (key == "description" && value.is_string()) p.description = value.as_string();
+        else if (key == "allows_upstream" && value.is_bool()) p.allows_upstream = value.as_bool();
+        else if (key == "requires" || key == "version" || key == "setup" || key == "teardown" || key == "command") {
+            auto list = string_list(value, where(key));
+            if (!list) return list.error();
+            (key == "requires" ? p.requires_programs : key == "version" ? p.version : key == "setup" ? p.setup
+                                                       : key == "teardown" ? p.teardown : p.command) = std::move(*list);
+        } else if (key == "files" && value.is_object()) {
+            for (const auto& [f, content] : value.as_object()) {
+                const std::string fname(f);
+                if (fname.find('/') != std::string::npos || fname.empty() || fname[0] == '.')
+                    return make_error(errc::parse_error, where("files") + ": file name '" + fname + "' must be a plain name");
+                p.files[fname] = content;
+            }
+        } else if (key == "env" && value.is_object()) {
+            for (const auto& [k, val] : value.as_object()) {
+                if (!val.is_string()) return make_error(errc::parse_error, where("env") + ": values must be strings");
+                p.env[std::string(k)] = std::string(val.as_string());
+            }
+        } else {
+            return make_error(errc::parse_error, where(key) + ": unknown key or wrong type");
+        }
+    }
+    if (p.name != name) return make_error(errc::parse_error, path.string() + ": /name must be \"" + name + "\"");
+    if (std::find(p.command.begin(), p.command.end(), "{probe_args}") == p.command.end() &&
+        std::none_of(p.command.begin(), p.command.end(), [](const std::string& a) { return a.find("{probe_cmdline}") != std::string::npos; }))
+        return make_error(errc::parse_error, path.string() + ": /command must contain {probe_args} or {probe_cmdline}");
+    return p;
+}
+
+std::vector<std::string> list_profiles(const std::filesystem::path& dir) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+        if (e.path().extension() == ".json") names.push_back(e.path().stem());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::string expand(const std::string& text, const expansion& x) {
+    std::string cmdline = lab::quote_command({x.probe});
+    for (const auto& a : x.probe_args) cmdline += " " + lab::quote_command({a});
+    const std::pair<std::string, std::string> vars[] = {{"{probe_cmdline}", cmdline}, {"{probe}", x.probe},
+                                                        {"{state}", x.state},          {"{profiles}", x.profiles},
+                                                        {"{node_bin}", x.node_bin},    {"{nonce}", x.nonce}};
+    std::string out = text;
+    for (const auto& [key, value] : vars)
+        for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + value.size()))
+            out.replace(at, key.size(), value);
+    return out;
+}
+
+std::vector<std::string> expand(const std::vector<std::string>& argv, const expansion& x) {
+    std::vector<std::string> out;
+    for (const auto& a : argv) {
+        if (a == "{probe_args}") out.insert(out.end(), x.probe_args.begin(), x.probe_args.end());
+        else out.push_back(expand(a, x));
+    }
+    return out;
+}
+
+}  // namespace bottle::escape

@@ -1,0 +1,331 @@
+#include "run.hpp"
+
+#include "../lab/lab.hpp"
+#include "../lab/lab_plan.hpp"
+#include "../lab/sinks.hpp"
+#include "../lab/system.hpp"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+namespace bottle::escape {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+ino_t netns_inode(const std::string& name) {
+    struct stat st{};
+    return stat(("/run/netns/" + name).c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// SIGKILLs every process whose network namespace is `name` (the lab's and the
+// world's processes, whatever started them: sinks, sandboxes, dockerd).
+void kill_namespace_processes(const std::string& name) {
+    const ino_t ino = netns_inode(name);
+    if (ino == 0) return;
+    for (int round = 0; round < 20; ++round) {
+        bool any = false;
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator("/proc", ec)) {
+            const std::string pid = e.path().filename();
+            if (pid.find_first_not_of("0123456789") != std::string::npos || std::stoi(pid) == getpid()) continue;
+            struct stat st{};
+            if (stat((e.path() / "ns/net").c_str(), &st) == 0 && st.st_ino == ino) {
+                kill(std::stoi(pid), SIGKILL);
+                any = true;
+            }
+        }
+        if (!any) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+std::vector<std::string> read_lines(const fs::path& p) {
+    std::vector<std::string> lines;
+    std::ifstream in(p);
+    for (std::string l; std::getline(in, l);)
+        if (!l.empty()) lines.push_back(l);
+    return lines;
+}
+
+// Files whose name carries a tag of this run, anywhere the sandbox could have
+// written on the lab host (the run directory minus logs and profile state).
+void collect_markers(const lab::run_paths& paths, const std::string& nonce, std::vector<lab_event>& events) {
+    const std::string needle = "bbx-" + nonce + "-";
+    std::error_code ec;
+    fs::recursive_directory_iterator it(paths.root, fs::directory_options::skip_permission_denied, ec), end;
+    for (; it != end; it.increment(ec)) {
+        if (ec) break;
+        const fs::path p = it->path();
+        if (p == paths.logs() || p == paths.state()) {
+            it.disable_recursion_pending();
+            continue;
+        }
+        if (p.filename().string().find(needle) != std::string::npos) {
+            const std::string rel = fs::relative(p, paths.root, ec).string();
+            events.push_back({"marker", "file", rel, "", p.filename().string()});
+        }
+    }
+}
+
+std::string first_line(const std::string& s) {
+    const auto nl = s.find('\n');
+    return s.substr(0, nl);
+}
+
+pid_t start_world(const lab::network_lab& net, const lab::run_paths& paths, int& stop_write, std::string& error) {
+    int ready[2], stop[2];
+    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(stop, O_CLOEXEC) != 0) {
+        error = "pipe failed";
+        return -1;
+    }
+    const pid_t pid = fork();
+    if (pid == 0) {
+        close(ready[0]);
+        close(stop[1]);
+        if (!lab::enter_netns(net.world_ns())) _exit(1);
+        lab::sink_options o;
+        o.role = "world";
+        o.log_fd = open((paths.logs() / "world.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        o.capture_ifname = net.world_if();
+        o.ready_fd = ready[1];
+        o.stop_fd = stop[0];
+        _exit(lab::serve(o));
+    }
+    close(ready[1]);
+    close(stop[0]);
+    stop_write = stop[1];
+    pollfd p{ready[0], POLLIN, 0};
+    char c = 0;
+    const bool ok = poll(&p, 1, 5000) == 1 && read(ready[0], &c, 1) == 1;
+    close(ready[0]);
+    if (!ok) {
+        error = "world sinks did not start (see the message above)";
+        return -1;
+    }
+    return pid;
+}
+
+}  // namespace
+
+void request_stop() noexcept { stop_requested = true; }
+
+result<std::vector<probe_meta>> list_probes(const fs::path& probe_binary) {
+    const auto r = lab::run_command({probe_binary.string(), "list", "--json"}, 10000);
+    if (!r.ok()) return make_error(errc::not_found, "cannot list probes with " + probe_binary.string() + ": " + r.output);
+    std::vector<probe_meta> out;
+    std::istringstream in(r.output);
+    for (std::string line; std::getline(in, line);) {
+        boost::system::error_code ec;
+        const auto v = boost::json::parse(line, ec);
+        if (ec || !v.is_object()) continue;
+        const auto& o = v.as_object();
+        probe_meta m;
+        m.id = detail::str(o, "probe");
+        m.description = detail::str(o, "description");
+        if (const auto* s = o.if_contains("scoring"); s && s->is_int64()) m.scoring = static_cast<unsigned>(s->as_int64());
+        if (!m.id.empty()) out.push_back(std::move(m));
+    }
+    if (out.empty()) return make_error(errc::parse_error, probe_binary.string() + " list --json printed no probes");
+    return out;
+}
+
+run_result run_sandbox(const run_options& opt) {
+    const auto started = std::chrono::steady_clock::now();
+    run_result res;
+    res.profile = opt.sandbox;
+    res.nonce = lab::random_hex(12);
+
+    std::vector<probe_meta> probes;
+    if (auto listed = list_probes(opt.probe_binary)) probes = std::move(*listed);
+    else {
+        res.error = listed.error().message;
+        return res;
+    }
+    if (!opt.only.empty())
+        std::erase_if(probes, [&](const probe_meta& p) {
+            return std::none_of(opt.only.begin(), opt.only.end(), [&](const std::string& g) { return fnmatch(g.c_str(), p.id.c_str(), 0) == 0; });
+        });
+    auto finish = [&](std::vector<probe_report> reports, const ground_truth& truth) {
+        res.verdicts = score(probes, reports, truth);
+        res.duration_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+        return res;
+    };
+    ground_truth truth;
+    truth.nonce = res.nonce;
+
+    auto prof = load_profile(opt.profiles_dir, opt.sandbox, opt.custom_prefix);
+    if (!prof) {
+        res.error = prof.error().message;
+        return finish({}, truth);
+    }
+    res.description = prof->description;
+    res.allows_upstream = prof->allows_upstream;
+    for (const auto& program : prof->requires_programs) {
+        if (lab::find_program(program, {opt.node_bin.string()}).empty()) {
+            res.error = "profile '" + prof->name + "' needs '" + program + "', which is not installed (scripts/setup-deps.sh --peers installs the peers)";
+            return finish({}, truth);
+        }
+    }
+    if (geteuid() != 0) {
+        res.error = "bottle-escape run needs root (it creates network, mount and IPC namespaces)";
+        return finish({}, truth);
+    }
+    expansion x;
+    x.probe = fs::absolute(opt.probe_binary).string();
+    x.probe_args = {"run", "--nonce", res.nonce, "--timeout-ms", std::to_string(opt.probe_timeout_ms)};
+    for (const auto& g : opt.only) {
+        x.probe_args.push_back("--only");
+        x.probe_args.push_back(g);
+    }
+    lab::run_paths paths{opt.work_root / ("run-" + res.nonce)};
+    x.state = paths.state().string();
+    x.profiles = opt.profiles_dir.string();
+    x.node_bin = opt.node_bin.string();
+    x.nonce = res.nonce;
+    if (!prof->version.empty()) {
+        const auto v = lab::run_command(expand(prof->version, x), 20000);
+        res.version = v.started ? first_line(v.output) : "unknown (" + v.output + ")";
+    }
+
+    // 1. run directory and planted secrets
+    std::string error;
+    if (!lab::plant(paths, res.nonce, truth.tokens, error)) {
+        res.error = error;
+        return finish({}, truth);
+    }
+    std::ofstream(paths.root / "owner.pid") << getpid() << "\n";
+    truth.facts["lab link address"] = std::string(lab::link_lab_v4);
+    for (const auto& [fname, content] : prof->files)
+        std::ofstream(paths.state() / fname) << (content.is_string() ? expand(std::string(content.as_string()), x)
+                                                                      : expand(boost::json::serialize(content), x));
+
+    // 2. network; 3. world sinks; 4. lab host
+    lab::network_lab net(res.nonce.substr(0, 8));
+    std::vector<probe_report> reports;
+    int stop_world = -1;
+    pid_t world = -1;
+    if (!net.create(error)) {
+        res.error = "lab network: " + error;
+    } else if ((world = start_world(net, paths, stop_world, error)) < 0) {
+        res.error = error;
+    } else {
+        lab::host_plan plan;
+        plan.paths = paths;
+        plan.nonce = res.nonce;
+        plan.tokens = truth.tokens;
+        plan.setup = expand(prof->setup, x);
+        plan.teardown = expand(prof->teardown, x);
+        plan.command = expand(prof->command, x);
+        plan.timeout_ms = static_cast<int>(probes.size()) * (opt.probe_timeout_ms + 500) + 60000;
+        plan.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" + opt.node_bin.string(),
+                    "HOME=/root", "USER=root", "LOGNAME=root", "LANG=C.UTF-8", "TERM=dumb",
+                    "SSH_AUTH_SOCK=" + std::string(lab::ssh_agent_socket),
+                    "DBUS_SESSION_BUS_ADDRESS=unix:path=" + std::string(lab::dbus_session_socket)};
+        for (const auto& name : lab::canary_env) plan.env.push_back(std::string(name) + "=" + truth.tokens.at("env_" + std::string(name)));
+        for (const auto& [k, v] : prof->env) plan.env.push_back(k + "=" + expand(v, x));
+
+        const pid_t host = fork();
+        if (host == 0) {
+            signal(SIGINT, SIG_DFL);
+            signal(SIGTERM, SIG_DFL);
+            if (!lab::enter_netns(net.lab_ns())) _exit(1);
+            _exit(lab::run_lab_host(plan));
+        }
+        std::size_t shown = 0;
+        for (;;) {
+            int status = 0;
+            const bool done = waitpid(host, &status, WNOHANG) == host;
+            if (opt.progress) {
+                const auto lines = read_lines(paths.logs() / "probe.jsonl");
+                for (; shown < lines.size(); ++shown)
+                    if (auto r = parse_probe_line(lines[shown]))
+                        std::fprintf(stderr, "  [%zu/%zu] %-32s %s (%ld ms)\n", shown + 1, probes.size(), r->id.c_str(),
+                                     r->status.c_str(), r->duration_ms);
+            }
+            if (done) break;
+            if (stop_requested) {
+                res.error = "interrupted";
+                kill_namespace_processes(net.lab_ns());
+                kill(host, SIGKILL);
+                waitpid(host, nullptr, 0);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        for (const auto& line : read_lines(paths.logs() / "host-status.jsonl"))
+            if (line.find("\"error\"") != std::string::npos && res.error.empty()) {
+                boost::system::error_code ec;
+                auto v = boost::json::parse(line, ec);
+                res.error = !ec && v.is_object() ? detail::str(v.as_object(), "error") : line;
+            }
+        for (const auto& line : read_lines(paths.logs() / "probe.jsonl"))
+            if (auto r = parse_probe_line(line)) reports.push_back(std::move(*r));
+        // Let the world log what is still in flight, then stop it.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        (void)!write(stop_world, "x", 1);
+        waitpid(world, nullptr, 0);
+        for (const char* log : {"world.jsonl", "host.jsonl", "canary.jsonl"})
+            for (const auto& line : read_lines(paths.logs() / log))
+                if (auto e = parse_event_line(line)) truth.events.push_back(std::move(*e));
+        collect_markers(paths, res.nonce, truth.events);
+        if (reports.empty() && res.error.empty()) {
+            std::ifstream err(paths.logs() / "sandbox.stderr");
+            std::stringstream ss;
+            ss << err.rdbuf();
+            res.error = "the sandbox ran no probe; its stderr: " + ss.str().substr(0, 2000);
+        }
+    }
+    // Teardown: every process in the lab and the world, then the namespaces,
+    // then the run directory.
+    kill_namespace_processes(net.lab_ns());
+    kill_namespace_processes(net.world_ns());
+    if (world > 0) waitpid(world, nullptr, WNOHANG);
+    net.destroy();
+    if (!opt.keep) {
+        std::error_code ec;
+        fs::remove_all(paths.root, ec);
+    }
+    return finish(std::move(reports), truth);
+}
+
+std::vector<std::string> collect_garbage(const fs::path& work_root) {
+    std::vector<std::string> removed;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(work_root, ec)) {
+        const std::string name = e.path().filename();
+        if (name.rfind("run-", 0) != 0) continue;
+        std::ifstream in(e.path() / "owner.pid");
+        pid_t owner = 0;
+        in >> owner;
+        if (owner > 0 && kill(owner, 0) == 0) continue;  // still running
+        const std::string id = name.substr(4, 8);
+        for (const std::string& ns : {"bbx-" + id + "-lab", "bbx-" + id + "-world"}) {
+            if (netns_inode(ns) == 0) continue;
+            kill_namespace_processes(ns);
+            lab::run_command({"ip", "netns", "del", ns}, 10000);
+            removed.push_back("network namespace " + ns);
+        }
+        fs::remove_all(e.path(), ec);
+        removed.push_back("run directory " + e.path().string());
+    }
+    return removed;
+}
+
+}  // namespace bottle::escape

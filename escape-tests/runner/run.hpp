@@ -1,0 +1,52 @@
+// escape-tests/runner/run.hpp — one run of the probe suite in one sandbox.
+#pragma once
+
+#include "profile.hpp"
+#include "score.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace bottle::escape {
+
+struct run_options {
+    std::string sandbox;                       ///< profile name
+    std::vector<std::string> custom_prefix;    ///< for --sandbox custom
+    std::vector<std::string> only;             ///< probe id globs
+    std::filesystem::path probe_binary;        ///< bottle-probe
+    std::filesystem::path profiles_dir;
+    std::filesystem::path node_bin;            ///< node_modules/.bin of the peers
+    std::filesystem::path work_root = "/var/lib/bottle-escape";
+    int probe_timeout_ms = 3000;
+    bool keep = false;                         ///< keep the run directory (for debugging)
+    bool progress = false;                     ///< print one line per probe on stderr as it finishes
+};
+
+struct run_result {
+    std::string profile;
+    std::string description;
+    std::string version;                       ///< the profile's version output (first line)
+    bool allows_upstream = false;
+    std::string nonce;
+    long duration_ms = 0;
+    std::string error;                         ///< non-empty when the run could not be completed
+    std::vector<probe_verdict> verdicts;
+};
+
+/// Builds the lab, runs the probes through the profile, scores, tears down.
+/// Never throws; a lab or profile failure is reported in `error` and every
+/// probe without evidence is ERROR. Requires root.
+[[nodiscard]] run_result run_sandbox(const run_options& options);
+
+/// Lists the probes the binary carries (`bottle-probe list --json`).
+[[nodiscard]] result<std::vector<probe_meta>> list_probes(const std::filesystem::path& probe_binary);
+
+/// Removes leftovers of killed runs: lab namespaces and run directories whose
+/// owner process is gone. Returns what it removed, one line each.
+std::vector<std::string> collect_garbage(const std::filesystem::path& work_root);
+
+/// Set by SIGINT/SIGTERM handlers: the run stops and tears down.
+void request_stop() noexcept;
+
+}  // namespace bottle::escape

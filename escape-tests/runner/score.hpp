@@ -1,0 +1,271 @@
+// escape-tests/runner/score.hpp — verdicts from ground truth.
+//
+// Pure logic (no OS access) so every rule is unit-tested. Inputs: what each
+// probe reported (JSON lines from bottle-probe), what the lab observed (sink
+// records, marker files, orphans, canary signals) and the run's canary
+// tokens. Rules, in order, per probe:
+//   ESCAPED  a sink record carries the probe's tag; or a canary token (or a
+//            lab fact token) appears in what the probe observed; or a
+//            host-side effect carries its tag; or — only for probes
+//            registered with scoring::self — an attempt it reports as
+//            reached (labelled in-sandbox evidence).
+//   ERROR    no report at all, or the probe said error, with nothing observed.
+//   N/A      the probe said the attack does not apply, with nothing observed.
+//   BLOCKED  the probe ran and nothing at all was observed.
+// Ground truth always wins over what the probe said about itself.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bottle::escape {
+
+enum class verdict { escaped, blocked, error, not_applicable };
+
+[[nodiscard]] inline std::string_view to_string(verdict v) {
+    switch (v) {
+        case verdict::escaped: return "ESCAPED";
+        case verdict::blocked: return "BLOCKED";
+        case verdict::error: return "ERROR";
+        case verdict::not_applicable: return "N/A";
+    }
+    return "ERROR";
+}
+
+inline constexpr unsigned scoring_self = 8;  // mirrors probe::scoring::self
+inline constexpr std::string_view positive_control = "proxy.allowed_upstream";
+
+struct probe_meta {
+    std::string id;
+    std::string description;
+    unsigned scoring = 0;
+};
+
+struct probe_attempt {
+    std::string action, outcome;
+    bool reached = false;
+};
+
+struct probe_report {
+    std::string id, tag, status, reason;
+    std::vector<probe_attempt> attempts;
+    std::vector<std::string> observed;
+    long duration_ms = 0;
+};
+
+/// One thing the lab saw: a sink record, a marker file, an orphan, a signal.
+struct lab_event {
+    std::string sink;   ///< "world.tcp", "host.canary", "marker", "host.orphan", ...
+    std::string proto;  ///< "tcp", "udp", "frame", "file", "process", "signal"
+    std::string local, peer, data;
+};
+
+struct evidence_item {
+    std::string kind;    ///< "sink", "token", "effect", "self"
+    std::string detail;  ///< human-readable
+};
+
+struct probe_verdict {
+    std::string id;
+    std::string description;
+    verdict result = verdict::error;  // fail closed: nothing confirmed yet
+    std::string reason;
+    std::vector<evidence_item> evidence;
+    std::optional<probe_report> report;
+    [[nodiscard]] bool is_control() const { return id == positive_control; }
+};
+
+struct ground_truth {
+    std::string nonce;
+    std::map<std::string, std::string> tokens;  ///< name -> token
+    std::map<std::string, std::string> facts;   ///< name -> lab-only fact text (e.g. the lab link address)
+    std::vector<lab_event> events;
+    /// Host effects without a tag, attributed by kind: sink name -> probe id.
+    std::map<std::string, std::string> untagged_effects{{"host.canary_process", "ipc.ptrace_host"}};
+};
+
+/// Probe slugs of this run found in `data`: every "bbx-<nonce>-" occurrence,
+/// followed by the longest known slug that is a prefix of what follows.
+[[nodiscard]] inline std::set<std::string> tags_in(std::string_view data, const std::string& nonce,
+                                                   const std::vector<std::string>& slugs_longest_first) {
+    std::set<std::string> found;
+    const std::string prefix = "bbx-" + nonce + "-";
+    for (std::size_t at = data.find(prefix); at != std::string_view::npos; at = data.find(prefix, at + 1)) {
+        const std::string_view rest = data.substr(at + prefix.size());
+        // Longest first: "net-icmp-x" is preferred to "net-icmp" when both exist;
+        // a probe may append "-suffix" or ".zone" to its tag.
+        for (const auto& s : slugs_longest_first) {
+            if (rest.substr(0, s.size()) == s) {
+                found.insert(s);
+                break;
+            }
+        }
+    }
+    return found;
+}
+
+[[nodiscard]] inline std::string slug_of(std::string_view id) {
+    std::string s(id);
+    std::replace(s.begin(), s.end(), '.', '-');
+    std::replace(s.begin(), s.end(), '_', '-');
+    return s;
+}
+
+namespace detail {
+
+inline std::string str(const boost::json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+inline std::string shorten(std::string_view s, std::size_t n = 96) {
+    std::string out;
+    for (char c : s.substr(0, n)) out += (c >= 0x20 && c < 0x7f) ? c : '.';
+    if (s.size() > n) out += "...";
+    return out;
+}
+
+}  // namespace detail
+
+/// One line of bottle-probe output; nullopt when it is not a probe report.
+[[nodiscard]] inline std::optional<probe_report> parse_probe_line(std::string_view line) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto& o = v.as_object();
+    probe_report r;
+    r.id = detail::str(o, "probe");
+    r.tag = detail::str(o, "tag");
+    r.status = detail::str(o, "status");
+    r.reason = detail::str(o, "reason");
+    if (r.id.empty() || (r.status != "ran" && r.status != "na" && r.status != "error")) return std::nullopt;
+    if (const auto* a = o.if_contains("attempts"); a && a->is_array())
+        for (const auto& e : a->as_array())
+            if (e.is_object())
+                r.attempts.push_back({detail::str(e.as_object(), "action"), detail::str(e.as_object(), "outcome"),
+                                      e.as_object().if_contains("reached") && e.as_object().at("reached") == true});
+    if (const auto* ob = o.if_contains("observed"); ob && ob->is_array())
+        for (const auto& e : ob->as_array())
+            if (e.is_string()) r.observed.emplace_back(e.as_string());
+    if (const auto* d = o.if_contains("duration_ms"); d && d->is_int64()) r.duration_ms = static_cast<long>(d->as_int64());
+    return r;
+}
+
+/// One sink log line; nullopt when malformed.
+[[nodiscard]] inline std::optional<lab_event> parse_event_line(std::string_view line) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(line, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    const auto& o = v.as_object();
+    lab_event e{detail::str(o, "sink"), detail::str(o, "proto"), detail::str(o, "local"), detail::str(o, "peer"),
+                detail::str(o, "data")};
+    if (e.sink.empty()) return std::nullopt;
+    return e;
+}
+
+/// Scores every probe in `probes` (the list bottle-probe would run).
+[[nodiscard]] inline std::vector<probe_verdict> score(const std::vector<probe_meta>& probes,
+                                                      const std::vector<probe_report>& reports,
+                                                      const ground_truth& truth) {
+    std::vector<std::string> slugs;
+    std::map<std::string, std::size_t> index_by_slug;
+    std::vector<probe_verdict> out;
+    for (const auto& p : probes) {
+        index_by_slug[slug_of(p.id)] = out.size();
+        slugs.push_back(slug_of(p.id));
+        probe_verdict v;
+        v.id = p.id;
+        v.description = p.description;
+        out.push_back(std::move(v));
+    }
+    std::sort(slugs.begin(), slugs.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    std::map<std::string, std::size_t> index_by_id;
+    for (std::size_t i = 0; i < probes.size(); ++i) index_by_id[probes[i].id] = i;
+
+    // Sink records and effects, attributed by tag (or by kind for untagged effects).
+    std::set<std::pair<std::size_t, std::string>> seen;  // dedupe identical evidence lines
+    for (const auto& e : truth.events) {
+        const bool effect = e.sink == "marker" || e.sink == "host.orphan" || truth.untagged_effects.count(e.sink);
+        std::set<std::string> hit = tags_in(e.data + " " + e.local, truth.nonce, slugs);
+        if (auto u = truth.untagged_effects.find(e.sink); u != truth.untagged_effects.end() && index_by_id.count(u->second))
+            hit.insert(slug_of(u->second));
+        for (const auto& s : hit) {
+            const std::size_t i = index_by_slug.at(s);
+            std::string detail = e.sink + " " + e.proto + " " + e.local;
+            if (!e.peer.empty()) detail += " from " + e.peer;
+            if (e.sink != "marker") detail += ": " + detail::shorten(e.data);
+            if (seen.insert({i, e.sink + e.local}).second)
+                out[i].evidence.push_back({effect ? "effect" : "sink", detail});
+        }
+    }
+    std::map<std::string, const probe_report*> by_id;
+    for (const auto& r : reports) by_id[r.id] = &r;
+    for (std::size_t i = 0; i < probes.size(); ++i) {
+        auto& v = out[i];
+        const auto it = by_id.find(probes[i].id);
+        if (it != by_id.end()) {
+            v.report = *it->second;
+            for (const auto& text : it->second->observed) {
+                for (const auto& [name, tok] : truth.tokens)
+                    if (text.find(tok) != std::string::npos) v.evidence.push_back({"token", "canary token '" + name + "' surfaced"});
+                for (const auto& [name, fact] : truth.facts)
+                    if (text.find(fact) != std::string::npos) v.evidence.push_back({"token", "lab fact '" + name + "' surfaced"});
+            }
+            if (probes[i].scoring & scoring_self)
+                for (const auto& a : it->second->attempts)
+                    if (a.reached) v.evidence.push_back({"self", "in-sandbox: " + a.action + ": " + a.outcome});
+        }
+        // Dedupe identical evidence lines (a token read twice).
+        std::vector<evidence_item> unique;
+        for (auto& e : v.evidence)
+            if (std::none_of(unique.begin(), unique.end(), [&](const evidence_item& u) { return u.kind == e.kind && u.detail == e.detail; }))
+                unique.push_back(std::move(e));
+        // Application-level records first; raw frames from the link capture last.
+        std::stable_partition(unique.begin(), unique.end(),
+                              [](const evidence_item& e) { return e.detail.rfind("world.wire", 0) != 0; });
+        v.evidence = std::move(unique);
+        if (!v.evidence.empty()) {
+            v.result = verdict::escaped;
+        } else if (!v.report) {
+            v.result = verdict::error;
+            v.reason = "no report from the probe (the sandbox did not run it, or it was killed)";
+        } else if (v.report->status == "error") {
+            v.result = verdict::error;
+            v.reason = v.report->reason;
+        } else if (v.report->status == "na") {
+            v.result = verdict::not_applicable;
+            v.reason = v.report->reason;
+        } else {
+            v.result = verdict::blocked;
+        }
+    }
+    return out;
+}
+
+struct tally {
+    int escaped = 0, blocked = 0, error = 0, not_applicable = 0;
+};
+
+/// Counts verdicts, leaving out the positive control.
+[[nodiscard]] inline tally count(const std::vector<probe_verdict>& verdicts) {
+    tally t;
+    for (const auto& v : verdicts) {
+        if (v.is_control()) continue;
+        switch (v.result) {
+            case verdict::escaped: ++t.escaped; break;
+            case verdict::blocked: ++t.blocked; break;
+            case verdict::error: ++t.error; break;
+            case verdict::not_applicable: ++t.not_applicable; break;
+        }
+    }
+    return t;
+}
+
+}  // namespace bottle::escape
