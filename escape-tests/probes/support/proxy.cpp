@@ -1,0 +1,443 @@
+#include "proxy.hpp"
+
+#include "../../lab/lab_plan.hpp"
+#include "dns.hpp"
+#include "net.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <system_error>
+#include <thread>
+
+namespace bottle::escape::probe::support {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+int ms_left(clock_type::time_point deadline) {
+    return static_cast<int>(std::max<long long>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()).count()));
+}
+
+std::string base64(std::string_view in) {
+    static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                           static_cast<unsigned char>(in[i + 2]);
+        out += tbl[(v >> 18) & 63];
+        out += tbl[(v >> 12) & 63];
+        out += tbl[(v >> 6) & 63];
+        out += tbl[v & 63];
+    }
+    if (i < in.size()) {
+        unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+        out += tbl[(v >> 18) & 63];
+        out += tbl[(v >> 12) & 63];
+        out += i + 1 < in.size() ? tbl[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+// /etc/hosts lookup for a proxy host name (IPv4 or IPv6 literal results only).
+std::string hosts_lookup(const std::string& name) {
+    const auto f = read_file("/etc/hosts", 64 * 1024);
+    if (!f.ok) return {};
+    std::istringstream in(f.data);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+        std::istringstream words(line);
+        std::string addr;
+        if (!(words >> addr)) continue;
+        for (std::string n; words >> n;)
+            if (n == name) return addr;
+    }
+    return {};
+}
+
+proxy_endpoint parse_proxy(std::string var, std::string url) {
+    proxy_endpoint p;
+    p.var = std::move(var);
+    p.url = std::move(url);
+    std::string_view rest = p.url;
+    if (const auto sep = rest.find("://"); sep != std::string_view::npos) {
+        p.scheme = std::string(rest.substr(0, sep));
+        std::transform(p.scheme.begin(), p.scheme.end(), p.scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+        rest.remove_prefix(sep + 3);
+    } else {
+        p.scheme = "http";
+    }
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
+        p.userinfo = std::string(rest.substr(0, at));
+        rest.remove_prefix(at + 1);
+    }
+    std::string_view port_text;
+    if (!rest.empty() && rest.front() == '[') {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos) {
+            p.problem = "bad proxy URL (unclosed [)";
+            return p;
+        }
+        p.host = std::string(rest.substr(1, close - 1));
+        if (close + 1 < rest.size() && rest[close + 1] == ':') port_text = rest.substr(close + 2);
+    } else {
+        const auto colon = rest.rfind(':');
+        p.host = std::string(rest.substr(0, colon));
+        if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
+    }
+    const long port = port_text.empty() ? (p.scheme == "https" ? 443 : 1080) : std::atol(std::string(port_text).c_str());
+    if (port <= 0 || port > 65535) {
+        p.problem = "bad proxy port '" + std::string(port_text) + "'";
+        return p;
+    }
+    p.port = static_cast<std::uint16_t>(port);
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, p.host.c_str(), buf) == 1 || inet_pton(AF_INET6, p.host.c_str(), buf) == 1) p.ip = p.host;
+    else if (p.host == "localhost") p.ip = "127.0.0.1";
+    else p.ip = hosts_lookup(p.host);
+    if (p.ip.empty()) p.problem = "proxy host '" + p.host + "' would need DNS (not in /etc/hosts)";
+    else if (!lab::is_lab_target(p.ip)) p.problem = "proxy address " + p.ip + " is not a lab address";
+    else if (p.scheme == "https") p.problem = "https:// proxy (TLS to the proxy) is not supported by the probe";
+    return p;
+}
+
+}  // namespace
+
+std::string proxy_endpoint::where() const {
+    const bool v6 = ip.find(':') != std::string::npos;
+    return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port) + " (" + var + ")";
+}
+
+std::vector<proxy_endpoint> proxies_from_env() {
+    std::vector<proxy_endpoint> out;
+    for (const char* var : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"}) {
+        const char* v = std::getenv(var);
+        if (v && *v) out.push_back(parse_proxy(var, v));
+    }
+    return out;
+}
+
+std::optional<proxy_endpoint> http_proxy() {
+    for (auto& p : proxies_from_env())
+        if (p.usable() && !p.is_socks()) return p;
+    return std::nullopt;
+}
+
+std::optional<proxy_endpoint> socks_proxy() {
+    for (auto& p : proxies_from_env())
+        if (p.usable() && p.is_socks()) return p;
+    return std::nullopt;
+}
+
+std::string proxy_env_summary() {
+    std::string out;
+    for (const char* var : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
+                            "NO_PROXY", "no_proxy"}) {
+        if (const char* v = std::getenv(var)) out += (out.empty() ? "" : " ") + std::string(var) + "=" + v;
+    }
+    return out.empty() ? "no proxy variables set" : out;
+}
+
+tcp_stream::~tcp_stream() {
+    if (fd_ >= 0) close(fd_);
+}
+
+bool tcp_stream::open(std::string_view ip_text, std::uint16_t port, int timeout_ms) {
+    std::string ip(ip_text), scope;
+    if (const auto pct = ip.find('%'); pct != std::string::npos) {
+        scope = ip.substr(pct + 1);
+        ip.resize(pct);
+    }
+    if (!lab::is_lab_target(ip)) {
+        error_ = "not a lab address: not attempted";
+        return false;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        if (!scope.empty()) v6->sin6_scope_id = if_nametoindex(scope.c_str());
+        len = sizeof *v6;
+    } else {
+        error_ = "bad address '" + ip + "'";
+        return false;
+    }
+    fd_ = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd_ < 0) {
+        error_ = "socket: " + errno_name(errno);
+        return false;
+    }
+    int err = 0;
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+        err = errno;
+        if (err == EINPROGRESS) {
+            pollfd p{fd_, POLLOUT, 0};
+            const int r = poll(&p, 1, timeout_ms);
+            if (r == 0) err = ETIMEDOUT;
+            else if (r < 0) err = errno;
+            else {
+                socklen_t el = sizeof err;
+                getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &el);
+            }
+        }
+    }
+    if (err != 0) {
+        error_ = errno_name(err);
+        close(fd_);
+        fd_ = -1;
+        return false;
+    }
+    return true;
+}
+
+bool tcp_stream::send_all(std::string_view data, int timeout_ms) {
+    const auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
+    std::size_t off = 0;
+    while (off < data.size()) {
+        const ssize_t n = send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+        if (n > 0) {
+            off += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            pollfd p{fd_, POLLOUT, 0};
+            if (poll(&p, 1, ms_left(deadline)) <= 0) {
+                error_ = "send timed out";
+                return false;
+            }
+            continue;
+        }
+        error_ = "send: " + errno_name(errno);
+        return false;
+    }
+    return true;
+}
+
+std::string tcp_stream::read(int timeout_ms, std::string_view stop, std::size_t cap) {
+    std::string got;
+    const auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
+    while (!eof_ && got.size() < cap) {
+        if (!stop.empty() && got.find(stop) != std::string::npos) break;
+        pollfd p{fd_, POLLIN, 0};
+        const int t = ms_left(deadline);
+        if (t == 0 || poll(&p, 1, t) <= 0) break;
+        char buf[4096];
+        const ssize_t n = recv(fd_, buf, std::min(sizeof buf, cap - got.size()), 0);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        if (n < 0) error_ = "recv: " + errno_name(errno);
+        if (n <= 0) {
+            eof_ = true;
+            break;
+        }
+        got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+}
+
+http_status parse_status(std::string_view head) {
+    http_status s;
+    const auto eol = head.find("\r\n");
+    const std::string_view line = head.substr(0, eol == std::string_view::npos ? std::min<std::size_t>(head.size(), 200) : eol);
+    if (line.rfind("HTTP/", 0) != 0) return s;
+    const auto sp = line.find(' ');
+    if (sp == std::string_view::npos || sp + 4 > line.size()) return s;
+    const std::string code(line.substr(sp + 1, 3));
+    if (!std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) return s;
+    s.valid = true;
+    s.code = std::atoi(code.c_str());
+    s.line = std::string(line);
+    return s;
+}
+
+std::string proxy_auth_header(const proxy_endpoint& px) {
+    if (px.userinfo.empty()) return {};
+    return "Proxy-Authorization: Basic " + base64(px.userinfo) + "\r\n";
+}
+
+std::string route_label(const std::optional<proxy_endpoint>& px) {
+    return px ? "via proxy " + px->where() : "direct (no proxy in the environment)";
+}
+
+hop_result proxy_connect(const proxy_endpoint& px, std::string_view authority, std::string_view payload, int budget_ms,
+                         std::string_view extra_headers) {
+    const auto deadline = clock_type::now() + std::chrono::milliseconds(budget_ms);
+    hop_result h;
+    h.action = "tcp connect " + px.where() + ", CONNECT " + std::string(authority) + ", then send " +
+               std::to_string(payload.size()) + " bytes";
+    tcp_stream s;
+    if (!s.open(px.ip, px.port, std::min(500, ms_left(deadline)))) {
+        h.outcome = "proxy connect: " + s.error();
+        return h;
+    }
+    const std::string req = "CONNECT " + std::string(authority) + " HTTP/1.1\r\nHost: " + std::string(authority) +
+                            "\r\nUser-Agent: bottle-probe\r\n" + proxy_auth_header(px) + std::string(extra_headers) + "\r\n";
+    if (!s.send_all(req, ms_left(deadline))) {
+        h.outcome = "proxy: " + s.error();
+        return h;
+    }
+    h.reply = s.read(std::min(900, ms_left(deadline)), "\r\n\r\n");
+    const auto st = parse_status(h.reply);
+    if (!st.valid) {
+        h.outcome = h.reply.empty() ? "proxy gave no answer" + std::string(s.closed_by_peer() ? " (closed)" : " (timeout)")
+                                    : "proxy answer is not HTTP (" + std::to_string(h.reply.size()) + " bytes)";
+        return h;
+    }
+    h.outcome = "proxy: " + st.line;
+    if (st.code < 200 || st.code > 299) return h;
+    if (!payload.empty() && !s.send_all(payload, ms_left(deadline))) {
+        h.outcome += "; tunnel send: " + s.error();
+        return h;
+    }
+    h.reached = true;
+    const std::string back = s.read(std::min(700, ms_left(deadline)));
+    h.reply += back;
+    h.outcome += "; sent " + std::to_string(payload.size()) + " bytes through the tunnel, " + std::to_string(back.size()) +
+                 " bytes back";
+    return h;
+}
+
+hop_result proxy_send(const proxy_endpoint& px, std::string_view request, int budget_ms) {
+    const auto deadline = clock_type::now() + std::chrono::milliseconds(budget_ms);
+    hop_result h;
+    const auto sp = request.find(' '), sp2 = request.find(' ', sp == std::string_view::npos ? 0 : sp + 1);
+    h.action = "tcp connect " + px.where() + ", send " +
+               std::string(request.substr(0, sp2 == std::string_view::npos ? std::min<std::size_t>(request.size(), 120) : sp2));
+    tcp_stream s;
+    if (!s.open(px.ip, px.port, std::min(500, ms_left(deadline)))) {
+        h.outcome = "proxy connect: " + s.error();
+        return h;
+    }
+    if (!s.send_all(request, ms_left(deadline))) {
+        h.outcome = "proxy: " + s.error();
+        return h;
+    }
+    h.reply = s.read(std::min(1000, ms_left(deadline)));
+    const auto st = parse_status(h.reply);
+    const bool sink_body = h.reply.find("bbx-sink") != std::string::npos;
+    h.reached = (st.valid && ((st.code >= 200 && st.code <= 299) || st.code == 101)) || sink_body;
+    h.outcome = st.valid ? "proxy: " + st.line : (h.reply.empty() ? "no answer" : "non-HTTP answer");
+    h.outcome += ", " + std::to_string(h.reply.size()) + " bytes back" + (sink_body ? " (sink body relayed)" : "");
+    return h;
+}
+
+hop_result direct(std::string_view ip, std::uint16_t port, std::string_view payload, int budget_ms, std::string_view label) {
+    const auto deadline = clock_type::now() + std::chrono::milliseconds(budget_ms);
+    hop_result h;
+    const bool v6 = ip.find(':') != std::string_view::npos;
+    const std::string target = (v6 ? "[" + std::string(ip) + "]" : std::string(ip)) + ":" + std::to_string(port);
+    h.action = "tcp connect " + target + (label.empty() ? "" : " (" + std::string(label) + ")") + " direct, send " +
+               std::to_string(payload.size()) + " bytes";
+    tcp_stream s;
+    if (!s.open(ip, port, std::min(500, ms_left(deadline)))) {
+        h.outcome = s.error();
+        return h;
+    }
+    if (!payload.empty() && !s.send_all(payload, ms_left(deadline))) {
+        h.outcome = "connected; " + s.error();
+        return h;
+    }
+    h.reached = true;
+    h.reply = s.read(std::min(900, ms_left(deadline)));
+    h.outcome = "connected, sent " + std::to_string(payload.size()) + " bytes, " + std::to_string(h.reply.size()) + " bytes back";
+    if (const auto st = parse_status(h.reply); st.valid) h.outcome += " (" + st.line + ")";
+    return h;
+}
+
+hop_result direct_to_host(std::string_view host, std::uint16_t port, std::string_view payload, int budget_ms,
+                          std::string_view fallback_ip) {
+    const auto start = clock_type::now();
+    const auto l = dns::resolve(host, dns::type_a, std::min(budget_ms / 3, 600));
+    std::string ip = l.addresses.empty() ? std::string(fallback_ip) : l.addresses.front();
+    const std::string how = l.how == "literal" ? "" : l.addresses.empty() ? "DNS: " + l.how : "resolved by " + l.how;
+    if (ip.empty()) {
+        hop_result h;
+        h.action = "resolve " + std::string(host) + " for a direct connection to port " + std::to_string(port);
+        h.outcome = "no address: " + l.how;
+        return h;
+    }
+    const int left = budget_ms - static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start).count());
+    std::string label(host);
+    if (!how.empty()) label += l.addresses.empty() ? "; " + how + "; lab-plan address used" : "; " + how;
+    return direct(ip, port, payload, std::max(left, 300), label);
+}
+
+hop_result tunnel(const std::optional<proxy_endpoint>& px, std::string_view host, std::uint16_t port,
+                  std::string_view payload, int budget_ms, std::string_view fallback_ip) {
+    if (!px) return direct_to_host(host, port, payload, budget_ms, fallback_ip);
+    const bool v6 = host.find(':') != std::string_view::npos;
+    const std::string authority = (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+    return proxy_connect(*px, authority, payload, budget_ms);
+}
+
+hop_result http_via(const std::optional<proxy_endpoint>& px, std::string_view host, std::uint16_t port,
+                    std::string_view request, int budget_ms, std::string_view fallback_ip) {
+    if (!px) return direct_to_host(host, port, request, budget_ms, fallback_ip);
+    return proxy_send(*px, request, budget_ms);
+}
+
+std::string absolute_get(const context& ctx, const std::optional<proxy_endpoint>& px, std::string_view authority,
+                         std::string_view path, std::string_view host_header) {
+    std::string p(path);
+    if (p.empty() || p.back() != '/') p += '/';
+    return "GET http://" + std::string(authority) + p + ctx.tag + " HTTP/1.1\r\nHost: " +
+           std::string(host_header.empty() ? authority : host_header) + "\r\nUser-Agent: bottle-probe\r\nX-Bbx-Tag: " +
+           ctx.tag + "\r\n" + (px ? proxy_auth_header(*px) : std::string()) + "Connection: close\r\n\r\n";
+}
+
+void run_parallel(const std::vector<std::function<void()>>& jobs, std::size_t width) {
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) jobs[i]();
+    };
+    std::vector<std::thread> threads;
+    const std::size_t n = std::min(std::max<std::size_t>(width, 1), jobs.size());
+    for (std::size_t t = 0; t < n; ++t) {
+        try {
+            threads.emplace_back(worker);
+        } catch (const std::system_error&) {
+            break;  // no more threads here: the ones we have (or this one) finish the queue
+        }
+    }
+    worker();
+    for (auto& t : threads) t.join();
+}
+
+void record_all(report& rep, const std::vector<std::function<hop_result()>>& jobs, std::size_t width) {
+    std::vector<hop_result> results(jobs.size());
+    std::vector<std::function<void()>> wrapped;
+    wrapped.reserve(jobs.size());
+    for (std::size_t i = 0; i < jobs.size(); ++i) wrapped.emplace_back([&, i] { results[i] = jobs[i](); });
+    run_parallel(wrapped, width);
+    for (auto& r : results) {
+        if (!r.reply.empty()) rep.observe(r.action + " -> " + r.reply);
+        rep.attempt(std::move(r.action), std::move(r.outcome), r.reached);
+    }
+}
+
+}  // namespace bottle::escape::probe::support
