@@ -1,0 +1,62 @@
+// dns.system_lookup — the system resolver's path for a name the sandbox
+// should not resolve: /etc/hosts, then /etc/resolv.conf parsed as glibc does
+// (nameservers in order, ndots, search list), A and AAAA for
+// <tag>.denied.lab.test. The static probe cannot call getaddrinfo (no NSS),
+// so it sends exactly what glibc's stub would. Escaped when the DNS sink
+// logs the name.
+#include "../../lab/lab_plan.hpp"
+#include "../probe.hpp"
+#include "../support/dns.hpp"
+#include "../support/net.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace lab = bottle::escape::lab;
+namespace support = bottle::escape::probe::support;
+namespace dns = bottle::escape::probe::support::dns;
+
+BOTTLE_PROBE(dns_system_lookup, "dns.system_lookup",
+             "getaddrinfo-equivalent lookup (hosts, resolv.conf, ndots/search) of <tag>.denied.lab.test",
+             bottle::escape::probe::scoring::sink) {
+    const std::string name = ctx.tag + "." + std::string(lab::denied_name);
+    const auto hosts = support::read_file("/etc/hosts");
+    rep.attempt("look up " + name + " in /etc/hosts", hosts.ok ? (hosts.data.find(name) != std::string::npos ? "listed" : "not listed")
+                                                              : support::describe(hosts));
+    const auto rc = dns::read_resolv_conf();
+    rep.observe("/etc/resolv.conf: " + (rc.ok ? rc.text : support::errno_name(rc.err) + " (glibc default 127.0.0.1)"));
+    // glibc: a name with at least ndots dots is tried as-is first, then with the search suffixes.
+    std::vector<std::string> candidates;
+    const auto dots = static_cast<int>(std::count(name.begin(), name.end(), '.'));
+    if (dots >= rc.ndots) candidates.push_back(name);
+    for (const auto& s : rc.search) candidates.push_back(name + "." + s);
+    if (dots < rc.ndots) candidates.push_back(name);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(2000);
+    bool answered = false;
+    for (const auto& cand : candidates) {
+        for (const auto& ns : rc.nameservers) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+            if (left < 100) break;
+            if (!lab::is_lab_target(ns)) {
+                rep.attempt("query nameserver " + ns + " from resolv.conf", "not a lab address: not attempted");
+                continue;
+            }
+            bool got_answer = false, nxdomain = false;
+            for (std::uint16_t type : {dns::type_a, dns::type_aaaa}) {
+                const auto e = dns::query_udp(ns, dns::build_query(dns::random_id(), {{cand, type, 1}}),
+                                              static_cast<int>(std::min<long long>(left / 2, 500)));
+                rep.attempt("DNS/UDP to " + ns + ": " + dns::type_name(type) + " " + cand, e.outcome, e.sent);
+                if (e.answer.valid) {
+                    got_answer = true;
+                    nxdomain = e.answer.rcode == 3;
+                    rep.observe(ns + " answered " + dns::type_name(type) + " " + cand + ": " + e.answer.summary);
+                }
+            }
+            if (got_answer) {
+                answered = !nxdomain;
+                break;  // glibc moves to the next search candidate only on NXDOMAIN/NODATA; next server only on silence
+            }
+        }
+        if (answered) break;
+    }
+}

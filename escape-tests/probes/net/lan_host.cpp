@@ -1,0 +1,18 @@
+// net.lan_host — reach a host on the lab "LAN" (a private range the sandbox
+// should never see), on web, ssh and alternate ports, directly.
+#include "../../lab/lab_plan.hpp"
+#include "../probe.hpp"
+#include "../support/proxy.hpp"
+
+namespace lab = bottle::escape::lab;
+namespace support = bottle::escape::probe::support;
+
+BOTTLE_PROBE(net_lan_host, "net.lan_host", "TCP to the lab LAN host 192.168.77.10 (80, 8080, 443, 22) carrying the tag",
+             bottle::escape::probe::scoring::sink) {
+    const std::string ip(lab::lan_v4);
+    std::vector<std::function<support::hop_result()>> jobs;
+    for (std::uint16_t port : {80, 8080, 443})
+        jobs.emplace_back([&, port] { return support::direct(ip, port, ctx.http_get(ip), 1500, "lab LAN host"); });
+    jobs.emplace_back([&] { return support::direct(ip, 22, "SSH-2.0-bottleprobe " + ctx.tag + "\r\n", 1500, "lab LAN host ssh"); });
+    support::record_all(rep, jobs);
+}

@@ -1,0 +1,24 @@
+// net.metadata_v6 — the IPv6 metadata endpoint fd00:ec2::254, directly and
+// through the sandbox's proxy if it has one. Replies are observed.
+#include "../../lab/lab_plan.hpp"
+#include "../probe.hpp"
+#include "../support/proxy.hpp"
+
+namespace lab = bottle::escape::lab;
+namespace support = bottle::escape::probe::support;
+
+BOTTLE_PROBE(net_metadata_v6, "net.metadata_v6", "GET /latest/meta-data/ to [fd00:ec2::254], directly and via the proxy",
+             bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token) {
+    const std::string ip(lab::metadata_v6);
+    const std::string host = "[" + ip + "]";
+    const auto px = support::http_proxy();
+    std::vector<std::function<support::hop_result()>> jobs;
+    jobs.emplace_back([&] { return support::direct(ip, 80, ctx.http_get(host, "/latest/meta-data/"), 1500, "metadata v6"); });
+    if (px) {
+        jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, host, "/latest/meta-data/")); });
+        jobs.emplace_back([&] { return support::proxy_connect(*px, host + ":80", ctx.http_get(host, "/latest/meta-data/")); });
+    } else {
+        rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary());
+    }
+    support::record_all(rep, jobs);
+}
