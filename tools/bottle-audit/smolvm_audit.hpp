@@ -1,0 +1,267 @@
+// tools/bottle-audit/smolvm_audit.hpp — judge every machine of a smolvm state
+// database (`bottle-audit smolvm`).
+//
+// Read-only by construction: the database is opened with
+// `state_db::open_read_only` (URI mode=ro, SQLITE_OPEN_READONLY) and only
+// `list()` is called — one SELECT in one snapshot. Nothing here can write.
+//
+// `audit_machines` judges rows already read and never fails: a row that
+// cannot be decoded is a `smolvm.malformed_record` finding and the audit goes
+// on with the other rows. `audit_smolvm_db` fails only when the database as a
+// whole cannot be read (missing, not a database, no `vms` table, locked past
+// the busy timeout, more rows than `max_audit_rows`) — never an empty success.
+// Finding ids, severities and remedies: audit_outcome.hpp, docs/bottle-audit.md.
+#pragma once
+
+#include "audit_outcome.hpp"
+
+#include "bottle/net/cidr.hpp"
+#include "bottle/net/loopback_pool.hpp"
+#include "bottle/result.hpp"
+#include "bottle/smolvm/state_db.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace bottle::audit {
+
+/// The default loopback pool, the same as net::loopback_pool's default.
+inline constexpr std::string_view default_pool = "127.0.0.16/28";
+
+/// Most rows one audit reads (state_db refuses more, naming the limit).
+inline constexpr std::size_t max_audit_rows = 1000000;
+
+/// Parses `--pool`: a strict IPv4 CIDR inside 127.0.0.2 .. 127.255.255.254 of
+/// at most net::max_pool_size addresses (loopback_pool's own bounds).
+/// Errors: invalid_argument / parse_error naming the value and the rule.
+[[nodiscard]] inline result<net::cidr> parse_pool(std::string_view text) {
+    auto c = net::cidr::parse(text);
+    if (!c) return make_error(errc::invalid_argument, "--pool " + std::string(text) + ": " + c.error().message);
+    const auto host_bits = c->host_bits();
+    if (!c->is_v4() || (c->network().to_v4().to_uint() >> 24) != 127 || host_bits > 12 ||
+        c->contains(net::address(net::address_v4(0x7f000001u))) ||
+        c->contains(net::address(net::address_v4(0x7fffffffu))) || c->contains(net::address(net::address_v4(0x7f000000u))))
+        return make_error(errc::invalid_argument,
+                          "--pool " + std::string(text) + ": the pool must be an IPv4 CIDR of at most " +
+                              std::to_string(net::max_pool_size) +
+                              " addresses within 127.0.0.2 .. 127.255.255.254 (127.0.0.1 is the host's own), e.g. " +
+                              std::string(default_pool));
+    return *c;
+}
+
+namespace detail {
+
+using uint128 = net::uint128;
+
+inline uint128 address_value(const net::address& a) noexcept {
+    if (a.is_v4()) return a.to_v4().to_uint();
+    uint128 v = 0;
+    for (unsigned char b : a.to_v6().to_bytes()) v = (v << 8) | b;
+    return v;
+}
+
+/// One allowlist entry of one machine, as an address interval.
+struct held_range {
+    bool v6 = false;
+    uint128 lo = 0, hi = 0;
+    std::size_t owner = 0;  ///< index of the machine (into audit_outcome::subjects)
+    std::string text{};     ///< the entry as stored
+};
+
+inline constexpr std::size_t no_partner = static_cast<std::size_t>(-1);
+
+/// For every range, the owner of some range of *another* machine that shares
+/// at least one address with it (no_partner when none). O(n log n): ranges
+/// are sorted by start; an earlier-starting overlapping range is found by
+/// tracking the two largest ends of distinct owners, a later-starting one by
+/// the nearest later ranges of two distinct owners (the smallest starts).
+inline std::vector<std::size_t> shared_partners(std::vector<held_range>& r) {
+    std::sort(r.begin(), r.end(), [](const held_range& a, const held_range& b) {
+        if (a.v6 != b.v6) return b.v6;
+        if (a.lo != b.lo) return a.lo < b.lo;
+        return a.hi < b.hi;
+    });
+    std::vector<std::size_t> partner(r.size(), no_partner);
+    struct slot { uint128 edge = 0; std::size_t owner = no_partner; std::size_t index = 0; };
+    // Forward: a = largest end so far, b = largest end among owners other than a's.
+    slot a, b;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+        if (i > 0 && r[i].v6 != r[i - 1].v6) a = b = slot{};
+        const auto& x = r[i];
+        if (a.owner != no_partner && a.owner != x.owner && a.edge >= x.lo) partner[i] = a.owner;
+        else if (b.owner != no_partner && b.owner != x.owner && b.edge >= x.lo) partner[i] = b.owner;
+        if (a.owner == x.owner) { a.edge = std::max(a.edge, x.hi); continue; }
+        if (a.owner == no_partner || x.hi > a.edge) { b = a; a = {x.hi, x.owner, i}; continue; }
+        if (b.owner == no_partner || x.hi > b.edge) b = {x.hi, x.owner, i};
+    }
+    // Backward: a = nearest later range (smallest start), b = nearest later one of another owner than a's.
+    a = b = slot{};
+    for (std::size_t k = r.size(); k-- > 0;) {
+        if (k + 1 < r.size() && r[k].v6 != r[k + 1].v6) a = b = slot{};
+        const auto& x = r[k];
+        if (partner[k] == no_partner) {
+            if (a.owner != no_partner && a.owner != x.owner && a.edge <= x.hi) partner[k] = a.owner;
+            else if (b.owner != no_partner && b.owner != x.owner && b.edge <= x.hi) partner[k] = b.owner;
+        }
+        if (a.owner != x.owner) b = a;
+        a = {x.lo, x.owner, k};
+    }
+    return partner;
+}
+
+inline boost::json::value cidrs_json(const smolvm::vm_record& rec) {
+    if (rec.allowed_cidrs_field() == smolvm::cidr_field::absent) return "absent";
+    if (!rec.allowed_cidrs()) return nullptr;
+    boost::json::array a;
+    for (const auto& c : *rec.allowed_cidrs()) a.emplace_back(c);
+    return a;
+}
+
+inline boost::json::array strings_json(const std::vector<std::string>& v) {
+    boost::json::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return a;
+}
+
+/// Judges one decoded machine; appends findings and the ranges it holds.
+inline void judge_machine(const smolvm::vm_record& rec, const std::string& subject, std::size_t owner, const net::cidr& pool,
+                          std::vector<report::finding>& out, std::vector<held_range>& held) {
+    using report::severity;
+    const std::string& name = rec.name();
+    if (!rec.network()) {
+        out.push_back({"smolvm.network_off", severity::info, subject, "network is off: the machine has no egress",
+                       "", boost::json::object{{"network", false}, {"allowed_cidrs", cidrs_json(rec)}}});
+        return;
+    }
+    if (rec.unrestricted()) {
+        out.push_back({"smolvm.unrestricted_egress", severity::critical, subject,
+                       std::string("network is on and allowed_cidrs is ") +
+                           (rec.allowed_cidrs_field() == smolvm::cidr_field::null ? "null" : "absent") +
+                           ": smolvm applies no egress restriction, the machine can reach any address",
+                       "stop the machine and pin its allowlist to its loopback alias (bottle-run does this before "
+                       "every start), or recreate it: smolvm machine create --name " + name + " --allow-cidr <alias>/32 ...",
+                       boost::json::object{{"network", true}, {"allowed_cidrs", cidrs_json(rec)},
+                                           {"dns_filter_hosts", strings_json(rec.dns_filter_hosts())}}});
+        if (!rec.dns_filter_hosts().empty())
+            out.push_back({"smolvm.host_filter_without_cidr_policy", severity::medium, subject,
+                           "hosts are allowed by name (dns_filter_hosts) but there is no CIDR policy: smolvm enforces "
+                           "--allow-host only through allowed_cidrs, so the name filter restricts nothing (smolvm "
+                           "< 1.8.0 drops the policy of `machine create --from`)",
+                           "upgrade smolvm to >= 1.8.0 and recreate the machine with --allow-cidr as well as --allow-host",
+                           boost::json::object{{"dns_filter_hosts", strings_json(rec.dns_filter_hosts())}}});
+        return;
+    }
+    const auto& backend = rec.network_backend();
+    if (backend && *backend == "tsi") {
+        out.push_back({"smolvm.policy_on_tsi", severity::high, subject,
+                       "the machine has a CIDR policy on the TSI backend, which smolvm < 1.1.3 did not enforce (newer "
+                       "versions refuse the combination): the allowlist may be ignored",
+                       "recreate the machine with --net-backend virtio-net (the default with a policy) on smolvm >= 1.8.0",
+                       boost::json::object{{"network_backend", *backend}}});
+    } else if (backend && *backend != "virtio-net") {
+        out.push_back({"smolvm.unknown_network_backend", severity::medium, subject,
+                       "the machine has a CIDR policy on network backend '" + *backend +
+                           "', which bottle-audit does not know to enforce it",
+                       "recreate the machine with --net-backend virtio-net, or check that this smolvm version enforces "
+                       "allowed_cidrs on '" + *backend + "'",
+                       boost::json::object{{"network_backend", *backend}}});
+    }
+    for (const auto& entry : *rec.allowed_cidrs()) {
+        auto c = net::cidr::parse(entry);
+        if (!c) {
+            out.push_back({"smolvm.allowlist_entry_invalid", severity::high, subject,
+                           "allowlist entry '" + entry + "' is not a strict CIDR (" + c.error().message +
+                               "): smolvm and bot-bottle may read it differently",
+                           "recreate the machine with --allow-cidr <alias>/32",
+                           boost::json::object{{"entry", entry}}});
+            continue;
+        }
+        if (c->host_bits() > 0)
+            out.push_back({"smolvm.allowlist_entry_too_wide", severity::high, subject,
+                           "allowlist entry " + c->to_string() + " allows " +
+                               (c->host_bits() >= 64 ? std::string("2^") + std::to_string(c->host_bits())
+                                                     : std::to_string(static_cast<unsigned long long>(c->width()))) +
+                               " addresses; a bottle's machine should reach exactly one (its loopback alias)",
+                           "pin the allowlist to one /32 alias from the pool " + pool.to_string(),
+                           boost::json::object{{"entry", entry}, {"addresses_log2", c->host_bits()}}});
+        if (!pool.contains(*c))
+            out.push_back({"smolvm.allowlist_entry_outside_pool", severity::high, subject,
+                           "allowlist entry " + c->to_string() + " is outside the loopback pool " + pool.to_string() +
+                               ": the machine can reach something other than its own egress proxy alias",
+                           "pin the allowlist to one /32 alias from the pool " + pool.to_string() +
+                               " (or pass --pool if this host uses another pool)",
+                           boost::json::object{{"entry", entry}, {"pool", pool.to_string()}}});
+        held.push_back({!c->is_v4(), address_value(c->network()), address_value(c->last()), owner, entry});
+    }
+}
+
+}  // namespace detail
+
+/// Judges `rows` (every row of `vms`) against `pool`. Never fails.
+/// `target` is recorded in the outcome (the database path).
+[[nodiscard]] inline audit_outcome audit_machines(std::span<const smolvm::raw_row> rows, const net::cidr& pool,
+                                                  std::string target = {}, const smolvm::decode_limits& limits = {}) {
+    audit_outcome o;
+    o.kind = "smolvm";
+    o.target = std::move(target);
+    o.pool = pool.to_string();
+    o.subjects.reserve(rows.size());
+    std::vector<detail::held_range> held;
+    held.reserve(rows.size());
+    for (const auto& row : rows) {
+        const std::size_t owner = o.subjects.size();
+        const std::string subject = "vm " + row.name;
+        o.subjects.push_back(subject);
+        auto rec = row.decode(limits);
+        if (!rec) {
+            o.findings.push_back({"smolvm.malformed_record", report::severity::high, subject,
+                                  "the machine record cannot be decoded, so its egress policy cannot be judged: " +
+                                      rec.error().message,
+                                  "inspect it with: sqlite3 -readonly '" + o.target +
+                                      "' \"SELECT typeof(data), length(data) FROM vms WHERE name = '" + row.name +
+                                      "'\"; then delete and recreate the machine with smolvm",
+                                  boost::json::object{{"error", rec.error().code.message()},
+                                                      {"stored_as_blob", row.stored_as_blob},
+                                                      {"bytes", row.size}}});
+            continue;
+        }
+        detail::judge_machine(*rec, subject, owner, pool, o.findings, held);
+    }
+    const auto partner = detail::shared_partners(held);
+    for (std::size_t i = 0; i < held.size(); ++i) {
+        if (partner[i] == detail::no_partner) continue;
+        const std::string& other = o.subjects[partner[i]];
+        o.findings.push_back({"smolvm.allowlist_entry_shared", report::severity::high, o.subjects[held[i].owner],
+                              "allowlist entry " + held[i].text + " shares addresses with the allowlist of " + other +
+                                  ": the two machines can reach each other's egress alias",
+                              "give each machine its own /32 alias from the pool " + o.pool,
+                              boost::json::object{{"entry", held[i].text}, {"shared_with", other.substr(3)}}});
+    }
+    report::sort_for_report(o.findings);
+    return o;
+}
+
+/// Opens `db` read-only and audits every row. Errors (the tool's exit 2):
+/// not_found (no such file), database_error (unreadable, not a smolvm
+/// database, locked past the busy timeout), limit_exceeded (more than
+/// max_audit_rows rows) — each message names the path.
+[[nodiscard]] inline result<audit_outcome> audit_smolvm_db(const std::filesystem::path& db, const net::cidr& pool) {
+    smolvm::open_options opts;
+    opts.max_rows = max_audit_rows;
+    auto handle = smolvm::state_db::open_read_only(db, opts);
+    if (!handle) return handle.error();
+    auto rows = handle->list();
+    if (!rows) return rows.error();
+    return audit_machines(*rows, pool, db.string(), opts.limits);
+}
+
+}  // namespace bottle::audit
