@@ -4,7 +4,10 @@
 #include "sinks.hpp"
 #include "system.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -294,6 +297,23 @@ void record_orphans(const std::string& nonce, int log_fd) {
     }
 }
 
+void stage_leaked_descriptors() {
+    const int dir = open("/run/bbx/outside", O_RDONLY | O_DIRECTORY);
+    if (dir >= 0 && dir != 3) {
+        dup2(dir, 3);
+        close(dir);
+    }
+    const int sock = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(host_canary_port);
+    inet_pton(AF_INET, std::string(host_v4_primary).c_str(), &a.sin_addr);
+    if (sock >= 0 && connect(sock, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && sock != 4) {
+        dup2(sock, 4);
+        close(sock);
+    }
+}
+
 pid_t start_services(const host_plan& plan, int log_fd, int& stop_write, std::string& error) {
     int ready[2], stop[2];
     if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(stop, O_CLOEXEC) != 0) {
@@ -373,6 +393,12 @@ int run_lab_host(const host_plan& plan) {
             dup2(in, 0);
             dup2(out, 1);
             dup2(err, 2);
+            // Nothing of the lab host's leaks, except two descriptors staged
+            // on purpose, as a careless launcher would leak them: fd 3 a host
+            // directory, fd 4 a connection to a host service. A sandbox that
+            // does not close inherited descriptors hands both to the agent.
+            close_range(3, ~0U, 0);
+            stage_leaked_descriptors();
             if (chdir(plan.paths.workspace().c_str()) != 0) _exit(126);
             std::vector<char*> args, envp;
             for (const auto& a : plan.command) args.push_back(const_cast<char*>(a.c_str()));

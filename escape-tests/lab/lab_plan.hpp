@@ -63,6 +63,8 @@ inline constexpr std::string_view link_world_v6 = "fd00:200::1";
 inline constexpr std::string_view run_dir = "/run/bbx";                  // lab state visible inside
 inline constexpr std::string_view home_dir = "/root";                    // fake HOME, HOME=/root
 inline constexpr std::string_view engine_socket = "/run/docker.sock";    // fake container engine (HTTP)
+// A well-known path probes try; the lab serves nothing there (a dockerd in
+// the lab would take a socket there for a system containerd).
 inline constexpr std::string_view containerd_socket = "/run/containerd/containerd.sock";
 inline constexpr std::string_view ssh_agent_socket = "/run/bbx/ssh-agent.sock";   // SSH_AUTH_SOCK
 inline constexpr std::string_view dbus_session_socket = "/run/bbx/dbus-session.sock"; // DBUS_SESSION_BUS_ADDRESS

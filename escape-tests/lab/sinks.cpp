@@ -276,8 +276,9 @@ bool setup_host(const sink_options& o, std::vector<listener>& ls, std::string& w
             return false;
     // Unix sockets live under the run root, which the lab mounts on /run.
     auto inside = [&](std::string_view lab_path) { return o.run_root + std::string(lab_path.substr(4)); };  // strip "/run"
+    // No fake containerd socket: a dockerd started in the lab (docker profile)
+    // would take it for a system containerd.
     const std::pair<std::string_view, const char*> unix_socks[] = {{engine_socket, "host.engine"},
-                                                                   {containerd_socket, "host.engine"},
                                                                    {ssh_agent_socket, "host.ssh_agent"},
                                                                    {dbus_session_socket, "host.dbus"},
                                                                    {dbus_system_socket, "host.dbus"}};

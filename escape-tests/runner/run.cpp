@@ -285,6 +285,10 @@ run_result run_sandbox(const run_options& opt) {
             for (const auto& line : read_lines(paths.logs() / log))
                 if (auto e = parse_event_line(line)) truth.events.push_back(std::move(*e));
         collect_markers(paths, res.nonce, truth.events);
+        // The canary's pid in the lab host's pid namespace: a probe that
+        // reports it saw exactly that process saw the host's processes.
+        std::ifstream canary_pid(paths.run() / "bbx" / "canary.pid");
+        if (std::string pid; canary_pid >> pid) truth.facts["host canary process"] = "canary-visible pid=" + pid;
         if (reports.empty() && res.error.empty()) {
             std::ifstream err(paths.logs() / "sandbox.stderr");
             std::stringstream ss;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Starts and stops a private dockerd for the docker profile. Runs inside the
+# escape lab (its network, mount and IPC namespaces), so the daemon's bridge,
+# NAT rules and containers exist only in the lab. Nothing is pulled: the image
+# is imported from a local rootfs holding busybox (static) and bottle-probe.
+#   docker-lab.sh setup STATE PROBE NONCE
+#   docker-lab.sh teardown STATE
+set -euo pipefail
+cmd=$1 state=$2
+sock="unix://$state/docker.sock"
+case "$cmd" in
+setup)
+  probe=$3 nonce=$4
+  mkdir -p "$state/data" "$state/exec" "$state/rootfs/bin" "$state/rootfs/tmp" "$state/rootfs/etc"
+  # setsid + redirections: the daemon must not hold the launcher's pipes.
+  setsid dockerd --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/docker.pid" \
+    -H "$sock" --userland-proxy=false >"$state/dockerd.log" 2>&1 </dev/null &
+  for _ in $(seq 1 150); do
+    docker -H "$sock" version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  if ! docker -H "$sock" version --format 'dockerd {{.Server.Version}}'; then
+    echo "dockerd did not come up; its log:" >&2
+    tail -n 30 "$state/dockerd.log" >&2
+    exit 1
+  fi
+  busybox=$(command -v busybox)
+  [[ -n "$busybox" ]] || { echo "busybox (static) is needed: apt-get install busybox-static" >&2; exit 1; }
+  cp "$busybox" "$state/rootfs/bin/busybox"
+  for tool in sh ls cat id; do ln -sf busybox "$state/rootfs/bin/$tool"; done
+  cp "$probe" "$state/rootfs/bottle-probe"
+  chmod 1777 "$state/rootfs/tmp"
+  tar -C "$state/rootfs" -cf - . | docker -H "$sock" import - "bbx-probe:$nonce" >/dev/null
+  echo "imported bbx-probe:$nonce"
+  ;;
+teardown)
+  docker -H "$sock" ps -aq 2>/dev/null | xargs -r docker -H "$sock" rm -f >/dev/null 2>&1 || true
+  if [[ -f "$state/docker.pid" ]]; then
+    pid=$(cat "$state/docker.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  fi
+  ;;
+*) echo "usage: docker-lab.sh setup STATE PROBE NONCE | teardown STATE" >&2; exit 2 ;;
+esac
