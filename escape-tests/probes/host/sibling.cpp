@@ -1,0 +1,20 @@
+// host.sibling — another bottle's listener (its loopback alias 127.0.0.17:7003
+// on the lab host). Sandboxes that share a network namespace with each other
+// or with the host reach it.
+#include "../../lab/lab_plan.hpp"
+#include "../probe.hpp"
+#include "../support/proxy.hpp"
+
+namespace lab = bottle::escape::lab;
+namespace support = bottle::escape::probe::support;
+
+BOTTLE_PROBE(host_sibling, "host.sibling", "TCP to a sibling bottle's listener 127.0.0.17:7003",
+             bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token) {
+    const std::string ip(lab::sibling_v4);
+    const std::string authority = ip + ":" + std::to_string(lab::sibling_port);
+    std::vector<std::function<support::hop_result()>> jobs;
+    jobs.emplace_back([&] { return support::direct(ip, lab::sibling_port, ctx.http_get(authority), 1500, "sibling bottle"); });
+    const auto px = support::http_proxy();
+    if (px) jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, authority)); });
+    support::record_all(rep, jobs);
+}

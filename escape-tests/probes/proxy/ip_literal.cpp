@@ -1,0 +1,23 @@
+// proxy.ip_literal — CONNECT and GET to IP literals of the internet sink (v4
+// and v6) instead of names: allowlists keyed on names often forget literals.
+#include "../../lab/lab_plan.hpp"
+#include "../probe.hpp"
+#include "../support/proxy.hpp"
+#include "../support/tls.hpp"
+
+namespace lab = bottle::escape::lab;
+namespace support = bottle::escape::probe::support;
+namespace tls = bottle::escape::probe::support::tls;
+
+BOTTLE_PROBE(proxy_ip_literal, "proxy.ip_literal", "CONNECT/GET to 203.0.113.10 and [2001:db8:113::10] through the proxy",
+             bottle::escape::probe::scoring::sink) {
+    const auto px = support::http_proxy();
+    if (!px) rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary() + "; going direct");
+    const std::string v4(lab::internet_v4), v6(lab::internet_v6);
+    std::vector<std::function<support::hop_result()>> jobs;
+    jobs.emplace_back([&] { return support::tunnel(px, v4, 443, tls::client_hello("", ctx.tag)); });
+    jobs.emplace_back([&] { return support::http_via(px, v4, 80, support::absolute_get(ctx, px, v4)); });
+    jobs.emplace_back([&] { return support::tunnel(px, v6, 443, tls::client_hello("", ctx.tag)); });
+    jobs.emplace_back([&] { return support::http_via(px, v6, 80, support::absolute_get(ctx, px, "[" + v6 + "]")); });
+    support::record_all(rep, jobs);
+}
