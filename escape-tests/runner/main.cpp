@@ -209,7 +209,7 @@ int main(int argc, char** argv) {
         if (!xml || !write_file(junit, *xml)) return usage_error("cannot write JUnit XML to " + junit);
     }
     const auto t = count(r.verdicts);
-    if (expect == "all-escaped") return r.error.empty() && t.blocked == 0 && t.error == 0 ? 0 : 1;
+    if (expect == "all-escaped") return r.error.empty() && t.blocked == 0 && t.error == 0 && control_as_expected(r) ? 0 : 1;
     if (expect == "no-error") return r.error.empty() && t.error == 0 && control_as_expected(r) ? 0 : 1;
     if (!r.error.empty() || t.error > 0) return 3;
     return t.escaped > 0 ? 1 : 0;

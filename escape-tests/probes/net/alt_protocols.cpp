@@ -105,7 +105,7 @@ BOTTLE_PROBE(net_alt_protocols, "net.alt_protocols",
     if (socks) {
         jobs.emplace_back([&] { return socks5(socks->ip, socks->port, "SOCKS proxy " + socks->where(), ctx.tag); });
     }
-    if (http) {
+    if (http && !http->is_socks()) {
         jobs.emplace_back([&] { return socks5(http->ip, http->port, "HTTP proxy port " + http->where(), ctx.tag); });
     }
     if (!socks && !http) {

@@ -139,7 +139,7 @@ std::vector<proxy_endpoint> proxies_from_env() {
 std::optional<proxy_endpoint> http_proxy() {
     for (auto& p : proxies_from_env())
         if (p.usable() && !p.is_socks()) return p;
-    return std::nullopt;
+    return socks_proxy();
 }
 
 std::optional<proxy_endpoint> socks_proxy() {
@@ -284,8 +284,96 @@ std::string route_label(const std::optional<proxy_endpoint>& px) {
     return px ? "via proxy " + px->where() : "direct (no proxy in the environment)";
 }
 
+namespace {
+
+// Splits "host:port" / "[v6]:port" (port defaults to `dflt`).
+void split_authority(std::string_view a, std::string& host, std::uint16_t& port, std::uint16_t dflt) {
+    port = dflt;
+    if (!a.empty() && a.front() == '[') {
+        const auto close = a.find(']');
+        host = std::string(a.substr(1, close == std::string_view::npos ? a.size() - 1 : close - 1));
+        if (close != std::string_view::npos && close + 1 < a.size() && a[close + 1] == ':')
+            port = static_cast<std::uint16_t>(std::atoi(std::string(a.substr(close + 2)).c_str()));
+        return;
+    }
+    const auto colon = a.rfind(':');
+    host = std::string(a.substr(0, colon));
+    if (colon != std::string_view::npos) port = static_cast<std::uint16_t>(std::atoi(std::string(a.substr(colon + 1)).c_str()));
+}
+
+// SOCKS5 (no auth) CONNECT to authority through px, then payload; like proxy_connect.
+hop_result socks_connect(const proxy_endpoint& px, std::string_view authority, std::string_view payload, int budget_ms) {
+    const auto deadline = clock_type::now() + std::chrono::milliseconds(budget_ms);
+    hop_result h;
+    h.action = "tcp connect " + px.where() + ", SOCKS5 CONNECT " + std::string(authority) + ", then send " +
+               std::to_string(payload.size()) + " bytes";
+    std::string host;
+    std::uint16_t port = 0;
+    split_authority(authority, host, port, 443);
+    std::string req("\x05\x01\x00", 3);
+    unsigned char b[16];
+    if (inet_pton(AF_INET, host.c_str(), b) == 1) {
+        req += '\x01';
+        req.append(reinterpret_cast<char*>(b), 4);
+    } else if (inet_pton(AF_INET6, host.c_str(), b) == 1) {
+        req += '\x04';
+        req.append(reinterpret_cast<char*>(b), 16);
+    } else {
+        req += '\x03';
+        req += static_cast<char>(std::min<std::size_t>(host.size(), 255));
+        req += host.substr(0, 255);
+    }
+    req += static_cast<char>(port >> 8);
+    req += static_cast<char>(port & 0xff);
+    tcp_stream s;
+    if (!s.open(px.ip, px.port, std::min(500, ms_left(deadline)))) {
+        h.outcome = "proxy connect: " + s.error();
+        return h;
+    }
+    if (!s.send_all(std::string("\x05\x01\x00", 3), ms_left(deadline))) {
+        h.outcome = "proxy: " + s.error();
+        return h;
+    }
+    const std::string choice = s.read(std::min(600, ms_left(deadline)), {}, 2);
+    if (choice.size() < 2 || choice[0] != 5 || choice[1] != 0) {
+        h.reply = choice;
+        h.outcome = choice.empty() ? "SOCKS5: no method choice" : "SOCKS5: no-auth method refused";
+        return h;
+    }
+    if (!s.send_all(req, ms_left(deadline))) {
+        h.outcome = "SOCKS5: " + s.error();
+        return h;
+    }
+    h.reply = s.read(std::min(900, ms_left(deadline)), {}, 4);
+    if (h.reply.size() < 2 || h.reply[0] != 5) {
+        h.outcome = "SOCKS5: no CONNECT reply";
+        return h;
+    }
+    if (h.reply[1] != 0) {
+        h.outcome = "SOCKS5: CONNECT refused, reply code " + std::to_string(static_cast<unsigned char>(h.reply[1]));
+        return h;
+    }
+    // Rest of the reply (bound address), then the payload.
+    const unsigned char atyp = h.reply.size() >= 4 ? static_cast<unsigned char>(h.reply[3]) : 1;
+    const std::size_t rest = atyp == 4 ? 18 : atyp == 1 ? 6 : 0;
+    if (rest) h.reply += s.read(std::min(300, ms_left(deadline)), {}, rest);
+    h.outcome = "SOCKS5: CONNECT granted";
+    if (!payload.empty() && !s.send_all(payload, ms_left(deadline))) {
+        h.outcome += "; send: " + s.error();
+        return h;
+    }
+    h.reached = true;
+    const std::string back = s.read(std::min(700, ms_left(deadline)));
+    h.reply += back;
+    h.outcome += "; sent " + std::to_string(payload.size()) + " bytes, " + std::to_string(back.size()) + " bytes back";
+    return h;
+}
+
+}  // namespace
+
 hop_result proxy_connect(const proxy_endpoint& px, std::string_view authority, std::string_view payload, int budget_ms,
                          std::string_view extra_headers) {
+    if (px.is_socks()) return socks_connect(px, authority, payload, budget_ms);
     const auto deadline = clock_type::now() + std::chrono::milliseconds(budget_ms);
     hop_result h;
     h.action = "tcp connect " + px.where() + ", CONNECT " + std::string(authority) + ", then send " +
@@ -323,6 +411,22 @@ hop_result proxy_connect(const proxy_endpoint& px, std::string_view authority, s
 }
 
 hop_result proxy_send(const proxy_endpoint& px, std::string_view request, int budget_ms) {
+    if (px.is_socks()) {
+        // A SOCKS proxy has no request line: tunnel to the URI's authority, send the request as is.
+        std::string_view target = request.substr(request.find(' ') == std::string_view::npos ? 0 : request.find(' ') + 1);
+        target = target.substr(0, target.find(' '));
+        std::string authority;
+        if (const auto sep = target.find("://"); sep != std::string_view::npos) {
+            authority = std::string(target.substr(sep + 3, target.find('/', sep + 3) - (sep + 3)));
+        } else if (const auto host = request.find("\r\nHost: "); host != std::string_view::npos) {
+            authority = std::string(request.substr(host + 8, request.find("\r\n", host + 8) - (host + 8)));
+        }
+        std::string host;
+        std::uint16_t port = 80;
+        split_authority(authority, host, port, 80);
+        const bool v6 = host.find(':') != std::string::npos;
+        return socks_connect(px, (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port), request, budget_ms);
+    }
     const auto deadline = clock_type::now() + std::chrono::milliseconds(budget_ms);
     hop_result h;
     const auto sp = request.find(' '), sp2 = request.find(' ', sp == std::string_view::npos ? 0 : sp + 1);

@@ -36,7 +36,9 @@ struct proxy_endpoint {
 /// Every proxy variable that is set, in priority order HTTPS_PROXY,
 /// https_proxy, HTTP_PROXY, http_proxy, ALL_PROXY, all_proxy.
 [[nodiscard]] std::vector<proxy_endpoint> proxies_from_env();
-/// The first usable HTTP(S)-scheme proxy, if any.
+/// The first usable HTTP(S)-scheme proxy, else the first usable SOCKS proxy.
+/// proxy_connect/proxy_send speak SOCKS5 to a SOCKS proxy (CONNECT to the
+/// request's authority), so probes need not care which kind they got.
 [[nodiscard]] std::optional<proxy_endpoint> http_proxy();
 /// The first usable SOCKS proxy, if any.
 [[nodiscard]] std::optional<proxy_endpoint> socks_proxy();
