@@ -44,5 +44,5 @@ BOTTLE_PROBE(dns_odd_records, "dns.odd_records", "TXT, NULL, ANY and multi-quest
             }
         }
     }
-    support::record_all(rep, jobs);
+    support::record_all(rep, jobs, 32);
 }

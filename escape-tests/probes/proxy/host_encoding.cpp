@@ -76,5 +76,5 @@ BOTTLE_PROBE(proxy_host_encoding, "proxy.host_encoding",
             });
         }
     }
-    support::record_all(rep, jobs, 24);
+    support::record_all(rep, jobs, 40);  // one wave: keeps a slow proxy inside the deadline
 }

@@ -538,8 +538,11 @@ void record_all(report& rep, const std::vector<std::function<hop_result()>>& job
     wrapped.reserve(jobs.size());
     for (std::size_t i = 0; i < jobs.size(); ++i) wrapped.emplace_back([&, i] { results[i] = jobs[i](); });
     run_parallel(wrapped, width);
-    for (auto& r : results) {
-        if (!r.reply.empty()) rep.observe(r.action + " -> " + r.reply);
+    // Replies are labelled by attempt number, not by action text: an action
+    // names lab-plan addresses, which must not look like something observed.
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        auto& r = results[i];
+        if (!r.reply.empty()) rep.observe("reply to attempt " + std::to_string(rep.attempts().size() + 1) + ": " + r.reply);
         rep.attempt(std::move(r.action), std::move(r.outcome), r.reached);
     }
 }

@@ -128,7 +128,7 @@ struct hop_result {
 void run_parallel(const std::vector<std::function<void()>>& jobs, std::size_t width = 12);
 
 /// Runs the jobs in parallel, then records each result as an attempt (in
-/// order) and observes every non-empty reply prefixed by its action.
+/// order) and observes every non-empty reply as "reply to attempt N: ...".
 void record_all(report& rep, const std::vector<std::function<hop_result()>>& jobs, std::size_t width = 12);
 
 }  // namespace bottle::escape::probe::support
