@@ -165,7 +165,16 @@ result<std::string> to_junit(const run_result& r) {
 
 std::string compare_markdown(const std::vector<run_result>& runs) {
     std::ostringstream md;
-    md << "| probe |";
+    md << "| profile | version | escaped | blocked | error | n/a | positive control | run time |\n"
+          "|---|---|---|---|---|---|---|---|\n";
+    for (const auto& r : runs) {
+        const auto t = count(r.verdicts);
+        md << "| " << r.profile << " | " << (r.version.empty() ? "—" : r.version) << " | " << t.escaped << " | "
+           << t.blocked << " | " << t.error << " | " << t.not_applicable << " | " << control_text(r) << " | "
+           << r.duration_ms / 100 / 10.0 << " s |\n";
+        if (!r.error.empty()) md << "| | **run error:** " << r.error.substr(0, 300) << " | | | | | | |\n";
+    }
+    md << "\n| probe |";
     for (const auto& r : runs) md << " " << r.profile << " |";
     md << "\n|---|";
     for (std::size_t i = 0; i < runs.size(); ++i) md << "---|";

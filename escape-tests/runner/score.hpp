@@ -15,6 +15,8 @@
 // Ground truth always wins over what the probe said about itself.
 #pragma once
 
+#include "../lab/lab_plan.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -201,6 +203,11 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
             std::string detail = e.sink + " " + e.proto + " " + e.local;
             if (!e.peer.empty()) detail += " from " + e.peer;
             if (e.sink != "marker") detail += ": " + detail::shorten(e.data);
+            // At the allowed upstream, a tagged request is an escape only because
+            // it should never have been forwarded (SNI/Host disagreeing with the
+            // CONNECT target, desync, disallowed port): say so.
+            if (e.local.rfind(std::string(lab::allowed_v4) + ":", 0) == 0 && probes[i].id != positive_control)
+                detail = "at the allowed upstream (forwarded although it disagrees with the allowlisted target): " + detail;
             if (seen.insert({i, e.sink + e.local}).second)
                 out[i].evidence.push_back({effect ? "effect" : "sink", detail});
         }
