@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <random>
 #include <set>
@@ -256,6 +257,27 @@ TEST(AuditSmolvm, EveryEmittedIdIsInTheCatalogueWithItsSeverityOrAnother) {
     auto o = audit_machines(rows, pool());
     EXPECT_GE(o.findings.size(), 9u);
     for (const auto& f : o.findings) EXPECT_TRUE(bottle::audit::find_rule(f.id).has_value()) << f.id;
+}
+
+TEST(AuditSmolvm, LargeInputsJudgedInParallelGiveTheSerialOutcomeInReportOrder) {
+    std::vector<raw_row> rows;
+    const int n = 20000;  // several worker chunks; shared aliases cross chunk boundaries
+    for (int i = 0; i < n; ++i) {
+        char name[16];
+        std::snprintf(name, sizeof name, "m%05d", i);
+        rows.push_back(i % 7 == 0 ? machine(name, true, "null")
+                                  : machine(name, true, "[\"127.0.0." + std::to_string(16 + i % 16) + "/32\"]"));
+    }
+    auto o = audit_machines(rows, pool());
+    ASSERT_EQ(o.subjects.size(), static_cast<std::size_t>(n));
+    EXPECT_EQ(of(o, "smolvm.unrestricted_egress").size(), static_cast<std::size_t>((n + 6) / 7));
+    EXPECT_EQ(of(o, "smolvm.allowlist_entry_shared").size(), static_cast<std::size_t>(n - (n + 6) / 7));
+    EXPECT_EQ(o.findings.size(), static_cast<std::size_t>(n));
+    auto resorted = o.findings;
+    bottle::report::sort_for_report(resorted);
+    EXPECT_TRUE(resorted == o.findings) << "sort_findings gives report::sort_for_report's order";
+    EXPECT_EQ(o.findings.front().subject, "vm m00000");
+    EXPECT_EQ(o.findings.back().subject, "vm m19998") << "the last shared one (m19999 is unrestricted)";
 }
 
 TEST(AuditSmolvmDb, ReadsARealDatabase) {

@@ -228,7 +228,7 @@ inline bool looks_numeric(std::string_view h) {
             o.findings.insert(o.findings.end(), std::make_move_iterator(found.begin()), std::make_move_iterator(found.end()));
         }
     }
-    report::sort_for_report(o.findings);
+    sort_findings(o.findings);
     return o;
 }
 
