@@ -1,4 +1,5 @@
 #include "bottle/net/loopback_pool.hpp"
+#include "../tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -25,17 +26,7 @@ using bottle::net::flock_lock;
 using bottle::net::holding;
 using bottle::net::loopback_pool;
 
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "bottle-pool-props-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
+using bottle::test_support::temp_dir;
 
 struct memory_source {
     std::map<std::uint32_t, std::string> held;
@@ -107,8 +98,8 @@ RC_GTEST_PROP(LoopbackPoolProps, ConcurrentProcessesNeverShareAnAlias, ()) {
     const auto children = *rc::gen::inRange(2, 9);
     const auto size = *rc::gen::inRange(1u, 9u);
     temp_dir tmp;
-    const std::string dir = (tmp.path / "aliases").string();
-    const std::string lock = (tmp.path / "lock").string();
+    const std::string dir = (tmp.path() / "aliases").string();
+    const std::string lock = (tmp.path() / "lock").string();
     RC_ASSERT(alias_directory::open(dir).has_value());
 
     int go[2];

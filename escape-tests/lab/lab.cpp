@@ -1,5 +1,6 @@
 #include "lab.hpp"
 
+#include "../probes/support/json.hpp"
 #include "lab_plan.hpp"
 #include "sinks.hpp"
 #include "system.hpp"
@@ -29,6 +30,7 @@
 namespace bottle::escape::lab {
 
 namespace fs = std::filesystem;
+using probe::support::json_string;
 
 namespace {
 
@@ -51,16 +53,6 @@ std::string token(const std::string& nonce) { return "bbxtok" + nonce.substr(0, 
 int open_log(const fs::path& p) { return open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); }
 
 void json_line(int fd, const std::string& line) { (void)!::write(fd, (line + "\n").data(), line.size() + 1); }
-
-std::string json_text(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') { out += '\\'; out += static_cast<char>(c); }
-        else if (c < 0x20 || c >= 0x7f) { char b[8]; std::snprintf(b, sizeof b, "\\u%04x", c); out += b; }
-        else out += static_cast<char>(c);
-    }
-    return out + "\"";
-}
 
 }  // namespace
 
@@ -211,7 +203,7 @@ int run_canary(const std::string& canary_token, const std::string& run_bbx_dir, 
         if (sig < 0) continue;
         if (sig == SIGTERM && info.si_pid == parent) break;
         json_line(log_fd, "{\"sink\":\"host.canary_process\",\"proto\":\"signal\",\"local\":\"bbx-canary\",\"peer\":\"pid " +
-                              std::to_string(info.si_pid) + "\",\"data\":" + json_text(strsignal(sig)) + "}");
+                              std::to_string(info.si_pid) + "\",\"data\":" + json_string(strsignal(sig)) + "}");
     }
     delete[] secret;
     return 0;
@@ -280,19 +272,15 @@ void make_sysv_objects(const token_map& tokens) {
 // Kills and records processes still carrying a tag of this run.
 void record_orphans(const std::string& nonce, int log_fd) {
     const std::string needle = "bbx-" + nonce + "-";
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-        const std::string name = entry.path().filename();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        const pid_t pid = std::stoi(name);
-        if (pid == getpid()) continue;
-        std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    for (const int pid : list_pids()) {
+        const std::string name = std::to_string(pid);
+        std::ifstream in("/proc/" + name + "/cmdline", std::ios::binary);
         std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (cmd.find(needle) == std::string::npos) continue;
         for (char& c : cmd)
             if (c == '\0') c = ' ';
         json_line(log_fd, "{\"sink\":\"host.orphan\",\"proto\":\"process\",\"local\":\"pid " + name +
-                              "\",\"peer\":\"\",\"data\":" + json_text(cmd) + "}");
+                              "\",\"peer\":\"\",\"data\":" + json_string(cmd) + "}");
         kill(pid, SIGKILL);
     }
 }
@@ -353,7 +341,7 @@ int run_lab_host(const host_plan& plan) {
     const int canary_log = open_log(plan.paths.logs() / "canary.jsonl");
     const int status_fd = open_log(plan.paths.logs() / "host-status.jsonl");
     auto status = [&](const std::string& key, const std::string& value) {
-        json_line(status_fd, "{\"" + key + "\":" + json_text(value) + "}");
+        json_line(status_fd, "{\"" + key + "\":" + json_string(value) + "}");
     };
     std::string error;
     if (!make_lab_mounts(plan, error)) {

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -97,6 +99,19 @@ std::string find_program(const std::string& name, const std::vector<std::string>
         if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(candidate.c_str(), X_OK) == 0) return candidate;
     }
     return "";
+}
+
+std::vector<int> list_pids() {
+    std::vector<int> pids;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = entry.path().filename();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        const int pid = std::stoi(name);
+        if (pid != getpid()) pids.push_back(pid);
+    }
+    std::sort(pids.begin(), pids.end());
+    return pids;
 }
 
 std::string random_hex(std::size_t digits) {

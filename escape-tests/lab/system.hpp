@@ -25,6 +25,9 @@ std::string quote_command(const std::vector<std::string>& argv);
 /// Absolute path of `name` found on PATH or in `extra_dirs`, or "" if none.
 std::string find_program(const std::string& name, const std::vector<std::string>& extra_dirs = {});
 
+/// Every process id in /proc except the caller's, ascending.
+std::vector<int> list_pids();
+
 /// 16 random bytes as 32 lowercase hex digits from /dev/urandom (n <= 32).
 std::string random_hex(std::size_t digits);
 

@@ -41,13 +41,10 @@ void kill_namespace_processes(const std::string& name) {
     if (ino == 0) return;
     for (int round = 0; round < 20; ++round) {
         bool any = false;
-        std::error_code ec;
-        for (const auto& e : fs::directory_iterator("/proc", ec)) {
-            const std::string pid = e.path().filename();
-            if (pid.find_first_not_of("0123456789") != std::string::npos || std::stoi(pid) == getpid()) continue;
+        for (const int pid : lab::list_pids()) {
             struct stat st{};
-            if (stat((e.path() / "ns/net").c_str(), &st) == 0 && st.st_ino == ino) {
-                kill(std::stoi(pid), SIGKILL);
+            if (stat(("/proc/" + std::to_string(pid) + "/ns/net").c_str(), &st) == 0 && st.st_ino == ino) {
+                kill(pid, SIGKILL);
                 any = true;
             }
         }

@@ -1,4 +1,5 @@
 #include "bottle/net/loopback_pool.hpp"
+#include "../support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -145,49 +146,39 @@ TEST_F(LoopbackPool, ValidatesRangeAndHolder) {
     EXPECT_EQ(locks_, 1) << "invalid holders are refused before locking";
 }
 
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "bottle-pool-XXXXXX").string();
-        path = ::mkdtemp(tmpl.data());
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
+using bottle::test_support::temp_dir;
 
 TEST(AliasDirectory, RecordsReadsAndFailsClosed) {
     temp_dir tmp;
-    auto dir = alias_directory::open((tmp.path / "aliases").string()).value();
-    auto pool = loopback_pool<alias_directory>::make(std::move(dir), flock_lock((tmp.path / "lock").string())).value();
+    auto dir = alias_directory::open((tmp.path() / "aliases").string()).value();
+    auto pool = loopback_pool<alias_directory>::make(std::move(dir), flock_lock((tmp.path() / "lock").string())).value();
     EXPECT_EQ(pool.allocate("dev").value().to_string(), "127.0.0.16");
     EXPECT_EQ(pool.allocate("gpu").value().to_string(), "127.0.0.17");
-    std::ifstream f(tmp.path / "aliases" / "127.0.0.17");
+    std::ifstream f(tmp.path() / "aliases" / "127.0.0.17");
     std::string content;
     std::getline(f, content);
     EXPECT_EQ(content, "gpu");
     ASSERT_TRUE(pool.release(v4("127.0.0.16"), "dev").has_value());
-    EXPECT_FALSE(std::filesystem::exists(tmp.path / "aliases" / "127.0.0.16"));
+    EXPECT_FALSE(std::filesystem::exists(tmp.path() / "aliases" / "127.0.0.16"));
     EXPECT_TRUE(failed_with(pool.release(v4("127.0.0.16"), "dev"), errc::not_found));
     EXPECT_TRUE(failed_with(pool.release(v4("127.0.0.17"), "dev"), errc::conflict));
     // Temporary files are ignored; a stray or malformed entry fails closed.
-    std::ofstream(tmp.path / "aliases" / ".127.0.0.18.1.tmp") << "x\n";
+    std::ofstream(tmp.path() / "aliases" / ".127.0.0.18.1.tmp") << "x\n";
     EXPECT_EQ(pool.holdings().value().size(), 1u);
-    std::ofstream(tmp.path / "aliases" / "127.0.0.016") << "x\n";
+    std::ofstream(tmp.path() / "aliases" / "127.0.0.016") << "x\n";
     EXPECT_TRUE(failed_with(pool.allocate("web"), errc::parse_error));
-    std::filesystem::remove(tmp.path / "aliases" / "127.0.0.016");
-    std::ofstream(tmp.path / "aliases" / "127.0.0.20") << "not a holder!\n";
+    std::filesystem::remove(tmp.path() / "aliases" / "127.0.0.016");
+    std::ofstream(tmp.path() / "aliases" / "127.0.0.20") << "not a holder!\n";
     EXPECT_TRUE(failed_with(pool.allocate("web"), errc::parse_error));
-    std::filesystem::remove(tmp.path / "aliases" / "127.0.0.20");
+    std::filesystem::remove(tmp.path() / "aliases" / "127.0.0.20");
     EXPECT_EQ(pool.allocate("web").value().to_string(), "127.0.0.16");
-    std::filesystem::remove_all(tmp.path / "aliases");
+    std::filesystem::remove_all(tmp.path() / "aliases");
     EXPECT_TRUE(failed_with(pool.allocate("late"), errc::io_error)) << "a missing directory is not an empty one";
 }
 
 TEST(FlockLock, ContentionTimesOutThenSucceeds) {
     temp_dir tmp;
-    const std::string path = (tmp.path / "lock").string();
+    const std::string path = (tmp.path() / "lock").string();
     flock_lock first(path);
     ASSERT_TRUE(first.lock().has_value());
     flock_lock second(path, std::chrono::milliseconds(50));
@@ -199,15 +190,15 @@ TEST(FlockLock, ContentionTimesOutThenSucceeds) {
     first.unlock();
     EXPECT_TRUE(second.lock().has_value());
     second.unlock();
-    EXPECT_TRUE(failed_with(flock_lock((tmp.path / "no" / "lock").string()).lock(), errc::io_error));
+    EXPECT_TRUE(failed_with(flock_lock((tmp.path() / "no" / "lock").string()).lock(), errc::io_error));
 }
 
 // Threads in one process, each with its own flock_lock (its own open file
 // description), allocate concurrently through one directory: all distinct.
 TEST(FlockLock, ConcurrentThreadsGetDistinctAliases) {
     temp_dir tmp;
-    const std::string dir = (tmp.path / "aliases").string();
-    const std::string lock = (tmp.path / "lock").string();
+    const std::string dir = (tmp.path() / "aliases").string();
+    const std::string lock = (tmp.path() / "lock").string();
     constexpr int kThreads = 8;
     std::vector<std::string> got(kThreads);
     std::vector<std::thread> threads;

@@ -4,6 +4,8 @@
 // tests and the state_db benchmark. Throws std::runtime_error on setup failure.
 #pragma once
 
+#include "../support/temp_dir.hpp"
+
 #include <sqlite3.h>
 
 #include <cstdlib>
@@ -33,26 +35,7 @@ inline std::string illustrative_record(std::string_view name = "agent1", std::st
            R"("cuda":false,"docker_socket":false,"ephemeral":false,"runtime_managed":false})";
 }
 
-/// A fresh directory under /tmp, removed with everything in it on destruction.
-class temp_dir {
-public:
-    temp_dir() {
-        std::string templ = "/tmp/bottle-smolvm-XXXXXX";
-        if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = templ;
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::permissions(path_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
-        std::filesystem::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir&) = delete;
-    temp_dir& operator=(const temp_dir&) = delete;
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
+using bottle::test_support::temp_dir;  // tests/support/temp_dir.hpp
 
 /// A plain read-write connection for building fixtures (not the code under test).
 class raw_connection {

@@ -120,27 +120,33 @@ void send_and_read(int fd, std::string_view payload, int timeout_ms, exchange_re
     r.outcome = "connected, sent " + std::to_string(off) + " bytes, " + std::to_string(r.reply.size()) + " bytes back";
 }
 
+// The shared start of every inet exchange: refuse non-lab targets, build the
+// address, open the socket. Returns the fd, or -1 with r.outcome saying why.
+int open_lab_socket(std::string_view ip, std::uint16_t port, int type, sockaddr_storage& ss, socklen_t& len,
+                    exchange_result& r) {
+    if (!lab::is_lab_target(ip)) {
+        r.refused_target = true;
+        r.outcome = "not a lab address: not attempted";
+        return -1;
+    }
+    int family = 0;
+    if (!make_sockaddr(ip, port, ss, len, family)) {
+        r.outcome = "bad address";
+        return -1;
+    }
+    const int fd = socket(family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) r.outcome = "socket: " + errno_name(errno);
+    return fd;
+}
+
 }  // namespace
 
 exchange_result tcp_exchange(std::string_view ip, std::uint16_t port, std::string_view payload, int timeout_ms) {
     exchange_result r;
-    if (!lab::is_lab_target(ip)) {
-        r.refused_target = true;
-        r.outcome = "not a lab address: not attempted";
-        return r;
-    }
     sockaddr_storage ss;
     socklen_t len = 0;
-    int family = 0;
-    if (!make_sockaddr(ip, port, ss, len, family)) {
-        r.outcome = "bad address";
-        return r;
-    }
-    fd_guard s{socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0)};
-    if (s.fd < 0) {
-        r.outcome = "socket: " + errno_name(errno);
-        return r;
-    }
+    fd_guard s{open_lab_socket(ip, port, SOCK_STREAM, ss, len, r)};
+    if (s.fd < 0) return r;
     if (const int err = connect_with_timeout(s.fd, reinterpret_cast<sockaddr*>(&ss), len, timeout_ms); err != 0) {
         r.outcome = errno_name(err);
         return r;
@@ -152,23 +158,10 @@ exchange_result tcp_exchange(std::string_view ip, std::uint16_t port, std::strin
 
 exchange_result udp_exchange(std::string_view ip, std::uint16_t port, std::string_view payload, int timeout_ms) {
     exchange_result r;
-    if (!lab::is_lab_target(ip)) {
-        r.refused_target = true;
-        r.outcome = "not a lab address: not attempted";
-        return r;
-    }
     sockaddr_storage ss;
     socklen_t len = 0;
-    int family = 0;
-    if (!make_sockaddr(ip, port, ss, len, family)) {
-        r.outcome = "bad address";
-        return r;
-    }
-    fd_guard s{socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
-    if (s.fd < 0) {
-        r.outcome = "socket: " + errno_name(errno);
-        return r;
-    }
+    fd_guard s{open_lab_socket(ip, port, SOCK_DGRAM, ss, len, r)};
+    if (s.fd < 0) return r;
     if (sendto(s.fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
         r.outcome = "sendto: " + errno_name(errno);
         return r;
