@@ -35,7 +35,7 @@ std::vector<finding> of(const audit_outcome& o, const std::string& id, const std
 }
 
 TEST(AuditRoute, OrdinaryHostsAndWebPortsAreClean) {
-    for (const char* h : {"api.anthropic.com", "registry.npmjs.org", "*.anthropic.com", "raw.githubusercontent.com",
+    for (const char* h : {"api.anthropic.com", "packages.example.com", "*.anthropic.com", "raw.githubusercontent.com",
                           "*.example.co", "API.Anthropic.COM."})
         EXPECT_TRUE(route(h).empty()) << h;
     EXPECT_TRUE(route("api.anthropic.com", {443, 80}).empty());

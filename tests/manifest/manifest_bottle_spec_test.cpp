@@ -27,7 +27,7 @@ TEST(ManifestBottleSpec, TypedViewOfTheResolvedBottle) {
     ASSERT_EQ(s->egress.size(), 3u);
     EXPECT_EQ(s->egress[0].host, "api.anthropic.com");
     EXPECT_EQ(s->egress[0].ports, (std::vector<std::uint16_t>{443, 8443}));
-    EXPECT_EQ(s->egress[1].host, "registry.npmjs.org");
+    EXPECT_EQ(s->egress[1].host, "packages.example.com");
     EXPECT_EQ(s->egress[2].host, "*.githubusercontent.com");
     EXPECT_TRUE(s->egress[2].ports.empty());
     EXPECT_EQ(s->env, (std::map<std::string, std::string>{{"LANG", "C.UTF-8"}, {"NODE_ENV", "development"}}));
