@@ -23,7 +23,7 @@ echo "(exit $?: 1 = findings at or above 'high')"
 
 step "bottle-audit smolvm on a demo state database"
 db=$(mktemp -d)/smolvm.db
-sqlite3 "$db" < examples/smolvm-demo.sql
+sqlite3 "$db" < examples/smolvm-demo.sql >/dev/null
 $bin/tools/bottle-audit/bottle-audit smolvm --db "$db"
 echo "(exit $?: 1 = findings at or above 'high')"
 rm -rf "$(dirname "$db")"
