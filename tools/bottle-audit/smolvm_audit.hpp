@@ -25,8 +25,10 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <deque>
 #include <exception>
 #include <filesystem>
+#include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
@@ -217,14 +219,17 @@ struct chunk_result {
     std::exception_ptr failure{};  ///< e.g. bad_alloc inside a worker, rethrown by the caller
 };
 
-inline void judge_rows(std::span<const smolvm::raw_row> rows, std::size_t first_owner, const std::vector<std::string>& subjects,
+/// Judges `rows` (owners first_owner, first_owner + 1, ...; `subjects[k]`
+/// names rows[k]) into `out`, in row order. Never throws: a failure is kept
+/// in `out.failure` for the caller to rethrow.
+inline void judge_rows(std::span<const smolvm::raw_row> rows, std::size_t first_owner, std::span<const std::string> subjects,
                        const net::cidr& pool, const std::string& target, const smolvm::decode_limits& limits,
                        chunk_result& out) noexcept {
     try {
         for (std::size_t k = 0; k < rows.size(); ++k) {
             const auto& row = rows[k];
             const std::size_t owner = first_owner + k;
-            const std::string& subject = subjects[owner];
+            const std::string& subject = subjects[k];
             auto rec = row.decode(limits);
             if (!rec) {
                 out.findings.push_back({"smolvm.malformed_record", report::severity::high, subject,
@@ -245,8 +250,35 @@ inline void judge_rows(std::span<const smolvm::raw_row> rows, std::size_t first_
     }
 }
 
-/// Rows per worker below which one thread judges everything.
+/// Rows per worker below which one thread judges everything; also the batch
+/// size of the streaming audit.
 inline constexpr std::size_t rows_per_worker = 4096;
+
+/// Worker threads for large inputs: hardware_concurrency, at most 8.
+inline std::size_t max_workers() noexcept { return std::max(1u, std::min(8u, std::thread::hardware_concurrency())); }
+
+/// Merges judged chunks (in row order) into `o`, adds the sharing findings
+/// and sorts. Rethrows a worker's failure.
+inline void finish_outcome(audit_outcome& o, std::span<chunk_result> parts) {
+    std::vector<held_range> held;
+    for (auto& part : parts) {
+        if (part.failure) std::rethrow_exception(part.failure);
+        o.findings.insert(o.findings.end(), std::make_move_iterator(part.findings.begin()),
+                          std::make_move_iterator(part.findings.end()));
+        held.insert(held.end(), std::make_move_iterator(part.held.begin()), std::make_move_iterator(part.held.end()));
+    }
+    const auto partner = shared_partners(held);
+    for (std::size_t i = 0; i < held.size(); ++i) {
+        if (partner[i] == no_partner) continue;
+        const std::string& other = o.subjects[partner[i]];
+        o.findings.push_back({"smolvm.allowlist_entry_shared", report::severity::high, o.subjects[held[i].owner],
+                              "allowlist entry " + held[i].text + " shares addresses with the allowlist of " + other +
+                                  ": the two machines can reach each other's egress alias",
+                              "give each machine its own /32 alias from the pool " + o.pool,
+                              boost::json::object{{"entry", held[i].text}, {"shared_with", other.substr(3)}}});
+    }
+    sort_findings(o.findings);
+}
 
 }  // namespace detail
 
@@ -264,38 +296,22 @@ inline constexpr std::size_t rows_per_worker = 4096;
     o.subjects.reserve(rows.size());
     for (const auto& row : rows) o.subjects.push_back("vm " + row.name);
 
-    const std::size_t hw = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-    const std::size_t workers = std::max<std::size_t>(1, std::min(hw, rows.size() / detail::rows_per_worker));
+    const std::size_t workers = std::max<std::size_t>(1, std::min(detail::max_workers(), rows.size() / detail::rows_per_worker));
     std::vector<detail::chunk_result> parts(workers);
     const std::size_t per = (rows.size() + workers - 1) / std::max<std::size_t>(workers, 1);
     auto run = [&](std::size_t w) {
         const std::size_t begin = std::min(rows.size(), w * per);
         const std::size_t end = std::min(rows.size(), begin + per);
-        detail::judge_rows(rows.subspan(begin, end - begin), begin, o.subjects, pool, o.target, limits, parts[w]);
+        detail::judge_rows(rows.subspan(begin, end - begin), begin,
+                           std::span<const std::string>(o.subjects).subspan(begin, end - begin), pool, o.target, limits,
+                           parts[w]);
     };
     {
         std::vector<std::jthread> threads;
         for (std::size_t w = 1; w < workers; ++w) threads.emplace_back(run, w);
         run(0);
     }  // joined
-    std::vector<detail::held_range> held;
-    for (auto& part : parts) {
-        if (part.failure) std::rethrow_exception(part.failure);
-        o.findings.insert(o.findings.end(), std::make_move_iterator(part.findings.begin()),
-                          std::make_move_iterator(part.findings.end()));
-        held.insert(held.end(), std::make_move_iterator(part.held.begin()), std::make_move_iterator(part.held.end()));
-    }
-    const auto partner = detail::shared_partners(held);
-    for (std::size_t i = 0; i < held.size(); ++i) {
-        if (partner[i] == detail::no_partner) continue;
-        const std::string& other = o.subjects[partner[i]];
-        o.findings.push_back({"smolvm.allowlist_entry_shared", report::severity::high, o.subjects[held[i].owner],
-                              "allowlist entry " + held[i].text + " shares addresses with the allowlist of " + other +
-                                  ": the two machines can reach each other's egress alias",
-                              "give each machine its own /32 alias from the pool " + o.pool,
-                              boost::json::object{{"entry", held[i].text}, {"shared_with", other.substr(3)}}});
-    }
-    sort_findings(o.findings);
+    detail::finish_outcome(o, parts);
     return o;
 }
 
@@ -308,9 +324,63 @@ inline constexpr std::size_t rows_per_worker = 4096;
     opts.max_rows = max_audit_rows;
     auto handle = smolvm::state_db::open_read_only(db, opts);
     if (!handle) return handle.error();
-    auto rows = handle->list();
-    if (!rows) return rows.error();
-    return audit_machines(*rows, pool, db.string(), opts.limits);
+    audit_outcome o;
+    o.kind = "smolvm";
+    o.target = db.string();
+    o.pool = pool.to_string();
+
+    // Streamed: rows are judged in batches by worker threads while the next
+    // batch is read, and a batch's bytes are freed once it is judged, so the
+    // whole table is never held at once. Same outcome as audit_machines.
+    struct batch {
+        std::vector<smolvm::raw_row> rows;
+        std::vector<std::string> subjects;
+        std::size_t first = 0;
+    };
+    std::deque<batch> batches;               // stable addresses for the workers
+    std::deque<detail::chunk_result> parts;  // one per batch, in row order
+    std::size_t next_owner = 0;
+    {
+        std::deque<std::jthread> running;  // declared last: joined before batches/parts go
+        std::size_t oldest = 0;            // the batch of running.front()
+        auto launch = [&] {
+            batch& b = batches.back();
+            detail::chunk_result& part = parts.emplace_back();
+            if (running.size() >= detail::max_workers()) {
+                running.pop_front();  // joins the oldest; its bytes are freed here, by the thread that allocated them
+                std::vector<smolvm::raw_row>().swap(batches[oldest++].rows);
+            }
+            running.emplace_back([&b, &part, &pool, &o, &opts] {
+                detail::judge_rows(b.rows, b.first, b.subjects, pool, o.target, opts.limits, part);
+            });
+        };
+        auto listed = handle->for_each([&](smolvm::raw_row&& row) {
+            if (batches.empty() || batches.back().rows.size() == detail::rows_per_worker) {
+                if (!batches.empty()) launch();
+                batch& b = batches.emplace_back();
+                b.first = next_owner;
+                b.rows.reserve(detail::rows_per_worker);
+                b.subjects.reserve(detail::rows_per_worker);
+            }
+            batches.back().subjects.push_back("vm " + row.name);
+            batches.back().rows.push_back(std::move(row));
+            ++next_owner;
+        });
+        if (!listed) return listed.error();  // never a partial outcome
+        if (!batches.empty()) {
+            if (running.empty()) {  // a single batch: judge it here
+                detail::judge_rows(batches.back().rows, batches.back().first, batches.back().subjects, pool, o.target,
+                                   opts.limits, parts.emplace_back());
+            } else {
+                launch();
+            }
+        }
+    }  // joined
+    o.subjects.reserve(next_owner);
+    for (auto& b : batches) std::move(b.subjects.begin(), b.subjects.end(), std::back_inserter(o.subjects));
+    std::vector<detail::chunk_result> merged(std::make_move_iterator(parts.begin()), std::make_move_iterator(parts.end()));
+    detail::finish_outcome(o, merged);
+    return o;
 }
 
 }  // namespace bottle::audit

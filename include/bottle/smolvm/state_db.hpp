@@ -86,19 +86,34 @@ public:
     /// Errors: database_error (locked, not a smolvm database, ...),
     /// limit_exceeded past `open_options::max_rows`.
     [[nodiscard]] result<std::vector<raw_row>> list() const {
+        std::vector<raw_row> rows;
+        if (auto r = for_each([&rows](raw_row&& row) { rows.push_back(std::move(row)); }); !r) return r.error();
+        return rows;
+    }
+
+    /// Streams every row, ordered by name, from one consistent snapshot (one
+    /// SELECT): `visit(raw_row&&)` is called once per row as it is read, so
+    /// only the row in hand is held (the visitor may keep it by moving it).
+    /// Errors as for list(); on an error some rows may already have been
+    /// visited, so the caller must treat the visit as incomplete (never as an
+    /// empty success). An exception thrown by `visit` propagates to the
+    /// caller (the statement is finalized on the way out).
+    template <class Visitor>
+    [[nodiscard]] result<void> for_each(Visitor&& visit) const {
         auto stmt = prepare("SELECT name, data, typeof(data) = 'blob' FROM vms ORDER BY name", "listing machines");
         if (!stmt) return stmt.error();
-        std::vector<raw_row> rows;
+        std::size_t seen = 0;
         for (;;) {
             const int rc = sqlite3_step(stmt->get());
             if (rc == SQLITE_DONE) break;
             if (rc != SQLITE_ROW) return detail::sqlite_error(db_.get(), rc, "listing machines", path_);
-            if (rows.size() >= opts_.max_rows)
+            if (seen >= opts_.max_rows)
                 return make_error(errc::limit_exceeded, "smolvm database " + path_.string() + ": more than " +
                                                             std::to_string(opts_.max_rows) + " machines (open_options::max_rows)");
-            rows.push_back(read_row(stmt->get()));
+            ++seen;
+            visit(read_row(stmt->get()));
         }
-        return rows;
+        return {};
     }
 
     /// The row named `name`. Errors: not_found when there is no such row,

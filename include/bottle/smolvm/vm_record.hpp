@@ -21,6 +21,7 @@
 #include "bottle/result.hpp"
 #include "bottle/smolvm/detail/serde_compat.hpp"
 #include "bottle/smolvm/detail/json_fields.hpp"
+#include "bottle/smolvm/detail/record_parser.hpp"
 
 #include <boost/json.hpp>
 
@@ -120,7 +121,7 @@ public:
     friend bool operator==(const vm_record& a, const vm_record& b) noexcept { return a.object_ == b.object_; }
 
 private:
-    vm_record() = default;
+    explicit vm_record(boost::json::object&& object) noexcept : object_(std::move(object)) {}
 
     static result<vm_record> decode_impl(std::string_view bytes, const decode_limits& limits) {
         if (bytes.size() > limits.max_bytes)
@@ -129,19 +130,23 @@ private:
                                                         " bytes (decode_limits::max_bytes)");
         boost::json::parse_options opts;  // strict: no comments, no trailing commas, valid UTF-8 only
         opts.max_depth = limits.max_depth;
-        boost::json::error_code ec;
-        boost::json::value root = boost::json::parse(boost::json::string_view(bytes.data(), bytes.size()), ec, {}, opts);
-        if (ec == boost::json::error::too_deep)
+        auto parsed = detail::parse_record_text(bytes, opts);  // one pass; doubles already correctly rounded
+        if (parsed.ec == boost::json::error::too_deep)
             return make_error(errc::limit_exceeded, "smolvm machine record: nesting deeper than " +
                                                         std::to_string(limits.max_depth) + " (decode_limits::max_depth)");
-        if (ec) return make_error(errc::parse_error, "smolvm machine record: not valid JSON: " + ec.message());
+        if (parsed.ec) return make_error(errc::parse_error, "smolvm machine record: not valid JSON: " + parsed.ec.message());
+        boost::json::value& root = parsed.root;
         if (!root.is_object()) return detail::field_error("/ (the record)", "an object", root);
-        auto compat = detail::check_serde_compat(bytes, limits.max_depth);
-        if (compat.problem) return make_error(errc::parse_error, "smolvm machine record: " + *compat.problem);
-        for (const auto& [pointer, exact] : compat.corrections) root.at_pointer(pointer) = exact;
+        if (parsed.suspect || detail::count_members(root) != parsed.pairs) {
+            // Something smolvm rejects (a duplicate key or a number beyond a
+            // double): a second, slower pass names the first one by pointer.
+            auto compat = detail::check_serde_compat(bytes, limits.max_depth);
+            return make_error(errc::parse_error,
+                              "smolvm machine record: " +
+                                  compat.problem.value_or("duplicate key or out-of-range number (smolvm rejects the record)"));
+        }
 
-        vm_record rec;
-        rec.object_ = std::move(root.get_object());
+        vm_record rec(std::move(root.get_object()));
         if (auto r = rec.load_fields(); !r) return r.error();
         return rec;
     }

@@ -66,20 +66,21 @@ namespace bottle::smolvm::detail {
     const auto* v = obj.if_contains(key);
     if (v == nullptr) return std::optional<std::int64_t>{};
     if (v->is_null() && null_ok) return std::optional<std::int64_t>{};
-    const std::string pointer = "/" + json_pointer_token(key);
-    const std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    // The messages are built only on failure: this runs several times per record.
+    auto pointer = [&] { return "/" + json_pointer_token(key); };
+    auto range = [&] { return "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]"; };
     if (v->is_int64()) {
         const std::int64_t n = v->get_int64();
         if (n < lo || n > hi)
-            return make_error(errc::parse_error, "smolvm machine record: field " + pointer + " must be " + range + ", found " +
-                                                     std::to_string(n));
+            return make_error(errc::parse_error, "smolvm machine record: field " + pointer() + " must be " + range() +
+                                                     ", found " + std::to_string(n));
         return std::optional<std::int64_t>{n};
     }
     if (v->is_uint64()) {  // only produced for values above INT64_MAX
-        return make_error(errc::parse_error, "smolvm machine record: field " + pointer + " must be " + range + ", found " +
+        return make_error(errc::parse_error, "smolvm machine record: field " + pointer() + " must be " + range() + ", found " +
                                                  std::to_string(v->get_uint64()));
     }
-    return field_error(pointer, null_ok ? range + " or null" : range, *v);
+    return field_error(pointer(), null_ok ? range() + " or null" : range(), *v);
 }
 
 /// Array of strings; every element is checked and a bad one is named by index
