@@ -302,38 +302,6 @@ void stage_leaked_descriptors() {
     }
 }
 
-pid_t start_services(const host_plan& plan, int log_fd, int& stop_write, std::string& error) {
-    int ready[2], stop[2];
-    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(stop, O_CLOEXEC) != 0) {
-        error = "pipe failed";
-        return -1;
-    }
-    const pid_t pid = fork();
-    if (pid == 0) {
-        close(ready[0]);
-        close(stop[1]);
-        sink_options o;
-        o.role = "host";
-        o.log_fd = log_fd;
-        o.run_root = plan.paths.run();
-        o.ready_fd = ready[1];
-        o.stop_fd = stop[0];
-        _exit(serve(o));
-    }
-    close(ready[1]);
-    close(stop[0]);
-    stop_write = stop[1];
-    pollfd p{ready[0], POLLIN, 0};
-    char c = 0;
-    const bool ok = poll(&p, 1, 5000) == 1 && read(ready[0], &c, 1) == 1;
-    close(ready[0]);
-    if (!ok) {
-        error = "host services did not start (see stderr)";
-        return -1;
-    }
-    return pid;
-}
-
 }  // namespace
 
 int run_lab_host(const host_plan& plan) {
@@ -349,7 +317,11 @@ int run_lab_host(const host_plan& plan) {
         return 1;
     }
     int stop_services = -1;
-    const pid_t services = start_services(plan, host_log, stop_services, error);
+    sink_options services_options;
+    services_options.role = "host";
+    services_options.log_fd = host_log;
+    services_options.run_root = plan.paths.run();
+    const pid_t services = start_sink_process(services_options, [] { return true; }, stop_services, error);
     if (services < 0) {
         status("error", error);
         return 1;

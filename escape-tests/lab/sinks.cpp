@@ -333,4 +333,37 @@ int serve(const sink_options& o) {
     return 0;
 }
 
+int start_sink_process(sink_options options, const std::function<bool()>& prepare, int& stop_write, std::string& error) {
+    int ready[2], stop[2];
+    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(stop, O_CLOEXEC) != 0) {
+        error = std::string("pipe: ") + std::strerror(errno);
+        return -1;
+    }
+    const pid_t pid = fork();
+    if (pid < 0) {
+        error = std::string("fork: ") + std::strerror(errno);
+        return -1;
+    }
+    if (pid == 0) {
+        close(ready[0]);
+        close(stop[1]);
+        if (!prepare()) _exit(1);
+        options.ready_fd = ready[1];
+        options.stop_fd = stop[0];
+        _exit(serve(options));
+    }
+    close(ready[1]);
+    close(stop[0]);
+    stop_write = stop[1];
+    pollfd p{ready[0], POLLIN, 0};
+    char c = 0;
+    const bool ok = poll(&p, 1, 5000) == 1 && read(ready[0], &c, 1) == 1;
+    close(ready[0]);
+    if (!ok) {
+        error = "lab " + options.role + " sinks did not start (see the message above)";
+        return -1;
+    }
+    return pid;
+}
+
 }  // namespace bottle::escape::lab

@@ -15,6 +15,7 @@
 // which it reports on stderr with what failed).
 #pragma once
 
+#include <functional>
 #include <string>
 
 namespace bottle::escape::lab {
@@ -31,5 +32,11 @@ struct sink_options {
 /// Binds every listener of the role and serves until stopped. Returns 0, or 1
 /// after printing which listener could not be set up.
 int serve(const sink_options& options);
+
+/// Forks a process that runs `prepare()` (e.g. entering a namespace; false =
+/// exit 1) and then serve(options), and waits up to 5 s until every listener
+/// is bound. Returns its pid and sets `stop_write` (write a byte to stop it),
+/// or -1 with `error` set. options.ready_fd and stop_fd are filled in here.
+int start_sink_process(sink_options options, const std::function<bool()>& prepare, int& stop_write, std::string& error);
 
 }  // namespace bottle::escape::lab

@@ -86,39 +86,6 @@ std::string first_line(const std::string& s) {
     return s.substr(0, nl);
 }
 
-pid_t start_world(const lab::network_lab& net, const lab::run_paths& paths, int& stop_write, std::string& error) {
-    int ready[2], stop[2];
-    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(stop, O_CLOEXEC) != 0) {
-        error = "pipe failed";
-        return -1;
-    }
-    const pid_t pid = fork();
-    if (pid == 0) {
-        close(ready[0]);
-        close(stop[1]);
-        if (!lab::enter_netns(net.world_ns())) _exit(1);
-        lab::sink_options o;
-        o.role = "world";
-        o.log_fd = open((paths.logs() / "world.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        o.capture_ifname = net.world_if();
-        o.ready_fd = ready[1];
-        o.stop_fd = stop[0];
-        _exit(lab::serve(o));
-    }
-    close(ready[1]);
-    close(stop[0]);
-    stop_write = stop[1];
-    pollfd p{ready[0], POLLIN, 0};
-    char c = 0;
-    const bool ok = poll(&p, 1, 5000) == 1 && read(ready[0], &c, 1) == 1;
-    close(ready[0]);
-    if (!ok) {
-        error = "world sinks did not start (see the message above)";
-        return -1;
-    }
-    return pid;
-}
-
 }  // namespace
 
 void request_stop() noexcept { stop_requested = true; }
@@ -218,9 +185,14 @@ run_result run_sandbox(const run_options& opt) {
     std::vector<probe_report> reports;
     int stop_world = -1;
     pid_t world = -1;
+    lab::sink_options world_options;
+    world_options.role = "world";
+    world_options.log_fd = open((paths.logs() / "world.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    world_options.capture_ifname = net.world_if();
+    const auto enter_world = [&] { return lab::enter_netns(net.world_ns()); };
     if (!net.create(error)) {
         res.error = "lab network: " + error;
-    } else if ((world = start_world(net, paths, stop_world, error)) < 0) {
+    } else if ((world = lab::start_sink_process(world_options, enter_world, stop_world, error)) < 0) {
         res.error = error;
     } else {
         lab::host_plan plan;
@@ -298,6 +270,7 @@ run_result run_sandbox(const run_options& opt) {
     kill_namespace_processes(net.lab_ns());
     kill_namespace_processes(net.world_ns());
     if (world > 0) waitpid(world, nullptr, WNOHANG);
+    if (world_options.log_fd >= 0) close(world_options.log_fd);
     net.destroy();
     if (!opt.keep) {
         std::error_code ec;

@@ -5,6 +5,9 @@
 #pragma once
 
 #include "bottle/report/check.hpp"
+#include "system_probes.hpp"
+
+#include <chrono>
 
 #include <cerrno>
 #include <compare>
@@ -115,6 +118,23 @@ struct version {
     if (status == check_status::ok) remedy.clear();
     return check_result{std::move(id), std::move(category), std::move(title), status, std::move(found),
                         std::move(remedy)};
+}
+
+/// `PATH --version` with a 5 s deadline, as every "program present" check
+/// runs it. `output` is its stdout when it ran and exited 0; otherwise
+/// `failure` says why (could not run, timed out, non-zero exit + stderr).
+struct version_run {
+    std::string output{};
+    std::string failure{};
+};
+
+[[nodiscard]] inline version_run run_version(system_probes& p, const std::string& path) {
+    auto out = p.run({path, "--version"}, std::chrono::seconds(5));
+    if (!out) return {{}, path + " cannot be run: " + out.error().message};
+    if (out->timed_out) return {{}, "'" + path + " --version' did not finish within 5 s"};
+    if (out->exit_code != 0)
+        return {{}, "'" + path + " --version' exited " + std::to_string(out->exit_code) + ": " + first_line(out->err)};
+    return {out->out, {}};
 }
 
 }  // namespace bottle::preflight

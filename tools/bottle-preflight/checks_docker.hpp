@@ -31,13 +31,9 @@ inline constexpr std::chrono::milliseconds docker_api_timeout{3000};
     const std::string install = "install Docker Engine: https://docs.docker.com/engine/install/ (or sudo apt-get install docker.io)";
     const auto path = p.find_in_path("docker");
     if (!path) return make(check_status::fail, "docker is not on PATH", install);
-    auto out = p.run({*path, "--version"}, std::chrono::seconds(5));
-    if (!out) return make(check_status::fail, *path + " cannot be run: " + out.error().message, install);
-    if (out->timed_out) return make(check_status::fail, "'" + *path + " --version' did not finish within 5 s", install);
-    if (out->exit_code != 0)
-        return make(check_status::fail,
-                    "'" + *path + " --version' exited " + std::to_string(out->exit_code) + ": " + first_line(out->err), install);
-    return make(check_status::ok, *path + " (" + first_line(out->out) + ")");
+    const auto run = run_version(p, *path);
+    if (!run.failure.empty()) return make(check_status::fail, run.failure, install);
+    return make(check_status::ok, *path + " (" + first_line(run.output) + ")");
 }
 
 /// Where the local daemon listens: the path, or why it is not a local socket.

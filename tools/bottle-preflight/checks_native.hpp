@@ -89,14 +89,10 @@ inline constexpr const char* native_category = "native";
     const std::string install = "sudo apt-get install bubblewrap (Debian/Ubuntu) or sudo dnf install bubblewrap (Fedora)";
     const auto path = p.find_in_path("bwrap");
     if (!path) return make(check_status::fail, "bwrap is not on PATH", install);
-    auto out = p.run({*path, "--version"}, std::chrono::seconds(5));
-    if (!out) return make(check_status::fail, *path + " cannot be run: " + out.error().message, install);
-    if (out->timed_out) return make(check_status::fail, "'" + *path + " --version' did not finish within 5 s", install);
-    if (out->exit_code != 0)
-        return make(check_status::fail,
-                    "'" + *path + " --version' exited " + std::to_string(out->exit_code) + ": " + first_line(out->err), install);
-    const auto v = find_version(out->out);
-    if (!v) return make(check_status::warn, *path + " printed no version: '" + first_line(out->out) + "'", install);
+    const auto run = run_version(p, *path);
+    if (!run.failure.empty()) return make(check_status::fail, run.failure, install);
+    const auto v = find_version(run.output);
+    if (!v) return make(check_status::warn, *path + " printed no version: '" + first_line(run.output) + "'", install);
     return make(check_status::ok, *path + " (bubblewrap " + v->text() + ")");
 }
 

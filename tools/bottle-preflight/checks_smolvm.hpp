@@ -3,7 +3,7 @@
 // smolvm.cli (on PATH), smolvm.version (>= 1.8.0, where `machine create
 // --from` stopped dropping --allow-cidr), smolvm.kvm (/dev/kvm opens
 // read-write on Linux), smolvm.state_db (where smolvm keeps machine state;
-// see /work/shared/reference/smolvm-state-db.md).
+// see the smolvm state-database reference in the project's shared docs).
 #pragma once
 
 #include "check_support.hpp"
@@ -36,15 +36,11 @@ inline constexpr version smolvm_fixed_from_allowlist{1, 8, 0};
     const std::string upgrade = "upgrade smolvm to >= " + smolvm_fixed_from_allowlist.text();
     const auto path = p.find_in_path("smolvm");
     if (!path) return make(check_status::warn, "not checked: smolvm is not on PATH (see smolvm.cli)");
-    auto out = p.run({*path, "--version"}, std::chrono::seconds(5));
-    if (!out) return make(check_status::fail, *path + " cannot be run: " + out.error().message, upgrade);
-    if (out->timed_out) return make(check_status::fail, "'" + *path + " --version' did not finish within 5 s", upgrade);
-    if (out->exit_code != 0)
-        return make(check_status::fail,
-                    "'" + *path + " --version' exited " + std::to_string(out->exit_code) + ": " + first_line(out->err), upgrade);
-    const auto v = find_version(out->out);
+    const auto run = run_version(p, *path);
+    if (!run.failure.empty()) return make(check_status::fail, run.failure, upgrade);
+    const auto v = find_version(run.output);
     if (!v)
-        return make(check_status::warn, "cannot tell the version from '" + first_line(out->out) +
+        return make(check_status::warn, "cannot tell the version from '" + first_line(run.output) +
                                              "'; bottle-run still verifies every allowlist before start", upgrade);
     if (*v < smolvm_fixed_from_allowlist)
         return make(check_status::warn,
