@@ -1,4 +1,5 @@
 #include "bottle/net/loopback_pool.hpp"
+#include "../tests/support/memory_alias_source.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -11,6 +12,9 @@
 
 namespace {
 
+using memory_source = bottle::test_support::memory_alias_source;
+using bottle::test_support::no_lock;
+
 using bottle::result;
 using bottle::net::address_v4;
 using bottle::net::alias_directory;
@@ -18,27 +22,7 @@ using bottle::net::flock_lock;
 using bottle::net::holding;
 using bottle::net::loopback_pool;
 
-struct memory_source {
-    std::map<std::uint32_t, std::string> held;
-    result<std::vector<holding>> in_use() const {
-        std::vector<holding> out;
-        for (const auto& [a, h] : held) out.push_back({address_v4(a), h});
-        return out;
-    }
-    result<void> record(const holding& h) {
-        held[h.alias.to_uint()] = h.holder;
-        return {};
-    }
-    result<void> release(const holding& h) {
-        held.erase(h.alias.to_uint());
-        return {};
-    }
-};
 
-struct no_lock {
-    result<void> lock() { return {}; }
-    void unlock() noexcept {}
-};
 
 // Allocate + release with half the 16-alias pool held, in memory: the
 // pool's own cost.

@@ -1,4 +1,5 @@
 #include "bottle/net/loopback_pool.hpp"
+#include "../tests/support/memory_alias_source.hpp"
 #include "../tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,9 @@
 
 namespace {
 
+using memory_source = bottle::test_support::memory_alias_source;
+using bottle::test_support::no_lock;
+
 using bottle::errc;
 using bottle::failed_with;
 using bottle::result;
@@ -28,29 +32,7 @@ using bottle::net::loopback_pool;
 
 using bottle::test_support::temp_dir;
 
-struct memory_source {
-    std::map<std::uint32_t, std::string> held;
-    result<std::vector<holding>> in_use() const {
-        std::vector<holding> out;
-        for (const auto& [a, h] : held) out.push_back({address_v4(a), h});
-        return out;
-    }
-    result<void> record(const holding& h) {
-        held[h.alias.to_uint()] = h.holder;
-        return {};
-    }
-    result<void> release(const holding& h) {
-        if (held.count(h.alias.to_uint()) == 0 || held[h.alias.to_uint()] != h.holder)
-            return bottle::make_error(errc::conflict, "not held");
-        held.erase(h.alias.to_uint());
-        return {};
-    }
-};
 
-struct no_lock {  // single-threaded model test only
-    result<void> lock() { return {}; }
-    void unlock() noexcept {}
-};
 
 // Model test: random allocate/release sequences against a map model. The
 // pool always hands out the lowest free alias, never one that is held.

@@ -1,4 +1,5 @@
 #include "bottle/net/loopback_pool.hpp"
+#include "../support/memory_alias_source.hpp"
 #include "../support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,8 @@
 
 namespace {
 
+using memory_source = bottle::test_support::memory_alias_source;
+
 using bottle::errc;
 using bottle::failed_with;
 using bottle::result;
@@ -27,29 +30,8 @@ using bottle::net::loopback_pool;
 
 address_v4 v4(const char* text) { return bottle::net::parse_address(text).value().to_v4(); }
 
-// In-process test doubles: a map as the in-use source and a mutex lock that
-// counts acquisitions.
-struct memory_source {
-    std::map<std::uint32_t, std::string> held;
-    bool fail = false;
-    result<std::vector<holding>> in_use() const {
-        if (fail) return bottle::make_error(errc::io_error, "state unreadable");
-        std::vector<holding> out;
-        for (const auto& [a, h] : held) out.push_back({address_v4(a), h});
-        return out;
-    }
-    result<void> record(const holding& h) {
-        held[h.alias.to_uint()] = h.holder;
-        return {};
-    }
-    result<void> release(const holding& h) {
-        auto it = held.find(h.alias.to_uint());
-        if (it == held.end() || it->second != h.holder) return bottle::make_error(errc::conflict, "not held");
-        held.erase(it);
-        return {};
-    }
-};
-
+// A mutex lock that counts acquisitions (the in-use source is the shared
+// memory_alias_source from tests/support).
 struct counting_lock {
     std::mutex* m;
     int* locks;

@@ -51,23 +51,6 @@ void mount_v1(bool with_userns, int out) {
     }
 }
 
-void report_lines(const std::string& prefix, const support::child_result& r, bottle::escape::probe::report& rep) {
-    if (r.out.empty()) {
-        rep.attempt(prefix, "child: " + r.describe());
-        return;
-    }
-    std::size_t start = 0;
-    while (start < r.out.size()) {
-        const auto end = r.out.find('\n', start);
-        const std::string line = r.out.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        start = end == std::string::npos ? r.out.size() : end + 1;
-        if (line.size() < 2) continue;
-        const auto colon = line.find(": ");
-        rep.attempt(prefix + ": " + line.substr(2, colon == std::string::npos ? std::string::npos : colon - 2),
-                    colon == std::string::npos ? "done" : line.substr(colon + 2), line[0] == 'R');
-    }
-}
-
 }  // namespace
 
 BOTTLE_PROBE(priv_cgroup_release_agent, "priv.cgroup_release_agent",
@@ -85,7 +68,7 @@ BOTTLE_PROBE(priv_cgroup_release_agent, "priv.cgroup_release_agent",
         rep.attempt("open " + ra + " O_WRONLY (no write)", e.empty() ? "opened (closed unwritten)" : e, e.empty());
     }
     rep.observe("cgroup v1 mounts visible: " + std::to_string(v1));
-    report_lines("user+mount namespace", support::run_in_child([](int out) { mount_v1(true, out); }, 1000), rep);
+    support::report_child_lines("user+mount namespace", support::run_in_child([](int out) { mount_v1(true, out); }, 1000), rep);
     if (geteuid() == 0)
-        report_lines("mount namespace (as root)", support::run_in_child([](int out) { mount_v1(false, out); }, 1000), rep);
+        support::report_child_lines("mount namespace (as root)", support::run_in_child([](int out) { mount_v1(false, out); }, 1000), rep);
 }

@@ -40,24 +40,6 @@ void mount_attempts(bool with_userns, int out) {
                                 (c == 0 ? "mounted" : support::errno_name(errno)) + "\n");
 }
 
-void report_lines(const std::string& prefix, const support::child_result& r, bottle::escape::probe::report& rep) {
-    if (r.out.empty()) {
-        rep.attempt(prefix, "child: " + r.describe());
-        return;
-    }
-    std::size_t start = 0;
-    while (start < r.out.size()) {
-        const auto end = r.out.find('\n', start);
-        const std::string line = r.out.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        start = end == std::string::npos ? r.out.size() : end + 1;
-        if (line.size() < 2) continue;
-        const auto colon = line.find(": ");
-        const std::string action = prefix + ": " + line.substr(2, colon == std::string::npos ? std::string::npos : colon - 2);
-        const std::string outcome = colon == std::string::npos ? "done" : line.substr(colon + 2);
-        rep.attempt(action, outcome, line[0] == 'R');
-    }
-}
-
 }  // namespace
 
 BOTTLE_PROBE(priv_userns_mount, "priv.userns_mount",
@@ -69,9 +51,9 @@ BOTTLE_PROBE(priv_userns_mount, "priv.userns_mount",
     if (clone_ok.ok) rep.observe("kernel.unprivileged_userns_clone=" + clone_ok.data);
 
     const auto a = support::run_in_child([](int out) { mount_attempts(true, out); }, 1000);
-    report_lines("user+mount namespace", a, rep);
+    support::report_child_lines("user+mount namespace", a, rep);
     if (geteuid() == 0) {
         const auto b = support::run_in_child([](int out) { mount_attempts(false, out); }, 1000);
-        report_lines("mount namespace (as root)", b, rep);
+        support::report_child_lines("mount namespace (as root)", b, rep);
     }
 }

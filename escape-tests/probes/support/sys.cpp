@@ -348,4 +348,22 @@ std::string enter_private_mount_ns(bool with_userns) {
     return {};
 }
 
+void report_child_lines(const std::string& prefix, const child_result& r, report& rep) {
+    if (r.out.empty()) {
+        rep.attempt(prefix, "child: " + r.describe());
+        return;
+    }
+    std::size_t start = 0;
+    while (start < r.out.size()) {
+        const auto end = r.out.find('\n', start);
+        const std::string line = r.out.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        start = end == std::string::npos ? r.out.size() : end + 1;
+        if (line.size() < 2) continue;
+        const auto colon = line.find(": ");
+        const std::string action = prefix + ": " + line.substr(2, colon == std::string::npos ? std::string::npos : colon - 2);
+        const std::string outcome = colon == std::string::npos ? "done" : line.substr(colon + 2);
+        rep.attempt(action, outcome, line[0] == 'R');
+    }
+}
+
 }  // namespace bottle::escape::probe::support

@@ -5,6 +5,8 @@
 // byte-formatting helpers. Static-binary safe: libc/POSIX/Linux only.
 #pragma once
 
+#include "../probe.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -45,6 +47,12 @@ struct child_result {
     /// "exit 0" / "killed by signal 9 (SIGKILL)" / "timed out" / "fork: EAGAIN".
     [[nodiscard]] std::string describe() const;
 };
+
+/// Turns a child's findings into attempts: each line "R action: outcome"
+/// (reached) or "- action: outcome" (not reached) becomes one attempt named
+/// "<prefix>: action". A child that wrote nothing gives one attempt saying
+/// how it ended.
+void report_child_lines(const std::string& prefix, const child_result& r, report& rep);
 
 /// Forks; the child runs `fn(fd)` (writing its findings to fd) then _exit(0).
 /// The parent reads fd until EOF or `timeout_ms`, kills the child at the

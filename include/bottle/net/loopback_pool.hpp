@@ -105,12 +105,8 @@ public:
         requires std::is_invocable_r_v<result<void>, Commit&, const holding&>
     [[nodiscard]] result<address_v4> allocate(std::string_view holder, Commit&& commit) {
         if (auto ok = valid_holder(holder); !ok) return ok.error();
-        auto locked = lock_.lock();
-        if (!locked) return locked.error();
-        struct unlock_on_exit {
-            Lock& lock;
-            ~unlock_on_exit() { lock.unlock(); }
-        } guard{lock_};
+        scoped_lock guard(lock_);
+        if (auto locked = guard.acquire(); !locked) return locked.error();
 
         auto used = in_pool_holdings();
         if (!used) return used.error();
@@ -140,23 +136,15 @@ public:
         if (!in_pool(alias))
             return make_error(errc::invalid_argument, alias.to_string() + " is not in the loopback pool " + range());
         if (auto ok = valid_holder(holder); !ok) return ok.error();
-        auto locked = lock_.lock();
-        if (!locked) return locked.error();
-        struct unlock_on_exit {
-            Lock& lock;
-            ~unlock_on_exit() { lock.unlock(); }
-        } guard{lock_};
+        scoped_lock guard(lock_);
+        if (auto locked = guard.acquire(); !locked) return locked.error();
         return source_.release(holding{alias, std::string(holder)});
     }
 
     /// Aliases of this pool in use, sorted by alias, read under the lock.
     [[nodiscard]] result<std::vector<holding>> holdings() {
-        auto locked = lock_.lock();
-        if (!locked) return locked.error();
-        struct unlock_on_exit {
-            Lock& lock;
-            ~unlock_on_exit() { lock.unlock(); }
-        } guard{lock_};
+        scoped_lock guard(lock_);
+        if (auto locked = guard.acquire(); !locked) return locked.error();
         return in_pool_holdings();
     }
 
@@ -164,6 +152,26 @@ public:
     [[nodiscard]] std::string range() const { return first().to_string() + "-" + last().to_string(); }
 
 private:
+    // Holds `lock` from a successful acquire() to the end of the scope.
+    class scoped_lock {
+    public:
+        explicit scoped_lock(Lock& lock) : lock_(lock) {}
+        scoped_lock(const scoped_lock&) = delete;
+        scoped_lock& operator=(const scoped_lock&) = delete;
+        ~scoped_lock() {
+            if (held_) lock_.unlock();
+        }
+        [[nodiscard]] result<void> acquire() {
+            auto r = lock_.lock();
+            held_ = r.has_value();
+            return r;
+        }
+
+    private:
+        Lock& lock_;
+        bool held_ = false;
+    };
+
     loopback_pool(Source source, Lock lock, std::uint32_t first, unsigned size)
         : source_(std::move(source)), lock_(std::move(lock)), first_(first), size_(size) {}
 
