@@ -58,7 +58,7 @@ void json_line(int fd, const std::string& line) { (void)!::write(fd, (line + "\n
 
 bool plant(const run_paths& paths, const std::string& nonce, token_map& tokens, std::string& error) {
     std::error_code ec;
-    for (const auto& d : {paths.root, paths.run() / "bbx" / "outside", paths.run() / "containerd", paths.run() / "dbus",
+    for (const auto& d : {paths.root, paths.tools(), paths.run() / "bbx" / "outside", paths.run() / "containerd", paths.run() / "dbus",
                           paths.home(), paths.tmp(), paths.vartmp(), paths.workspace(), paths.logs(), paths.state()}) {
         fs::create_directories(d, ec);
         if (ec) {
@@ -233,6 +233,12 @@ bool make_lab_mounts(const host_plan& plan, std::string& error) {
         return false;
     }
     sethostname("bbx-lab", 7);
+    // The harness's programs first: their sources may lie under the
+    // directories replaced below.
+    if (auto bound = bind_tools(plan.tool_binds); !bound) {
+        error = bound.error().message;
+        return false;
+    }
     // If /etc/resolv.conf is a link into /run, give it a lab target there.
     std::error_code ec;
     const fs::path resolv_target = fs::canonical("/etc/resolv.conf", ec);

@@ -17,6 +17,8 @@
 //      command, the profile's teardown; orphans recorded and killed.
 #pragma once
 
+#include "tools.hpp"
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -34,6 +36,7 @@ struct run_paths {
     [[nodiscard]] std::filesystem::path workspace() const { return root / "workspace"; }
     [[nodiscard]] std::filesystem::path logs() const { return root / "logs"; }         // never visible as lab paths
     [[nodiscard]] std::filesystem::path state() const { return root / "state"; }       // profiles' private state
+    [[nodiscard]] std::filesystem::path tools() const { return root / "tools"; }       // bottle-probe, profiles (tools.hpp)
     [[nodiscard]] std::filesystem::path resolv() const { return root / "resolv.conf"; }
 };
 
@@ -83,6 +86,7 @@ struct host_plan {
     std::vector<std::string> command;   ///< the sandbox command running bottle-probe
     std::vector<std::string> teardown;  ///< profile teardown argv (may be empty)
     std::vector<std::string> env;       ///< the sandbox's environment (KEY=VALUE)
+    std::vector<lab_bind> tool_binds;   ///< the harness's programs, bound under paths.tools()
     int timeout_ms = 240000;            ///< the whole sandbox run
     int setup_timeout_ms = 120000;
 };

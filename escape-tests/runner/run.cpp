@@ -151,30 +151,45 @@ run_result run_sandbox(const run_options& opt) {
         res.error = "bottle-escape run needs root (it creates network, mount and IPC namespaces)";
         return finish({}, truth);
     }
-    expansion x;
-    x.probe = fs::absolute(opt.probe_binary).string();
-    x.probe_args = {"run", "--nonce", res.nonce, "--timeout-ms", std::to_string(opt.probe_timeout_ms)};
-    for (const auto& g : opt.only) {
-        x.probe_args.push_back("--only");
-        x.probe_args.push_back(g);
-    }
     lab::run_paths paths{opt.work_root / ("run-" + res.nonce)};
-    x.state = paths.state().string();
-    x.profiles = opt.profiles_dir.string();
-    x.node_bin = opt.node_bin.string();
-    x.nonce = res.nonce;
+    // The lab sees the harness's programs through binds under tools/ (a
+    // checkout under /tmp or /root would be hidden); the runner's own
+    // commands use the host paths.
+    const lab::staged_tools tools =
+        lab::plan_tool_staging(paths.tools(), {opt.probe_binary, opt.profiles_dir, opt.node_bin});
+    expansion host_x;
+    host_x.probe = fs::absolute(opt.probe_binary).string();
+    host_x.probe_args = {"run", "--nonce", res.nonce, "--timeout-ms", std::to_string(opt.probe_timeout_ms)};
+    for (const auto& g : opt.only) {
+        host_x.probe_args.push_back("--only");
+        host_x.probe_args.push_back(g);
+    }
+    host_x.state = paths.state().string();
+    host_x.profiles = opt.profiles_dir.string();
+    host_x.node_bin = opt.node_bin.string();
+    host_x.nonce = res.nonce;
+    expansion x = host_x;
+    x.probe = tools.in_lab.probe.string();
+    x.profiles = tools.in_lab.profiles.string();
+    x.node_bin = tools.in_lab.node_bin.string();
     if (!prof->version.empty()) {
-        const auto v = lab::run_command(expand(prof->version, x), 20000);
+        const auto v = lab::run_command(expand(prof->version, host_x), 20000);
         res.version = v.started ? first_line(v.output) : "unknown (" + v.output + ")";
     }
 
     // 1. run directory and planted secrets
     std::string error;
+    std::error_code ec_ignored;
     if (!lab::plant(paths, res.nonce, truth.tokens, error)) {
         res.error = error;
         return finish({}, truth);
     }
     std::ofstream(paths.root / "owner.pid") << getpid() << "\n";
+    if (auto made = lab::make_mount_points(tools); !made) {
+        res.error = made.error().message;
+        if (!opt.keep) fs::remove_all(paths.root, ec_ignored);
+        return finish({}, truth);
+    }
     truth.facts["lab link address"] = std::string(lab::link_lab_v4);
     for (const auto& [fname, content] : prof->files)
         std::ofstream(paths.state() / fname) << (content.is_string() ? expand(std::string(content.as_string()), x)
@@ -203,7 +218,9 @@ run_result run_sandbox(const run_options& opt) {
         plan.teardown = expand(prof->teardown, x);
         plan.command = expand(prof->command, x);
         plan.timeout_ms = static_cast<int>(probes.size()) * (opt.probe_timeout_ms + 500) + 60000;
-        plan.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" + opt.node_bin.string(),
+        plan.tool_binds = tools.binds;
+        plan.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" +
+                        (x.node_bin.empty() ? std::string() : ":" + x.node_bin),
                     "HOME=/root", "USER=root", "LOGNAME=root", "LANG=C.UTF-8", "TERM=dumb",
                     "SSH_AUTH_SOCK=" + std::string(lab::ssh_agent_socket),
                     "DBUS_SESSION_BUS_ADDRESS=unix:path=" + std::string(lab::dbus_session_socket)};
