@@ -10,6 +10,7 @@
 #pragma once
 
 #include "bottle/manifest/model.hpp"
+#include "bottle/policy/host_key.hpp"
 #include "bottle/result.hpp"
 
 #include <boost/json/value.hpp>
@@ -134,14 +135,8 @@ inline result<void> check_unique_strings(const schema_ctx& c, std::string_view p
     return {};
 }
 
-/// The key egress entries are merged by: ASCII-lowercase, one trailing dot dropped.
-inline std::string host_key(std::string_view host) {
-    std::string k(host);
-    for (char& ch : k)
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    if (k.size() > 1 && k.back() == '.') k.pop_back();
-    return k;
-}
+/// The key egress entries are merged by (policy/host_key.hpp): ASCII-lowercase, one trailing dot dropped.
+using policy::host_key;
 
 /// The port number in `v`, or -1 when it is not an integer in 1..65535.
 inline std::int64_t port_of(const boost::json::value& v) {
