@@ -5,9 +5,9 @@
 // times over: the sharing sweep works hard), some unrestricted, some wide,
 // some with network off, a few malformed. The database is built once, in a
 // temp file, and removed at exit. Also: judging alone (rows already read).
-#include "../tools/bottle-audit/smolvm_audit.hpp"
+#include "bottle-audit/smolvm_audit.hpp"
 
-#include "../tests/smolvm/smolvm_fixture.hpp"
+#include "support/smolvm_fixture.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -1,5 +1,5 @@
 #include "bottle/net/loopback_pool.hpp"
-#include "../tests/support/memory_alias_source.hpp"
+#include "support/memory_alias_source.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -5,7 +5,7 @@
 #include "bottle/smolvm/state_db.hpp"
 #include "bottle/smolvm/vm_record.hpp"
 
-#include "../tests/smolvm/smolvm_fixture.hpp"
+#include "support/smolvm_fixture.hpp"
 
 #include <benchmark/benchmark.h>
 

@@ -3,8 +3,8 @@
 // and sink log lines (whose data field holds sandbox bytes). None may crash;
 // an accepted DNS query must produce an answer that parses back as a response
 // with the same id.
-#include "../escape-tests/lab/dns_wire.hpp"
-#include "../escape-tests/runner/score.hpp"
+#include "lab/dns_wire.hpp"
+#include "runner/score.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -18,13 +18,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (a.size() < 12 || a.substr(0, 2) != input.substr(0, 2)) std::abort();
         if (bottle::escape::lab::dns::parse_query(a)) std::abort();  // an answer is not a query
     }
-    if (auto r = bottle::escape::parse_probe_line(input)) {
+    if (auto r = bottle::escape::protocol::decode_probe_line(input)) {
         if (r->id.empty()) std::abort();
+        const auto again = bottle::escape::protocol::decode_probe_line(bottle::escape::protocol::encode(*r));
+        if (!again || !(*again == *r)) std::abort();
         bottle::escape::ground_truth truth;
         truth.nonce = "0123456789ab";
         (void)bottle::escape::score({{r->id, "", 15}}, {*r}, truth);
     }
-    (void)bottle::escape::parse_event_line(input);
+    if (auto e = bottle::escape::protocol::decode_event_line(input)) {
+        // What decodes must encode and decode to the same event.
+        const auto again = bottle::escape::protocol::decode_event_line(bottle::escape::protocol::encode(*e));
+        if (!again || !(*again == *e)) std::abort();
+    }
     (void)bottle::escape::tags_in(input, "0123456789ab", {"net-icmp-raw", "net-icmp"});
     return 0;
 }

@@ -7,8 +7,8 @@
 //  - on a real SQLite file without faults, enforce always ends in a match.
 #include "bottle/policy/allowlist_verifier.hpp"
 
-#include "../tests/policy/in_memory_allowlist_store.hpp"
-#include "../tests/smolvm/smolvm_fixture.hpp"
+#include "support/in_memory_allowlist_store.hpp"
+#include "support/smolvm_fixture.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>

@@ -1,7 +1,7 @@
 // Properties of the escape harness's scoring (escape-tests/runner/score.hpp):
 // evidence decides, the probe never does; more evidence never un-escapes a
 // probe; another run's tags never count; no report is never BLOCKED.
-#include "../escape-tests/runner/score.hpp"
+#include "runner/score.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -24,7 +24,7 @@ rc::Gen<probe_report> gen_report(const std::string& id) {
         [id](int status, std::vector<bool> reached, bool leak) {
             probe_report r;
             r.id = id;
-            r.status = status == 0 ? "ran" : status == 1 ? "na" : "error";
+            r.status = status == 0 ? probe_status::ran : status == 1 ? probe_status::na : probe_status::error;
             for (bool b : reached) r.attempts.push_back({"a", "o", b});
             if (leak) r.observed.push_back("found bbxtokSECRET");
             return r;
@@ -74,7 +74,7 @@ RC_GTEST_PROP(EscapeScore, EscapedIfAndOnlyIfThereIsEvidence, ()) {
     const auto s = gen_scenario();
     for (const auto& v : score(s.metas, s.reports, truth(s.events))) {
         RC_ASSERT((v.result == verdict::escaped) == !v.evidence.empty());
-        if (v.result == verdict::blocked) RC_ASSERT(v.report && v.report->status == "ran");
+        if (v.result == verdict::blocked) RC_ASSERT(v.report && v.report->status == probe_status::ran);
         if (!v.report) RC_ASSERT(v.result == verdict::escaped || v.result == verdict::error);
         for (const auto& e : v.evidence)
             if (e.kind == "self") {

@@ -7,6 +7,7 @@
 #                           in its sealed lab (needs root)
 # bottle-run (launching agents in bottles) is not built yet; see README.
 set -uo pipefail
+source "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
 scripts/setup-deps.sh --peers || exit 1
 cmake --preset dev >/dev/null && cmake --build --preset dev || exit 1
@@ -30,7 +31,7 @@ rm -rf "$(dirname "$db")"
 
 step "bottle-escape: attacking a bubblewrap sandbox from inside, in a sealed lab"
 if [[ $(id -u) -ne 0 ]]; then
-  echo "skipped: bottle-escape needs root (it builds network namespaces); run: sudo $0"
+  echo "skipped: bottle-escape needs root"
   exit 0
 fi
 $bin/escape-tests/bottle-escape run --sandbox bwrap

@@ -3,6 +3,7 @@
 # fuzz-corpus replay, the escape-harness suites, and the sanitizer build.
 # Usage: scripts/test.sh [--quick]   (--quick skips the ASan/UBSan build)
 set -euo pipefail
+source "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
 scripts/setup-deps.sh --peers
 

@@ -1,5 +1,6 @@
 // bottle-escape — the sandbox-escape harness. See docs/escape-harness.md.
 #include "output.hpp"
+#include "common/cli.hpp"
 #include "run.hpp"
 
 #include <boost/json.hpp>
@@ -50,6 +51,7 @@ run/compare options:
   --probe PATH                  the bottle-probe binary (default: next to this one)
   --profiles DIR                profile directory
   --timeout-ms N                per-probe deadline (default 3000)
+  --help, --version
 
 exit codes (run): 0 no probe escaped and all ran; 1 a probe escaped (or
 --expect not met); 2 usage error; 3 the run could not be completed or a probe
@@ -61,14 +63,25 @@ example:
 )";
 
 int usage_error(const std::string& what) {
-    std::cerr << "bottle-escape: " << what << "\n(see bottle-escape --help)\n";
-    return 2;
+    return bottle::cli::usage_failure(std::cerr, "bottle-escape", bottle::make_error(bottle::errc::invalid_argument, what),
+                                      usage_text);
 }
 
 fs::path self_dir() {
     std::error_code ec;
     const auto exe = fs::read_symlink("/proc/self/exe", ec);
     return ec ? fs::path(".") : exe.parent_path();
+}
+
+/// Where the profiles are: $BOTTLE_ESCAPE_PROFILES, else the installed data
+/// directory next to this binary (PREFIX/bin -> PREFIX/share/bot-bottle/
+/// escape-profiles), else the source tree this build came from.
+fs::path default_profiles_dir() {
+    if (const char* env = std::getenv("BOTTLE_ESCAPE_PROFILES"); env != nullptr && *env != '\0') return env;
+    const fs::path installed = self_dir().parent_path() / BOTTLE_ESCAPE_INSTALLED_PROFILES;
+    std::error_code ec;
+    if (fs::is_directory(installed, ec)) return installed;
+    return BOTTLE_ESCAPE_PROFILES_DIR;
 }
 
 std::vector<std::string> split_words(const std::string& s) {
@@ -89,50 +102,49 @@ void on_signal(int) { request_stop(); }
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<std::string> args(argv + 1, argv + argc);
-    if (args.empty()) return usage_error("a command is needed");
-    if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    run_options opt;
+    opt.probe_binary = self_dir() / "bottle-probe";
+    opt.profiles_dir = default_profiles_dir();
+    opt.node_bin = std::getenv("BOTTLE_ESCAPE_NODE_BIN") ? std::getenv("BOTTLE_ESCAPE_NODE_BIN") : BOTTLE_ESCAPE_NODE_BIN;
+    std::vector<std::string> sandboxes, from, positional;
+    std::string json_out, junit, markdown, expect, prefix, probe_binary, profiles_dir;
+    bool json_stdout = false, verbose = false;
+    auto app_ptr = bottle::cli::make_app("bottle-escape", "the sandbox-escape harness");
+    auto& app = *app_ptr;
+    app.add_option("--sandbox", sandboxes, "profile (repeatable)");
+    bottle::cli::add_once(app, "--prefix", prefix, "custom prefix");
+    app.add_option("--only", opt.only, "probe glob (repeatable)");
+    bottle::cli::add_flag(app, "--json", json_stdout, "JSON on stdout");
+    bottle::cli::add_once(app, "--json-out", json_out, "JSON file");
+    bottle::cli::add_once(app, "--junit", junit, "JUnit file");
+    bottle::cli::add_once(app, "--markdown", markdown, "Markdown file");
+    app.add_option("--from", from, "saved report (repeatable)");
+    bottle::cli::add_once(app, "--expect", expect, "all-escaped | no-error");
+    bottle::cli::add_flag(app, "--verbose", verbose, "every attempt");
+    bottle::cli::add_flag(app, "--keep", opt.keep, "keep the run directory");
+    bottle::cli::add_once(app, "--probe", probe_binary, "bottle-probe binary");
+    bottle::cli::add_once(app, "--profiles", profiles_dir, "profile directory");
+    app.add_option("--timeout-ms", opt.probe_timeout_ms, "per-probe deadline")->multi_option_policy(CLI::MultiOptionPolicy::Throw);
+    app.add_option("command", positional, "list | profiles | run | compare | gc");
+    auto parsed = bottle::cli::parse(app, bottle::cli::arguments(argc, argv));
+    if (!parsed) return bottle::cli::usage_failure(std::cerr, "bottle-escape", parsed.error(), usage_text);
+    if (*parsed == bottle::cli::outcome::help) {
         std::cout << usage_text;
         return 0;
     }
-    const std::string command = args[0];
-    run_options opt;
-    opt.probe_binary = self_dir() / "bottle-probe";
-    opt.profiles_dir = std::getenv("BOTTLE_ESCAPE_PROFILES") ? std::getenv("BOTTLE_ESCAPE_PROFILES") : BOTTLE_ESCAPE_PROFILES_DIR;
-    opt.node_bin = std::getenv("BOTTLE_ESCAPE_NODE_BIN") ? std::getenv("BOTTLE_ESCAPE_NODE_BIN") : BOTTLE_ESCAPE_NODE_BIN;
-    std::vector<std::string> sandboxes, from;
-    std::string json_out, junit, markdown, expect, prefix;
-    bool json_stdout = false, verbose = false;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
-            return args[++i];
-        };
-        try {
-            if (a == "--sandbox") sandboxes.push_back(value());
-            else if (a == "--prefix") prefix = value();
-            else if (a == "--only") opt.only.push_back(value());
-            else if (a == "--json") json_stdout = true;
-            else if (a == "--json-out") json_out = value();
-            else if (a == "--junit") junit = value();
-            else if (a == "--markdown") markdown = value();
-            else if (a == "--from") from.push_back(value());
-            else if (a == "--expect") expect = value();
-            else if (a == "--verbose") verbose = true;
-            else if (a == "--keep") opt.keep = true;
-            else if (a == "--probe") opt.probe_binary = value();
-            else if (a == "--profiles") opt.profiles_dir = value();
-            else if (a == "--timeout-ms") opt.probe_timeout_ms = std::stoi(value());
-            else if (a == "--help" || a == "-h") {
-                std::cout << usage_text;
-                return 0;
-            } else
-                return usage_error("unknown option " + a);
-        } catch (const std::exception& e) {
-            return usage_error(e.what());
-        }
+    if (*parsed == bottle::cli::outcome::version) {
+        std::cout << "bottle-escape " << BOTTLE_VERSION << "\n";
+        return 0;
     }
+    if (positional.empty()) return usage_error("a command is needed");
+    if (positional.size() > 1) return usage_error("unexpected argument '" + positional[1] + "'");
+    const std::string command = positional[0];
+    if (command == "help") {
+        std::cout << usage_text;
+        return 0;
+    }
+    if (!probe_binary.empty()) opt.probe_binary = probe_binary;
+    if (!profiles_dir.empty()) opt.profiles_dir = profiles_dir;
     if (!expect.empty() && expect != "all-escaped" && expect != "no-error")
         return usage_error("--expect takes all-escaped or no-error");
     if (opt.probe_timeout_ms < 100 || opt.probe_timeout_ms > 60000) return usage_error("--timeout-ms must be 100..60000");
@@ -148,6 +160,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (command == "profiles") {
+        std::printf("profiles in %s\n", opt.profiles_dir.c_str());
         for (const auto& name : list_profiles(opt.profiles_dir)) {
             auto p = load_profile(opt.profiles_dir, name);
             std::printf("%-12s %s\n", name.c_str(), p ? p->description.c_str() : p.error().message.c_str());

@@ -1,6 +1,6 @@
-#include "../../tools/bottle-audit/audit_cli.hpp"
+#include "bottle-audit/audit_cli.hpp"
 
-#include "../smolvm/smolvm_fixture.hpp"
+#include "support/smolvm_fixture.hpp"
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>

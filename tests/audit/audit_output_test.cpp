@@ -1,6 +1,6 @@
-#include "../../tools/bottle-audit/audit_output.hpp"
+#include "bottle-audit/audit_output.hpp"
 
-#include "../../tools/bottle-audit/sarif_output.hpp"
+#include "bottle-audit/sarif_output.hpp"
 
 #include "bottle/report/json_writer.hpp"
 

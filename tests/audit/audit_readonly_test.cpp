@@ -11,9 +11,9 @@
 //    rebuilds from the WAL; it holds no data.
 // A control shows the comparison is sensitive: merely opening and closing a
 // read-write connection checkpoints the WAL and changes those bytes.
-#include "../../tools/bottle-audit/audit_cli.hpp"
+#include "bottle-audit/audit_cli.hpp"
 
-#include "../smolvm/smolvm_fixture.hpp"
+#include "support/smolvm_fixture.hpp"
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>

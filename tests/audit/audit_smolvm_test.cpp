@@ -1,6 +1,6 @@
-#include "../../tools/bottle-audit/smolvm_audit.hpp"
+#include "bottle-audit/smolvm_audit.hpp"
 
-#include "../smolvm/smolvm_fixture.hpp"
+#include "support/smolvm_fixture.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // `bottle-audit smolvm` streams the database (state_db::for_each, judged in
 // batches by worker threads). Its outcome must equal judging every row of
 // list() at once (audit_machines): same subjects, same findings, same order.
-#include "../../tools/bottle-audit/smolvm_audit.hpp"
+#include "bottle-audit/smolvm_audit.hpp"
 
-#include "../smolvm/smolvm_fixture.hpp"
+#include "support/smolvm_fixture.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "bottle/net/loopback_pool.hpp"
-#include "../support/memory_alias_source.hpp"
-#include "../support/temp_dir.hpp"
+#include "support/memory_alias_source.hpp"
+#include "support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,9 @@
 // connection, a read-only file, malformed rows, and writes that do not take.
 #include "bottle/policy/allowlist_verifier.hpp"
 
-#include "../smolvm/smolvm_fixture.hpp"
+#include "support/smolvm_fixture.hpp"
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>

@@ -2,8 +2,8 @@
 // allowlist_verifier_sqlite_test.cpp drives the same paths on real files.
 #include "bottle/policy/allowlist_verifier.hpp"
 
-#include "../smolvm/smolvm_fixture.hpp"
-#include "in_memory_allowlist_store.hpp"
+#include "support/smolvm_fixture.hpp"
+#include "support/in_memory_allowlist_store.hpp"
 
 #include <gtest/gtest.h>
 

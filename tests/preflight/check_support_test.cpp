@@ -1,4 +1,4 @@
-#include "../../tools/bottle-preflight/check_support.hpp"
+#include "bottle-preflight/check_support.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-#include "../../tools/bottle-preflight/checks_docker.hpp"
+#include "bottle-preflight/checks_docker.hpp"
 
-#include "fake_probes.hpp"
+#include "support/fake_probes.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-#include "../../tools/bottle-preflight/checks_native.hpp"
+#include "bottle-preflight/checks_native.hpp"
 
-#include "fake_probes.hpp"
+#include "support/fake_probes.hpp"
 
 #include <gtest/gtest.h>
 

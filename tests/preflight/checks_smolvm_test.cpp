@@ -1,6 +1,6 @@
-#include "../../tools/bottle-preflight/checks_smolvm.hpp"
+#include "bottle-preflight/checks_smolvm.hpp"
 
-#include "fake_probes.hpp"
+#include "support/fake_probes.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-#include "../../tools/bottle-preflight/preflight.hpp"
+#include "bottle-preflight/preflight.hpp"
 
-#include "fake_probes.hpp"
+#include "support/fake_probes.hpp"
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
@@ -83,7 +83,7 @@ TEST(PreflightCli, UsageErrorsExitTwoAndSayWhatWasWrong) {
         {{"--backend", "podman"}, "unknown backend 'podman'"},
         {{"--backend=smolvm"}, "unknown backend 'smolvm'"},
         {{"--backend"}, "--backend needs a value"},
-        {{"native"}, "unknown option 'native'"},
+        {{"native"}, "unexpected argument 'native'"},
     };
     for (const auto& [args, message] : cases) {
         auto r = run(args, f);

@@ -1,4 +1,4 @@
-#include "../../tools/bottle-preflight/real_probes.hpp"
+#include "bottle-preflight/real_probes.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // a silent partial success) past max_rows or on an unreadable database.
 #include "bottle/smolvm/state_db.hpp"
 
-#include "smolvm_fixture.hpp"
+#include "support/smolvm_fixture.hpp"
 
 #include <gtest/gtest.h>
 

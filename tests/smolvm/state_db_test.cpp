@@ -1,6 +1,6 @@
 #include "bottle/smolvm/state_db.hpp"
 
-#include "smolvm_fixture.hpp"
+#include "support/smolvm_fixture.hpp"
 
 #include <gtest/gtest.h>
 

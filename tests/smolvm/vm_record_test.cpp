@@ -1,7 +1,8 @@
 #include "bottle/smolvm/vm_record.hpp"
 
-#include "smolvm_fixture.hpp"
+#include "support/smolvm_fixture.hpp"
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include <string>

@@ -23,7 +23,12 @@
 #include "bottle/smolvm/detail/json_fields.hpp"
 #include "bottle/smolvm/detail/record_parser.hpp"
 
-#include <boost/json.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/error.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse_options.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 
 #include <cstddef>
 #include <cstdint>

@@ -5,7 +5,9 @@
 
 #include "bottle/result.hpp"
 
-#include <boost/json.hpp>
+#include <boost/json/kind.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <cstdint>
 #include <limits>

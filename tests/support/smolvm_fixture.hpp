@@ -4,7 +4,7 @@
 // tests and the state_db benchmark. Throws std::runtime_error on setup failure.
 #pragma once
 
-#include "../support/temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 #include <sqlite3.h>
 

@@ -6,7 +6,7 @@
 // every backend is ok; tests then break exactly one thing.
 #pragma once
 
-#include "../../tools/bottle-preflight/system_probes.hpp"
+#include "bottle-preflight/system_probes.hpp"
 
 #include <cerrno>
 #include <map>

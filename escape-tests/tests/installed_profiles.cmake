@@ -1,0 +1,26 @@
+# Installs the build into PREFIX and checks that the installed bottle-escape
+# lists its profiles from PREFIX's data directory (not the source tree).
+file(REMOVE_RECURSE "${PREFIX}")
+execute_process(COMMAND "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${PREFIX}"
+                RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "install failed: ${err}")
+endif()
+execute_process(COMMAND "${CMAKE_COMMAND}" -E env --unset=BOTTLE_ESCAPE_PROFILES "${PREFIX}/bin/bottle-escape" profiles
+                WORKING_DIRECTORY "${PREFIX}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "installed bottle-escape profiles failed (${rc}): ${out}${err}")
+endif()
+string(REGEX MATCH "profiles in ([^\n]*)" _ "${out}")
+set(dir "${CMAKE_MATCH_1}")
+file(REAL_PATH "${PREFIX}" real_prefix)
+file(REAL_PATH "${dir}" real_dir)
+string(FIND "${real_dir}" "${real_prefix}/" at)
+if(NOT at EQUAL 0)
+  message(FATAL_ERROR "installed bottle-escape uses profiles from '${dir}', not from ${PREFIX}:\n${out}")
+endif()
+if(NOT out MATCHES "bwrap")
+  message(FATAL_ERROR "no bwrap profile listed:\n${out}")
+endif()
+file(REMOVE_RECURSE "${PREFIX}")
+message(STATUS "installed profiles: ${dir}")
