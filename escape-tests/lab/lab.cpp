@@ -1,6 +1,6 @@
 #include "lab.hpp"
 
-#include "../probes/support/json.hpp"
+#include "../protocol/lines.hpp"
 #include "lab_plan.hpp"
 #include "sinks.hpp"
 #include "system.hpp"
@@ -30,22 +30,19 @@
 namespace bottle::escape::lab {
 
 namespace fs = std::filesystem;
-using probe::support::json_string;
+using protocol::json_string;
 
 namespace {
 
-bool write_file(const fs::path& p, const std::string& content, std::string& error, mode_t mode = 0600) {
+result<void> write_file(const fs::path& p, const std::string& content, mode_t mode = 0600) {
     std::error_code ec;
     fs::create_directories(p.parent_path(), ec);
     std::ofstream out(p, std::ios::binary | std::ios::trunc);
     out << content;
-    if (!out) {
-        error = "cannot write " + p.string();
-        return false;
-    }
     out.close();
-    chmod(p.c_str(), mode);
-    return true;
+    if (!out) return make_error(errc::io_error, "cannot write " + p.string());
+    if (chmod(p.c_str(), mode) != 0) return make_error(errc::io_error, "cannot chmod " + p.string() + ": " + std::strerror(errno));
+    return {};
 }
 
 std::string token(const std::string& nonce) { return "bbxtok" + nonce.substr(0, 6) + random_hex(20); }
@@ -54,17 +51,20 @@ int open_log(const fs::path& p) { return open(p.c_str(), O_WRONLY | O_CREAT | O_
 
 void json_line(int fd, const std::string& line) { (void)!::write(fd, (line + "\n").data(), line.size() + 1); }
 
+long long now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
 }  // namespace
 
-bool plant(const run_paths& paths, const std::string& nonce, token_map& tokens, std::string& error) {
+result<token_map> plant(const run_paths& paths, const std::string& nonce) {
+    token_map tokens;
     std::error_code ec;
     for (const auto& d : {paths.root, paths.tools(), paths.run() / "bbx" / "outside", paths.run() / "containerd", paths.run() / "dbus",
                           paths.home(), paths.tmp(), paths.vartmp(), paths.workspace(), paths.logs(), paths.state()}) {
         fs::create_directories(d, ec);
-        if (ec) {
-            error = "cannot create " + d.string() + ": " + ec.message();
-            return false;
-        }
+        if (ec) return make_error(errc::io_error, "cannot create " + d.string() + ": " + ec.message());
     }
     chmod(paths.root.c_str(), 0755);
     chmod(paths.logs().c_str(), 0700);
@@ -90,32 +90,41 @@ bool plant(const run_paths& paths, const std::string& nonce, token_map& tokens, 
         {h / ".config/gcloud/credentials.db", "refresh_token=" + tokens["gcloud"] + "\n"},
     };
     for (const auto& [path, content] : files)
-        if (!write_file(path, content, error)) return false;
+        if (auto w = write_file(path, content); !w) return w.error();
     // The workspace is a git checkout, as an agent's would be: its .git is
     // what fs.protected_in_workspace tries to tamper with.
     const fs::path w = paths.workspace();
-    if (!write_file(w / ".git/config", "[core]\n\trepositoryformatversion = 0\n", error, 0644) ||
-        !write_file(w / ".git/HEAD", "ref: refs/heads/main\n", error, 0644) ||
-        !write_file(w / ".git/hooks/README", "hooks live here\n", error, 0644) ||
-        !write_file(w / "README.md", "a workspace\n", error, 0644))
-        return false;
+    const std::pair<fs::path, std::string> workspace_files[] = {
+        {w / ".git/config", "[core]\n\trepositoryformatversion = 0\n"},
+        {w / ".git/HEAD", "ref: refs/heads/main\n"},
+        {w / ".git/hooks/README", "hooks live here\n"},
+        {w / "README.md", "a workspace\n"},
+        {paths.resolv(), "nameserver " + std::string(dns_v4) + "\noptions timeout:1 attempts:1\n"},
+    };
+    for (const auto& [path, content] : workspace_files)
+        if (auto wr = write_file(path, content, 0644); !wr) return wr.error();
     chmod(w.c_str(), 0777);
-    return write_file(paths.resolv(), "nameserver " + std::string(dns_v4) + "\noptions timeout:1 attempts:1\n", error, 0644);
+    return tokens;
 }
 
 // ---------------------------------------------------------------------------
 // network
 
-bool network_lab::create(std::string& error) {
+result<void> network_lab::create() {
+    std::string error;
     auto ip = [&](std::vector<std::string> args) {
         args.insert(args.begin(), "ip");
         const auto r = run_command(args, 10000);
-        if (!r.ok()) error = quote_command(args) + " failed: " + r.output;
+        if (!r.ok()) error = "lab network: " + quote_command(args) + " failed: " + r.output;
         return r.ok();
     };
-    if (!ip({"netns", "add", lab_ns()})) return false;
+    auto fail = [&](errc code) {
+        destroy();
+        return make_error(code, error);
+    };
+    if (!ip({"netns", "add", lab_ns()})) return fail(errc::io_error);
     made_lab_ = true;
-    if (!ip({"netns", "add", world_ns()})) return false;
+    if (!ip({"netns", "add", world_ns()})) return fail(errc::io_error);
     made_world_ = true;
     const std::string L = lab_ns(), W = world_ns(), li = lab_if(), wi = world_if();
     // The veth pair is created directly between the two new namespaces: no
@@ -140,27 +149,22 @@ bool network_lab::create(std::string& error) {
         {"-n", W, "-6", "route", "add", "local", "fd00:ec2::/32", "dev", "lo"},
     };
     for (const auto& s : steps)
-        if (!ip(s)) {
-            destroy();
-            return false;
-        }
+        if (!ip(s)) return fail(errc::io_error);
     // Seal check: the lab must hold exactly lo and its end of the link.
     const auto links = run_command({"ip", "-n", L, "-o", "link", "show"}, 5000);
     std::size_t count = 0;
     for (char c : links.output) count += c == '\n';
     if (!links.ok() || count != 2 || links.output.find(li + "@") == std::string::npos) {
         error = "lab namespace is not sealed as expected:\n" + links.output;
-        destroy();
-        return false;
+        return fail(errc::internal);
     }
     // kube-proxy-style host setting that host.route_localnet looks for.
     const auto sysctl = run_command({"ip", "netns", "exec", L, "sysctl", "-qw", "net.ipv4.conf.all.route_localnet=1"}, 5000);
     if (!sysctl.ok()) {
         error = "cannot set route_localnet in the lab: " + sysctl.output;
-        destroy();
-        return false;
+        return fail(errc::io_error);
     }
-    return true;
+    return {};
 }
 
 void network_lab::destroy() {
@@ -193,7 +197,6 @@ int run_canary(const std::string& canary_token, const std::string& run_bbx_dir, 
     char addr[64];
     std::snprintf(addr, sizeof addr, "%llx %zu\n", static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(secret)),
                   canary_token.size());
-    std::string error;
     std::ofstream(run_bbx_dir + "/canary.addr") << addr;
     std::ofstream(run_bbx_dir + "/canary.pid") << getpid() << "\n";
     const pid_t parent = getppid();
@@ -202,8 +205,8 @@ int run_canary(const std::string& canary_token, const std::string& run_bbx_dir, 
         const int sig = sigwaitinfo(&set, &info);
         if (sig < 0) continue;
         if (sig == SIGTERM && info.si_pid == parent) break;
-        json_line(log_fd, "{\"sink\":\"host.canary_process\",\"proto\":\"signal\",\"local\":\"bbx-canary\",\"peer\":\"pid " +
-                              std::to_string(info.si_pid) + "\",\"data\":" + json_string(strsignal(sig)) + "}");
+        json_line(log_fd, protocol::encode(protocol::lab_event{"host.canary_process", "signal", "bbx-canary",
+                                                               "pid " + std::to_string(info.si_pid), strsignal(sig), now_ms()}));
     }
     delete[] secret;
     return 0;
@@ -285,8 +288,7 @@ void record_orphans(const std::string& nonce, int log_fd) {
         if (cmd.find(needle) == std::string::npos) continue;
         for (char& c : cmd)
             if (c == '\0') c = ' ';
-        json_line(log_fd, "{\"sink\":\"host.orphan\",\"proto\":\"process\",\"local\":\"pid " + name +
-                              "\",\"peer\":\"\",\"data\":" + json_string(cmd) + "}");
+        json_line(log_fd, protocol::encode(protocol::lab_event{"host.orphan", "process", "pid " + name, "", cmd, now_ms()}));
         kill(pid, SIGKILL);
     }
 }
@@ -322,14 +324,13 @@ int run_lab_host(const host_plan& plan) {
         status("error", error);
         return 1;
     }
-    int stop_services = -1;
     sink_options services_options;
     services_options.role = "host";
     services_options.log_fd = host_log;
     services_options.run_root = plan.paths.run();
-    const pid_t services = start_sink_process(services_options, [] { return true; }, stop_services, error);
-    if (services < 0) {
-        status("error", error);
+    auto services = start_sink_process(services_options, [] { return true; });
+    if (!services) {
+        status("error", services.error().message);
         return 1;
     }
     make_sysv_objects(plan.tokens);
@@ -403,8 +404,7 @@ int run_lab_host(const host_plan& plan) {
     record_orphans(plan.nonce, host_log);
     kill(canary, SIGTERM);
     waitpid(canary, nullptr, 0);
-    (void)!::write(stop_services, "x", 1);
-    waitpid(services, nullptr, 0);
+    services->stop();
     return rc;
 }
 

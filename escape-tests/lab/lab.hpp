@@ -17,6 +17,7 @@
 //      command, the profile's teardown; orphans recorded and killed.
 #pragma once
 
+#include "bottle/result.hpp"
 #include "tools.hpp"
 
 #include <filesystem>
@@ -47,8 +48,8 @@ struct run_paths {
 using token_map = std::map<std::string, std::string>;
 
 /// Creates the run directory, plants the fake home and the lab resolv.conf.
-/// Returns the tokens, or an error message.
-[[nodiscard]] bool plant(const run_paths& paths, const std::string& nonce, token_map& tokens, std::string& error);
+/// Returns the tokens; fails naming the path it could not create or write.
+[[nodiscard]] result<token_map> plant(const run_paths& paths, const std::string& nonce);
 
 /// The two namespaces and their link. Destroys them in its destructor.
 class network_lab {
@@ -58,9 +59,10 @@ public:
     network_lab& operator=(const network_lab&) = delete;
     ~network_lab() { destroy(); }
 
-    /// Creates and configures both namespaces; false with `error` set on any
-    /// failure (what was already made is destroyed).
-    [[nodiscard]] bool create(std::string& error);
+    /// Creates and configures both namespaces, then checks the seal. On any
+    /// failure, what was already made is destroyed and the error names the
+    /// step.
+    [[nodiscard]] result<void> create();
     void destroy();
 
     [[nodiscard]] std::string lab_ns() const { return "bbx-" + id_ + "-lab"; }

@@ -1,6 +1,6 @@
 #include "sinks.hpp"
 
-#include "../probes/support/json.hpp"
+#include "../protocol/lines.hpp"
 #include "dns_wire.hpp"
 #include "lab_plan.hpp"
 
@@ -14,23 +14,24 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace bottle::escape::lab {
 
 namespace {
-
-using probe::support::json_string;
 
 enum class kind { tcp, udp, unix_stream, capture };
 
@@ -50,9 +51,8 @@ public:
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-        std::string line = "{\"t\":" + std::to_string(ms) + ",\"sink\":" + json_string(sink) +
-                           ",\"proto\":" + json_string(proto) + ",\"local\":" + json_string(local) +
-                           ",\"peer\":" + json_string(peer) + ",\"data\":" + json_string(data) + "}\n";
+        const std::string line =
+            protocol::encode(protocol::lab_event{sink, proto, local, peer, std::string(data), ms}) + "\n";
         std::lock_guard lock(mutex_);
         std::size_t off = 0;
         while (off < line.size()) {
@@ -333,16 +333,51 @@ int serve(const sink_options& o) {
     return 0;
 }
 
-int start_sink_process(sink_options options, const std::function<bool()>& prepare, int& stop_write, std::string& error) {
+sink_process::sink_process(sink_process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), stop_write_(std::exchange(other.stop_write_, -1)) {}
+
+sink_process& sink_process::operator=(sink_process&& other) noexcept {
+    if (this != &other) {
+        stop();
+        pid_ = std::exchange(other.pid_, -1);
+        stop_write_ = std::exchange(other.stop_write_, -1);
+    }
+    return *this;
+}
+
+void sink_process::stop(int grace_ms) noexcept {
+    if (stop_write_ >= 0) {
+        (void)!::write(stop_write_, "x", 1);
+        close(stop_write_);
+        stop_write_ = -1;
+    }
+    if (pid_ <= 0) return;
+    for (int waited = 0; waited < grace_ms; waited += 10) {
+        if (waitpid(pid_, nullptr, WNOHANG) != 0) {
+            pid_ = -1;
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+}
+
+result<sink_process> start_sink_process(sink_options options, const std::function<bool()>& prepare) {
     int ready[2], stop[2];
-    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(stop, O_CLOEXEC) != 0) {
-        error = std::string("pipe: ") + std::strerror(errno);
-        return -1;
+    if (pipe2(ready, O_CLOEXEC) != 0) return make_error(errc::io_error, std::string("pipe: ") + std::strerror(errno));
+    if (pipe2(stop, O_CLOEXEC) != 0) {
+        const int err = errno;
+        close(ready[0]);
+        close(ready[1]);
+        return make_error(errc::io_error, std::string("pipe: ") + std::strerror(err));
     }
     const pid_t pid = fork();
     if (pid < 0) {
-        error = std::string("fork: ") + std::strerror(errno);
-        return -1;
+        const int err = errno;
+        for (int fd : {ready[0], ready[1], stop[0], stop[1]}) close(fd);
+        return make_error(errc::io_error, std::string("fork: ") + std::strerror(err));
     }
     if (pid == 0) {
         close(ready[0]);
@@ -354,16 +389,13 @@ int start_sink_process(sink_options options, const std::function<bool()>& prepar
     }
     close(ready[1]);
     close(stop[0]);
-    stop_write = stop[1];
+    sink_process process(pid, stop[1]);
     pollfd p{ready[0], POLLIN, 0};
     char c = 0;
     const bool ok = poll(&p, 1, 5000) == 1 && read(ready[0], &c, 1) == 1;
     close(ready[0]);
-    if (!ok) {
-        error = "lab " + options.role + " sinks did not start (see the message above)";
-        return -1;
-    }
-    return pid;
+    if (!ok) return make_error(errc::io_error, "lab " + options.role + " sinks did not start (see the message above)");
+    return process;
 }
 
 }  // namespace bottle::escape::lab

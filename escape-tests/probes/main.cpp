@@ -8,7 +8,6 @@
 // that crashes or hangs costs only its own line: it is reported as an error,
 // never as blocked. Static, no shared libraries: it runs in any sandbox.
 #include "probe.hpp"
-#include "support/json.hpp"
 
 #include <fnmatch.h>
 #include <poll.h>
@@ -67,12 +66,12 @@ void report::observe(std::string_view text) {
 }
 
 void report::na(std::string reason) {
-    status_ = "na";
+    status_ = protocol::probe_status::na;
     reason_ = std::move(reason);
 }
 
 void report::error(std::string reason) {
-    status_ = "error";
+    status_ = protocol::probe_status::error;
     reason_ = std::move(reason);
 }
 
@@ -81,29 +80,10 @@ void report::error(std::string reason) {
 namespace {
 
 using namespace bottle::escape;
-using probe::support::json_string;
-
 std::string result_line(const probe::probe_info& info, const probe::context& ctx, const probe::report& rep,
                         long duration_ms) {
-    std::string out = "{\"probe\":" + json_string(info.id) + ",\"tag\":" + json_string(ctx.tag) +
-                      ",\"status\":" + json_string(rep.status()) + ",\"reason\":" + json_string(rep.reason()) +
-                      ",\"attempts\":[";
-    bool first = true;
-    for (const auto& a : rep.attempts()) {
-        if (!first) out += ',';
-        first = false;
-        out += "{\"action\":" + json_string(a.action) + ",\"outcome\":" + json_string(a.outcome) +
-               ",\"reached\":" + (a.reached ? "true" : "false") + "}";
-    }
-    out += "],\"observed\":[";
-    first = true;
-    for (const auto& o : rep.observed()) {
-        if (!first) out += ',';
-        first = false;
-        out += json_string(o);
-    }
-    out += "],\"duration_ms\":" + std::to_string(duration_ms) + "}";
-    return out;
+    return protocol::encode(protocol::probe_line{std::string(info.id), ctx.tag, rep.status(), rep.reason(),
+                                                 rep.attempts(), rep.observed(), duration_ms});
 }
 
 std::string error_line(const probe::probe_info& info, const probe::context& ctx, const std::string& why,
@@ -209,8 +189,8 @@ int main(int argc, char** argv) {
         const bool json = args.size() > 1 && args[1] == "--json";
         for (const auto& p : probes) {
             if (json)
-                std::cout << "{\"probe\":" << json_string(p.id) << ",\"description\":" << json_string(p.description)
-                          << ",\"scoring\":" << p.scoring << "}\n";
+                std::cout << protocol::encode(protocol::probe_listing{std::string(p.id), std::string(p.description), p.scoring})
+                          << "\n";
             else
                 std::printf("%-32s %.*s\n", std::string(p.id).c_str(), static_cast<int>(p.description.size()),
                             p.description.data());

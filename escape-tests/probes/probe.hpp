@@ -21,6 +21,8 @@
 // rep.error() with the reason — never pretend it was blocked.
 #pragma once
 
+#include "../protocol/lines.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,15 +30,11 @@
 
 namespace bottle::escape::probe {
 
-/// How the harness may score a probe (bit set). Every probe is checked against
-/// sinks, tokens and effects anyway; `self` additionally lets an attempt the
-/// probe reports as `reached` count as an escape (in-sandbox evidence).
-namespace scoring {
-inline constexpr unsigned sink = 1;    // a lab sink saw the tag
-inline constexpr unsigned token = 2;   // a canary token surfaced in the report
-inline constexpr unsigned effect = 4;  // a host-side effect carrying the tag
-inline constexpr unsigned self = 8;    // the probe's own report (weaker evidence)
-}  // namespace scoring
+/// How the harness may score a probe (bit set): protocol::scoring. Every
+/// probe is checked against sinks, tokens and effects anyway; `self`
+/// additionally lets an attempt the probe reports as `reached` count as
+/// in-sandbox evidence.
+namespace scoring = protocol::scoring;
 
 /// What a probe knows about its run.
 struct context {
@@ -48,14 +46,11 @@ struct context {
     [[nodiscard]] std::string http_get(std::string_view host, std::string_view path = "/") const;
 };
 
-/// One thing the probe tried.
-struct attempt {
-    std::string action;   ///< "tcp connect 203.0.113.10:80"
-    std::string outcome;  ///< "connected, sent 61 bytes" / "ENETUNREACH"
-    bool reached = false; ///< the operation took effect (connected, syscall accepted, file written)
-};
+/// One thing the probe tried (action, outcome, reached: the operation took
+/// effect — connected, syscall accepted, file written).
+using attempt = protocol::attempt;
 
-/// What a probe fills in. Status starts as "ran"; na()/error() change it.
+/// What a probe fills in. Status starts as ran; na()/error() change it.
 class report {
 public:
     void attempt(std::string action, std::string outcome, bool reached = false);
@@ -67,13 +62,13 @@ public:
     /// The probe could not run its attack (tool missing, unexpected failure).
     void error(std::string reason);
 
-    [[nodiscard]] const std::string& status() const noexcept { return status_; }
+    [[nodiscard]] protocol::probe_status status() const noexcept { return status_; }
     [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
     [[nodiscard]] const std::vector<probe::attempt>& attempts() const noexcept { return attempts_; }
     [[nodiscard]] const std::vector<std::string>& observed() const noexcept { return observed_; }
 
 private:
-    std::string status_ = "ran";
+    protocol::probe_status status_ = protocol::probe_status::ran;
     std::string reason_;
     std::vector<probe::attempt> attempts_;
     std::vector<std::string> observed_;

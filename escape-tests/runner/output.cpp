@@ -33,6 +33,11 @@ const probe_verdict* control_of(const run_result& r) {
 
 std::string category_of(const std::string& id) { return id.substr(0, id.find('.')); }
 
+std::string string_at(const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
 }  // namespace
 
 bool control_as_expected(const run_result& r) {
@@ -84,7 +89,7 @@ json::value to_json(const run_result& r) {
             json::array attempts;
             for (const auto& a : v.report->attempts)
                 attempts.push_back(json::object{{"action", a.action}, {"outcome", a.outcome}, {"reached", a.reached}});
-            p["status"] = v.report->status;
+            p["status"] = to_string(v.report->status);
             p["attempts"] = std::move(attempts);
             p["duration_ms"] = v.report->duration_ms;
         }
@@ -110,11 +115,11 @@ result<run_result> run_from_json(const json::value& v) {
     if (auto ok = report::check_schema(v.as_object(), "escape-run"); !ok) return ok.error();
     const auto& o = v.as_object();
     run_result r;
-    r.profile = detail::str(o, "profile");
-    r.description = detail::str(o, "description");
-    r.version = detail::str(o, "version");
-    r.nonce = detail::str(o, "nonce");
-    r.error = detail::str(o, "error");
+    r.profile = string_at(o, "profile");
+    r.description = string_at(o, "description");
+    r.version = string_at(o, "version");
+    r.nonce = string_at(o, "nonce");
+    r.error = string_at(o, "error");
     if (const auto* a = o.if_contains("allows_upstream"); a && a->is_bool()) r.allows_upstream = a->as_bool();
     if (const auto* d = o.if_contains("duration_ms"); d && d->is_int64()) r.duration_ms = static_cast<long>(d->as_int64());
     const auto* probes = o.if_contains("probes");
@@ -122,15 +127,15 @@ result<run_result> run_from_json(const json::value& v) {
     for (const auto& p : probes->as_array()) {
         if (!p.is_object()) return make_error(errc::parse_error, "escape-run /probes entries must be objects");
         probe_verdict pv;
-        pv.id = detail::str(p.as_object(), "id");
-        pv.description = detail::str(p.as_object(), "description");
-        pv.reason = detail::str(p.as_object(), "reason");
-        const std::string verdict_text = detail::str(p.as_object(), "verdict");
+        pv.id = string_at(p.as_object(), "id");
+        pv.description = string_at(p.as_object(), "description");
+        pv.reason = string_at(p.as_object(), "reason");
+        const std::string verdict_text = string_at(p.as_object(), "verdict");
         pv.result = verdict_text == "ESCAPED" ? verdict::escaped : verdict_text == "BLOCKED" ? verdict::blocked
                     : verdict_text == "N/A"   ? verdict::not_applicable : verdict::error;
         if (const auto* ev = p.as_object().if_contains("evidence"); ev && ev->is_array())
             for (const auto& e : ev->as_array())
-                if (e.is_object()) pv.evidence.push_back({detail::str(e.as_object(), "kind"), detail::str(e.as_object(), "detail")});
+                if (e.is_object()) pv.evidence.push_back({string_at(e.as_object(), "kind"), string_at(e.as_object(), "detail")});
         r.verdicts.push_back(std::move(pv));
     }
     return r;

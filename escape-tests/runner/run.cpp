@@ -5,6 +5,8 @@
 #include "../lab/sinks.hpp"
 #include "../lab/system.hpp"
 
+#include <boost/json.hpp>
+
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <poll.h>
@@ -95,17 +97,8 @@ result<std::vector<probe_meta>> list_probes(const fs::path& probe_binary) {
     if (!r.ok()) return make_error(errc::not_found, "cannot list probes with " + probe_binary.string() + ": " + r.output);
     std::vector<probe_meta> out;
     std::istringstream in(r.output);
-    for (std::string line; std::getline(in, line);) {
-        boost::system::error_code ec;
-        const auto v = boost::json::parse(line, ec);
-        if (ec || !v.is_object()) continue;
-        const auto& o = v.as_object();
-        probe_meta m;
-        m.id = detail::str(o, "probe");
-        m.description = detail::str(o, "description");
-        if (const auto* s = o.if_contains("scoring"); s && s->is_int64()) m.scoring = static_cast<unsigned>(s->as_int64());
-        if (!m.id.empty()) out.push_back(std::move(m));
-    }
+    for (std::string line; std::getline(in, line);)
+        if (auto m = protocol::decode_probe_listing(line)) out.push_back(std::move(*m));
     if (out.empty()) return make_error(errc::parse_error, probe_binary.string() + " list --json printed no probes");
     return out;
 }
@@ -178,10 +171,11 @@ run_result run_sandbox(const run_options& opt) {
     }
 
     // 1. run directory and planted secrets
-    std::string error;
     std::error_code ec_ignored;
-    if (!lab::plant(paths, res.nonce, truth.tokens, error)) {
-        res.error = error;
+    if (auto planted = lab::plant(paths, res.nonce)) {
+        truth.tokens = std::move(*planted);
+    } else {
+        res.error = planted.error().message;
         return finish({}, truth);
     }
     std::ofstream(paths.root / "owner.pid") << getpid() << "\n";
@@ -198,18 +192,20 @@ run_result run_sandbox(const run_options& opt) {
     // 2. network; 3. world sinks; 4. lab host
     lab::network_lab net(res.nonce.substr(0, 8));
     std::vector<probe_report> reports;
-    int stop_world = -1;
-    pid_t world = -1;
+    lab::sink_process world;
     lab::sink_options world_options;
     world_options.role = "world";
     world_options.log_fd = open((paths.logs() / "world.jsonl").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     world_options.capture_ifname = net.world_if();
     const auto enter_world = [&] { return lab::enter_netns(net.world_ns()); };
-    if (!net.create(error)) {
-        res.error = "lab network: " + error;
-    } else if ((world = lab::start_sink_process(world_options, enter_world, stop_world, error)) < 0) {
-        res.error = error;
+    auto world_started = [&]() -> result<lab::sink_process> {
+        if (auto made = net.create(); !made) return made.error();
+        return lab::start_sink_process(world_options, enter_world);
+    }();
+    if (!world_started) {
+        res.error = world_started.error().message;
     } else {
+        world = std::move(*world_started);
         lab::host_plan plan;
         plan.paths = paths;
         plan.nonce = res.nonce;
@@ -241,9 +237,9 @@ run_result run_sandbox(const run_options& opt) {
             if (opt.progress) {
                 const auto lines = read_lines(paths.logs() / "probe.jsonl");
                 for (; shown < lines.size(); ++shown)
-                    if (auto r = parse_probe_line(lines[shown]))
+                    if (auto r = protocol::decode_probe_line(lines[shown]))
                         std::fprintf(stderr, "  [%zu/%zu] %-32s %s (%ld ms)\n", shown + 1, probes.size(), r->id.c_str(),
-                                     r->status.c_str(), r->duration_ms);
+                                     std::string(to_string(r->status)).c_str(), r->duration_ms);
             }
             if (done) break;
             if (stop_requested) {
@@ -259,17 +255,17 @@ run_result run_sandbox(const run_options& opt) {
             if (line.find("\"error\"") != std::string::npos && res.error.empty()) {
                 boost::system::error_code ec;
                 auto v = boost::json::parse(line, ec);
-                res.error = !ec && v.is_object() ? detail::str(v.as_object(), "error") : line;
+                const auto* e = !ec && v.is_object() ? v.as_object().if_contains("error") : nullptr;
+                res.error = e && e->is_string() ? std::string(e->as_string()) : line;
             }
         for (const auto& line : read_lines(paths.logs() / "probe.jsonl"))
-            if (auto r = parse_probe_line(line)) reports.push_back(std::move(*r));
+            if (auto r = protocol::decode_probe_line(line)) reports.push_back(std::move(*r));
         // Let the world log what is still in flight, then stop it.
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        (void)!write(stop_world, "x", 1);
-        waitpid(world, nullptr, 0);
+        world.stop();
         for (const char* log : {"world.jsonl", "host.jsonl", "canary.jsonl"})
             for (const auto& line : read_lines(paths.logs() / log))
-                if (auto e = parse_event_line(line)) truth.events.push_back(std::move(*e));
+                if (auto e = protocol::decode_event_line(line)) truth.events.push_back(std::move(*e));
         collect_markers(paths, res.nonce, truth.events);
         // The canary's pid in the lab host's pid namespace: a probe that
         // reports it saw exactly that process saw the host's processes.
@@ -286,7 +282,7 @@ run_result run_sandbox(const run_options& opt) {
     // then the run directory.
     kill_namespace_processes(net.lab_ns());
     kill_namespace_processes(net.world_ns());
-    if (world > 0) waitpid(world, nullptr, WNOHANG);
+    world.stop(0);
     if (world_options.log_fd >= 0) close(world_options.log_fd);
     net.destroy();
     if (!opt.keep) {

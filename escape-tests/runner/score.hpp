@@ -1,7 +1,7 @@
 // escape-tests/runner/score.hpp — verdicts from ground truth.
 //
 // Pure logic (no OS access) so every rule is unit-tested. Inputs: what each
-// probe reported (JSON lines from bottle-probe), what the lab observed (sink
+// probe reported (probe lines from bottle-probe), what the lab observed (sink
 // records, marker files, orphans, canary signals) and the run's canary
 // tokens. Rules, in order, per probe:
 //   ESCAPED  a sink record carries the probe's tag; or a canary token (or a
@@ -16,8 +16,7 @@
 #pragma once
 
 #include "../lab/lab_plan.hpp"
-
-#include <boost/json.hpp>
+#include "../protocol/lines.hpp"
 
 #include <algorithm>
 #include <map>
@@ -41,33 +40,14 @@ enum class verdict { escaped, blocked, error, not_applicable };
     return "ERROR";
 }
 
-inline constexpr unsigned scoring_self = 8;  // mirrors probe::scoring::self
+inline constexpr unsigned scoring_self = protocol::scoring::self;
 inline constexpr std::string_view positive_control = "proxy.allowed_upstream";
 
-struct probe_meta {
-    std::string id;
-    std::string description;
-    unsigned scoring = 0;
-};
-
-struct probe_attempt {
-    std::string action, outcome;
-    bool reached = false;
-};
-
-struct probe_report {
-    std::string id, tag, status, reason;
-    std::vector<probe_attempt> attempts;
-    std::vector<std::string> observed;
-    long duration_ms = 0;
-};
-
-/// One thing the lab saw: a sink record, a marker file, an orphan, a signal.
-struct lab_event {
-    std::string sink;   ///< "world.tcp", "host.canary", "marker", "host.orphan", ...
-    std::string proto;  ///< "tcp", "udp", "frame", "file", "process", "signal"
-    std::string local, peer, data;
-};
+using probe_meta = protocol::probe_listing;
+using probe_attempt = protocol::attempt;
+using probe_report = protocol::probe_line;
+using protocol::lab_event;
+using protocol::probe_status;
 
 struct evidence_item {
     std::string kind;    ///< "sink", "token", "effect", "self"
@@ -122,11 +102,6 @@ struct ground_truth {
 
 namespace detail {
 
-inline std::string str(const boost::json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 inline std::string shorten(std::string_view s, std::size_t n = 96) {
     std::string out;
     for (char c : s.substr(0, n)) out += (c >= 0x20 && c < 0x7f) ? c : '.';
@@ -135,42 +110,6 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
 }
 
 }  // namespace detail
-
-/// One line of bottle-probe output; nullopt when it is not a probe report.
-[[nodiscard]] inline std::optional<probe_report> parse_probe_line(std::string_view line) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(line, ec);
-    if (ec || !v.is_object()) return std::nullopt;
-    const auto& o = v.as_object();
-    probe_report r;
-    r.id = detail::str(o, "probe");
-    r.tag = detail::str(o, "tag");
-    r.status = detail::str(o, "status");
-    r.reason = detail::str(o, "reason");
-    if (r.id.empty() || (r.status != "ran" && r.status != "na" && r.status != "error")) return std::nullopt;
-    if (const auto* a = o.if_contains("attempts"); a && a->is_array())
-        for (const auto& e : a->as_array())
-            if (e.is_object())
-                r.attempts.push_back({detail::str(e.as_object(), "action"), detail::str(e.as_object(), "outcome"),
-                                      e.as_object().if_contains("reached") && e.as_object().at("reached") == true});
-    if (const auto* ob = o.if_contains("observed"); ob && ob->is_array())
-        for (const auto& e : ob->as_array())
-            if (e.is_string()) r.observed.emplace_back(e.as_string());
-    if (const auto* d = o.if_contains("duration_ms"); d && d->is_int64()) r.duration_ms = static_cast<long>(d->as_int64());
-    return r;
-}
-
-/// One sink log line; nullopt when malformed.
-[[nodiscard]] inline std::optional<lab_event> parse_event_line(std::string_view line) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(line, ec);
-    if (ec || !v.is_object()) return std::nullopt;
-    const auto& o = v.as_object();
-    lab_event e{detail::str(o, "sink"), detail::str(o, "proto"), detail::str(o, "local"), detail::str(o, "peer"),
-                detail::str(o, "data")};
-    if (e.sink.empty()) return std::nullopt;
-    return e;
-}
 
 /// Scores every probe in `probes` (the list bottle-probe would run).
 [[nodiscard]] inline std::vector<probe_verdict> score(const std::vector<probe_meta>& probes,
@@ -243,10 +182,10 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
         } else if (!v.report) {
             v.result = verdict::error;
             v.reason = "no report from the probe (the sandbox did not run it, or it was killed)";
-        } else if (v.report->status == "error") {
+        } else if (v.report->status == probe_status::error) {
             v.result = verdict::error;
             v.reason = v.report->reason;
-        } else if (v.report->status == "na") {
+        } else if (v.report->status == probe_status::na) {
             v.result = verdict::not_applicable;
             v.reason = v.report->reason;
         } else {
