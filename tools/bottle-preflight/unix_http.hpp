@@ -9,6 +9,8 @@
 
 #include "system_probes.hpp"
 
+#include "bottle/os/unique_fd.hpp"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -68,9 +70,9 @@ inline result<http_reply> parse_http_reply(const std::string& raw, const std::st
     if (socket_path.empty() || socket_path.front() != '/' || socket_path.size() >= sizeof addr.sun_path)
         return make_error(errc::invalid_argument, "socket path '" + socket_path + "' is not an absolute path that fits sun_path");
     std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return make_error(errc::io_error, "socket(AF_UNIX): " + std::string(std::strerror(errno)));
-    struct closer { int fd; ~closer() { ::close(fd); } } guard{fd};
+    const os::unique_fd owned(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!owned) return make_error(errc::io_error, "socket(AF_UNIX): " + std::string(std::strerror(errno)));
+    const int fd = owned.get();
     const auto deadline = std::chrono::steady_clock::now() + timeout;
 
     const auto fail = [&](int e, const std::string& what) -> result<http_reply> {
