@@ -1,6 +1,7 @@
 // Fuzz target: arbitrary bytes as a manifest. When they parse, every bottle is
 // resolved and rendered canonically, the first bottles are merged at
-// "launch", and every agent is resolved. Must never crash; the invariants
+// "launch" (and compared with the fold of the resolved bottles), and every
+// agent is resolved. Must never crash; the invariants
 // below abort when broken (resolved bottles hold no nulls and no `extends`,
 // canonical text re-parses to the same canonical text).
 #include "bottle/manifest/agent.hpp"
@@ -61,7 +62,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (names.size() >= 2) {
         std::vector<std::string> two{names[names.size() - 1], names[0]};
-        if (auto r = bm::merge_bottles(*m, two, lim)) check_resolved(*r);
+        if (auto r = bm::merge_bottles(*m, two, lim)) {
+            check_resolved(*r);
+            // The runtime merge is the fold of the resolved bottles.
+            boost::json::object acc;
+            for (const auto& n : two) {
+                auto one = bm::resolve_bottle(*m, n, lim);
+                if (!one || !bm::merge_into(acc, one->value, bm::document_kind::bottle)) std::abort();
+            }
+            if (bm::canonical_json(acc).value() != bm::canonical_json(r->value).value()) std::abort();
+        }
     }
     for (const auto& a : m->agents) {
         std::vector<std::string> launch;

@@ -156,7 +156,7 @@ bm::manifest gen_dag(std::size_t n, bool nulls, bool linear) {
     return m;
 }
 
-RC_GTEST_PROP(ManifestMergeProps, ResolvingAChainEqualsTheRuntimeMergeOfItsLineage, ()) {
+RC_GTEST_PROP(ManifestMergeProps, ResolvingAGraphGivesItsLineageWithoutNullsOrExtends, ()) {
     const auto n = static_cast<std::size_t>(*rc::gen::inRange(1, 7));
     const auto m = gen_dag(n, true, coin());
     const std::string last = "b" + std::to_string(n - 1);
@@ -168,9 +168,55 @@ RC_GTEST_PROP(ManifestMergeProps, ResolvingAChainEqualsTheRuntimeMergeOfItsLinea
     RC_ASSERT(lineage.has_value());
     RC_ASSERT(*lineage == resolved->lineage);
     RC_ASSERT(lineage->back() == last);
-    auto runtime = bm::merge_bottles(m, *lineage);
+}
+
+// The runtime merge is the left fold of resolve_bottle over the chosen names
+// (a repeated name counts once), on random extends graphs with nulls, where
+// chosen bottles often share ancestors.
+RC_GTEST_PROP(ManifestMergeProps, RuntimeMergeIsTheFoldOfTheResolvedChosenBottles, ()) {
+    const auto n = static_cast<std::size_t>(*rc::gen::inRange(1, 7));
+    auto m = gen_dag(n, true, false);
+    // s1 and s2 both extend one random bottle (and maybe others): when chosen
+    // together they share that bottle's whole lineage.
+    const std::string common = "b" + std::to_string(*rc::gen::inRange<std::size_t>(0, n));
+    for (const char* s : {"s1", "s2"}) {
+        auto b = gen_bottle(true);
+        json::array parents{json::value(common)};
+        if (coin()) parents.push_back(json::value("b" + std::to_string(n - 1)));
+        if (parents.size() == 2 && parents[0] == parents[1]) parents.pop_back();
+        if (coin()) std::reverse(parents.begin(), parents.end());
+        b["extends"] = parents;
+        m.bottles[s] = b;
+    }
+    const auto k = static_cast<std::size_t>(*rc::gen::inRange(1, 5));
+    std::vector<std::string> chosen;
+    for (std::size_t i = 0; i < k; ++i) chosen.push_back("b" + std::to_string(*rc::gen::inRange<std::size_t>(0, n)));
+    if (coin()) {
+        chosen.insert(chosen.begin() + *rc::gen::inRange<std::ptrdiff_t>(0, static_cast<std::ptrdiff_t>(chosen.size()) + 1), "s1");
+        chosen.insert(chosen.begin() + *rc::gen::inRange<std::ptrdiff_t>(0, static_cast<std::ptrdiff_t>(chosen.size()) + 1), "s2");
+    }
+    auto runtime = bm::merge_bottles(m, chosen);
     RC_ASSERT(runtime.has_value());
-    RC_ASSERT(canon(runtime->value) == canon(resolved->value));
+    json::object acc;
+    std::vector<std::string> seen;
+    for (const auto& name : chosen) {
+        if (std::find(seen.begin(), seen.end(), name) != seen.end()) continue;
+        seen.push_back(name);
+        auto r = bm::resolve_bottle(m, name);
+        RC_ASSERT(r.has_value());
+        acc = merge(acc, r->value);
+    }
+    RC_ASSERT(canon(runtime->value) == canon(acc));
+    RC_ASSERT(!has_null(runtime->value));
+    std::size_t total = 0;
+    for (const auto& name : seen) {  // every chosen bottle's lineage is in the merged lineage
+        auto l = bm::lineage_of(m, name);
+        RC_ASSERT(l.has_value());
+        total += l->size();
+        for (const auto& a : *l) RC_ASSERT(std::find(runtime->lineage.begin(), runtime->lineage.end(), a) != runtime->lineage.end());
+    }
+    // The case that differs from a linearised merge: chosen bottles sharing an ancestor.
+    RC_CLASSIFY(total > runtime->lineage.size(), "chosen bottles share an ancestor");
 }
 
 RC_GTEST_PROP(ManifestMergeProps, LinearChainEqualsAFoldOfTheRawDefinitions, ()) {
@@ -185,7 +231,8 @@ RC_GTEST_PROP(ManifestMergeProps, LinearChainEqualsAFoldOfTheRawDefinitions, ())
 }
 
 // Without nulls, merging already-resolved ancestors again changes nothing:
-// each resolved bottle absorbs its ancestors.
+// each resolved bottle absorbs its ancestors. So, without nulls, the runtime
+// merge of a bottle's lineage is the bottle itself.
 RC_GTEST_PROP(ManifestMergeProps, NullFreeResolutionEqualsMergingResolvedLineage, ()) {
     const auto n = static_cast<std::size_t>(*rc::gen::inRange(1, 7));
     const auto m = gen_dag(n, false, false);
@@ -199,6 +246,9 @@ RC_GTEST_PROP(ManifestMergeProps, NullFreeResolutionEqualsMergingResolvedLineage
         acc = merge(acc, r->value);
     }
     RC_ASSERT(canon(acc) == canon(resolved->value));
+    auto runtime = bm::merge_bottles(m, resolved->lineage);
+    RC_ASSERT(runtime.has_value());
+    RC_ASSERT(canon(runtime->value) == canon(resolved->value));
 }
 
 }  // namespace

@@ -154,13 +154,65 @@ TEST(ManifestResolve, RuntimeMergeUsesTheSameRules) {
     EXPECT_TRUE(failed_with(bm::merge_bottles(m, bad), errc::not_found));
 }
 
-TEST(ManifestResolve, RuntimeMergeOfALineageEqualsResolvingTheChild) {
-    auto m = parse(chain_manifest);
+TEST(ManifestResolve, RuntimeMergeOfANullFreeLineageEqualsResolvingTheChild) {
+    auto m = parse(R"({"bottles": {
+      "base": {"egress": [{"host": "a.com", "ports": [443]}], "env": {"LANG": "C"}},
+      "node": {"extends": "base", "egress": [{"host": "a.com", "ports": [8443]}, {"host": "npm.org"}]},
+      "dev": {"extends": "node", "env": {"LANG": "C.UTF-8"}}
+    }})");
     auto lineage = bm::lineage_of(m, "dev").value();
     auto runtime = bm::merge_bottles(m, lineage);
     auto resolved = bm::resolve_bottle(m, "dev");
     ASSERT_TRUE(runtime.has_value() && resolved.has_value());
     EXPECT_EQ(canon(runtime->value), canon(resolved->value));
+}
+
+// The runtime merge folds *resolved* bottles: a chosen bottle carries its
+// whole resolution, so its ancestors' routes come again. x and y share
+// `base`; y re-applies base's a.com:443 over x's override a.com:8443. The
+// linearised merge used before (`{"extends": ["x", "y"]}`, base once) kept
+// 8443 — the egress list that differed from the original's.
+TEST(ManifestResolve, RuntimeMergeOfBottlesSharingAnAncestorFoldsTheResolvedBottles) {
+    auto m = parse(R"({"bottles": {
+      "base": {"egress": [{"host": "a.com", "ports": [443]}], "env": {"TZ": "UTC"}},
+      "x": {"extends": "base", "egress": [{"host": "a.com", "ports": [8443]}, {"host": "x.com"}], "env": {"TZ": null}},
+      "y": {"extends": "base", "egress": [{"host": "y.com"}]},
+      "xy": {"extends": ["x", "y"]}
+    }})");
+    std::vector<std::string> chosen{"x", "y"};
+    auto r = bm::merge_bottles(m, chosen);
+    ASSERT_TRUE(r.has_value()) << r.error().describe();
+    EXPECT_EQ(r->name, "x+y");
+    EXPECT_EQ(bm::format_lineage(r->lineage), "base -> x -> y");
+    EXPECT_EQ(r->value.at("egress"), json::parse(R"([{"host": "a.com", "ports": [443]}, {"host": "x.com"}, {"host": "y.com"}])"));
+    // x deleted TZ, y's resolution has it: a resolved bottle holds no nulls, so it comes back.
+    EXPECT_EQ(r->value.at("env"), json::parse(R"({"TZ": "UTC"})"));
+    // The static extends graph is still linearised (base once): the two differ.
+    auto xy = bm::resolve_bottle(m, "xy");
+    ASSERT_TRUE(xy.has_value()) << xy.error().describe();
+    EXPECT_EQ(xy->value.at("egress"), json::parse(R"([{"host": "a.com", "ports": [8443]}, {"host": "x.com"}, {"host": "y.com"}])"));
+    EXPECT_FALSE(xy->value.contains("env") && xy->value.at("env").as_object().contains("TZ"));
+    // Order matters: y then x gives x's override.
+    std::vector<std::string> reversed{"y", "x"};
+    auto yx = bm::merge_bottles(m, reversed);
+    ASSERT_TRUE(yx.has_value());
+    EXPECT_EQ(yx->value.at("egress"), json::parse(R"([{"host": "a.com", "ports": [8443]}, {"host": "y.com"}, {"host": "x.com"}])"));
+}
+
+TEST(ManifestResolve, RuntimeMergeCountsARepeatedNameOnceAndChecksTheSum) {
+    auto m = parse(R"({"bottles": {"a": {"backend": "docker"}, "b": {"backend": "native"},
+                                   "r1": {"egress": [{"host": "one.com"}]}, "r2": {"egress": [{"host": "two.com"}]}}})");
+    std::vector<std::string> aba{"a", "b", "a"};
+    auto r = bm::merge_bottles(m, aba);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->name, "a+b");
+    EXPECT_EQ(r->value.at("backend"), "native");
+    bm::limits lim;
+    lim.max_routes = 1;
+    std::vector<std::string> both{"r1", "r2"};
+    auto over = bm::merge_bottles(m, both, lim);
+    ASSERT_TRUE(failed_with(over, errc::limit_exceeded));
+    EXPECT_NE(over.error().message.find("bottles r1+r2 merged at launch"), std::string::npos) << over.error().message;
 }
 
 TEST(ManifestResolve, InvalidRawDefinitionInAHandBuiltManifestIsCaught) {

@@ -8,8 +8,9 @@
 //
 // A resolved bottle is the merge (merge.hpp) of the raw definitions of its
 // lineage, in order, onto an empty bottle. The runtime merge of the bottles
-// `[x, y]` chosen at launch is exactly the resolution of an anonymous bottle
-// `{"extends": ["x", "y"]}`, so one rule set and one linearisation serve both.
+// `[x, y]` chosen at launch is a left fold of the *resolved* bottles x and y
+// with the same rules (as the original bot-bottle merges at launch), so one
+// rule set serves both; only the extends graph is linearised.
 //
 // Errors: unknown bottle (not_found, naming who referenced it), cycle
 // (conflict, naming the cycle `a -> b -> a`), a chain longer than
@@ -161,26 +162,21 @@ inline result<resolved_bottle> fold_lineage(const manifest& m, std::string name,
 
 }  // namespace detail
 
-/// The runtime merge: the bottles `names` (in order; a repeated name counts
-/// once) merged as if by `{"extends": names}`. `name` of the result is the
-/// names joined by "+". An empty list is invalid_argument. Never throws.
-[[nodiscard]] inline result<resolved_bottle> merge_bottles(const manifest& m, std::span<const std::string> names,
-                                                           const limits& lim = {}) noexcept {
+namespace detail {
+
+/// resolve_bottle without the exception guard.
+inline result<resolved_bottle> resolve_one(const manifest& m, const std::string& name, const limits& lim) {
+    lineage_walker walker(m, lim);
+    if (auto d = walker.visit(name, ""); !d) return d.error();
+    return fold_lineage(m, name, std::move(walker.order), m.origin_of_bottle(name), pointer_join("/bottles", name), lim);
+}
+
+}  // namespace detail
+
+/// Resolves bottle `name` through its `extends`. Errors: see the banner.
+[[nodiscard]] inline result<resolved_bottle> resolve_bottle(const manifest& m, std::string_view name, const limits& lim = {}) noexcept {
     try {
-        if (names.empty()) return make_error(errc::invalid_argument, "no bottle to merge: name at least one bottle");
-        if (names.size() > lim.max_list) return make_error(errc::limit_exceeded, "bottles at launch: " + detail::limit_text("max_list", lim.max_list));
-        detail::lineage_walker walker(m, lim);
-        std::string joined;
-        std::vector<std::string> seen;
-        for (const auto& n : names) {
-            if (std::find(seen.begin(), seen.end(), n) != seen.end()) continue;
-            seen.push_back(n);
-            joined += (joined.empty() ? "" : "+") + n;
-            if (auto d = walker.visit(n, ""); !d) return d.error();
-        }
-        if (seen.size() == 1)
-            return detail::fold_lineage(m, joined, std::move(walker.order), m.origin_of_bottle(joined), detail::pointer_join("/bottles", joined), lim);
-        return detail::fold_lineage(m, joined, std::move(walker.order), "bottles " + joined + " merged at launch", "", lim);
+        return detail::resolve_one(m, std::string(name), lim);
     } catch (const std::bad_alloc&) {
         return make_error(errc::limit_exceeded, "resolve: out of memory");
     } catch (const std::exception& e) {
@@ -188,13 +184,44 @@ inline result<resolved_bottle> fold_lineage(const manifest& m, std::string name,
     }
 }
 
-/// Resolves bottle `name` through its `extends`. Errors: see the banner.
-[[nodiscard]] inline result<resolved_bottle> resolve_bottle(const manifest& m, std::string_view name, const limits& lim = {}) noexcept {
+/// The runtime merge of the bottles `names` chosen at launch: each is
+/// resolved on its own (resolve_bottle), then the resolved bottles are merged
+/// left to right onto an empty bottle by the merge rules — a left fold, as the
+/// original bot-bottle's merge_bottles_runtime does. So a chosen bottle
+/// carries its whole resolution: with `x` and `y` both extending `base`, `y`
+/// brings base's routes again and they replace `x`'s overrides of the same
+/// hosts (unlike `{"extends": ["x", "y"]}`, where base is applied once).
+/// Resolved bottles hold no nulls, so a chosen bottle never deletes what an
+/// earlier one gave. A repeated name counts once (its first place). The
+/// result is named "x+y"; its lineage lists every bottle used, each once,
+/// in the order of the chosen bottles' lineages. The merged bottle is
+/// validated again (limits apply to the sum). An empty list is
+/// invalid_argument. Never throws.
+[[nodiscard]] inline result<resolved_bottle> merge_bottles(const manifest& m, std::span<const std::string> names,
+                                                           const limits& lim = {}) noexcept {
     try {
-        const std::string n(name);
-        return merge_bottles(m, std::span<const std::string>(&n, 1), lim);
+        if (names.empty()) return make_error(errc::invalid_argument, "no bottle to merge: name at least one bottle");
+        if (names.size() > lim.max_list) return make_error(errc::limit_exceeded, "bottles at launch: " + detail::limit_text("max_list", lim.max_list));
+        std::vector<std::string> seen;
+        for (const auto& n : names)
+            if (std::find(seen.begin(), seen.end(), n) == seen.end()) seen.push_back(n);
+        if (seen.size() == 1) return detail::resolve_one(m, seen.front(), lim);
+        resolved_bottle out;
+        for (const auto& n : seen) {
+            auto r = detail::resolve_one(m, n, lim);
+            if (!r) return r.error();
+            out.name += (out.name.empty() ? "" : "+") + n;
+            for (auto& l : r->lineage)
+                if (std::find(out.lineage.begin(), out.lineage.end(), l) == out.lineage.end()) out.lineage.push_back(std::move(l));
+            if (auto mr = merge_into(out.value, r->value, document_kind::bottle); !mr)
+                return error{mr.error().code, "bottles merged at launch: " + n + ": " + mr.error().message};
+        }
+        if (auto r = validate_bottle(out.value, "bottles " + out.name + " merged at launch", "", bottle_form::resolved, lim); !r) return r.error();
+        return out;
     } catch (const std::bad_alloc&) {
         return make_error(errc::limit_exceeded, "resolve: out of memory");
+    } catch (const std::exception& e) {
+        return make_error(errc::internal, std::string("resolve: unexpected error: ") + e.what());
     }
 }
 
