@@ -3,6 +3,7 @@
 #include "../protocol/lines.hpp"
 #include "dns_wire.hpp"
 #include "lab_plan.hpp"
+#include "log_file.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -48,18 +49,9 @@ public:
     explicit event_log(int fd) : fd_(fd) {}
     void write(const std::string& sink, const std::string& proto, const std::string& local, const std::string& peer,
                std::string_view data) {
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-        const std::string line =
-            protocol::encode(protocol::lab_event{sink, proto, local, peer, std::string(data), ms}) + "\n";
+        const std::string line = protocol::encode(protocol::lab_event{sink, proto, local, peer, std::string(data), wall_ms()});
         std::lock_guard lock(mutex_);
-        std::size_t off = 0;
-        while (off < line.size()) {
-            const ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
-            if (n <= 0) break;
-            off += static_cast<std::size_t>(n);
-        }
+        append_line(fd_, line);
     }
 
 private:

@@ -7,6 +7,8 @@
 //   listing line  bottle-probe list --json: {"probe","description","scoring"}
 //   event line    the lab's logs (sinks, canary, orphans, markers):
 //                 {"t","sink","proto","local","peer","data"}
+//   host status   the lab host's logs/host-status.jsonl, one fact a line:
+//                 {"error": text} or {"sandbox_exit": "0" | "signal Killed"}
 //
 // Strings are byte strings. The encoder writes every byte that is not
 // printable ASCII as \u00XX, so binary data (a raw frame, a DNS query) travels
@@ -108,6 +110,14 @@ struct lab_event {
     friend bool operator==(const lab_event&, const lab_event&) = default;
 };
 
+/// One fact the lab host reports to the runner.
+struct host_status {
+    enum class kind { error, sandbox_exit };
+    kind what = kind::error;
+    std::string text;  ///< the error, or how the sandbox's main process ended
+    friend bool operator==(const host_status&, const host_status&) = default;
+};
+
 // ---------------------------------------------------------------------------
 // encoding (no JSON library)
 
@@ -160,6 +170,11 @@ struct lab_event {
 [[nodiscard]] inline std::string encode(const lab_event& e) {
     return "{\"t\":" + std::to_string(e.t_ms) + ",\"sink\":" + json_string(e.sink) + ",\"proto\":" + json_string(e.proto) +
            ",\"local\":" + json_string(e.local) + ",\"peer\":" + json_string(e.peer) + ",\"data\":" + json_string(e.data) +
+           "}";
+}
+
+[[nodiscard]] inline std::string encode(const host_status& h) {
+    return std::string(h.what == host_status::kind::error ? "{\"error\":" : "{\"sandbox_exit\":") + json_string(h.text) +
            "}";
 }
 
@@ -339,6 +354,20 @@ private:
     e.peer = std::move(*peer);
     e.data = std::move(*data);
     return e;
+}
+
+[[nodiscard]] inline result<host_status> decode_host_status(std::string_view line) {
+    auto obj = detail::parse_object(line, "host status line");
+    if (!obj) return obj.error();
+    const detail::object_reader r(*obj, "host status line");
+    if (auto k = r.only({"error", "sandbox_exit"}); !k) return k.error();
+    if (obj->size() != 1) return r.fail("needs exactly one of \"error\" and \"sandbox_exit\"");
+    host_status h;
+    h.what = obj->contains("error") ? host_status::kind::error : host_status::kind::sandbox_exit;
+    auto text = r.bytes(h.what == host_status::kind::error ? "error" : "sandbox_exit", true);
+    if (!text) return text.error();
+    h.text = std::move(*text);
+    return h;
 }
 
 }  // namespace bottle::escape::protocol

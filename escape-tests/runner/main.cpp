@@ -1,4 +1,5 @@
 // bottle-escape — the sandbox-escape harness. See docs/escape-harness.md.
+#include "exit_codes.hpp"
 #include "output.hpp"
 #include "common/cli.hpp"
 #include "run.hpp"
@@ -145,8 +146,7 @@ int main(int argc, char** argv) {
     }
     if (!probe_binary.empty()) opt.probe_binary = probe_binary;
     if (!profiles_dir.empty()) opt.profiles_dir = profiles_dir;
-    if (!expect.empty() && expect != "all-escaped" && expect != "no-error")
-        return usage_error("--expect takes all-escaped or no-error");
+    if (!expectation_from(expect)) return usage_error("--expect takes all-escaped or no-error");
     if (opt.probe_timeout_ms < 100 || opt.probe_timeout_ms > 60000) return usage_error("--timeout-ms must be 100..60000");
 
     if (command == "list") {
@@ -207,9 +207,7 @@ int main(int argc, char** argv) {
         const auto js = boost::json::serialize(compare_json(runs));
         if (!json_out.empty() && !write_file(json_out, js + "\n")) return usage_error("cannot write " + json_out);
         std::cout << (json_stdout ? js + "\n" : md);
-        bool complete = true;
-        for (const auto& r : runs) complete = complete && r.error.empty();
-        return complete ? 0 : 3;
+        return compare_exit_code(runs);
     }
 
     const run_result& r = runs.front();
@@ -221,9 +219,5 @@ int main(int argc, char** argv) {
         auto xml = to_junit(r);
         if (!xml || !write_file(junit, *xml)) return usage_error("cannot write JUnit XML to " + junit);
     }
-    const auto t = count(r.verdicts);
-    if (expect == "all-escaped") return r.error.empty() && t.blocked == 0 && t.error == 0 && control_as_expected(r) ? 0 : 1;
-    if (expect == "no-error") return r.error.empty() && t.error == 0 && control_as_expected(r) ? 0 : 1;
-    if (!r.error.empty() || t.error > 0) return 3;
-    return t.escaped > 0 ? 1 : 0;
+    return run_exit_code(r, *expectation_from(expect));
 }

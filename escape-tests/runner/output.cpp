@@ -59,7 +59,7 @@ std::string control_text(const run_result& r) {
 void write_text(std::ostream& os, const run_result& r, bool colour, bool verbose) {
     const char* reset = colour ? "\x1b[0m" : "";
     os << "sandbox " << r.profile << (r.version.empty() ? "" : " (" + r.version + ")") << ", nonce " << r.nonce << "\n";
-    if (!r.error.empty()) os << "run error: " << r.error << "\n";
+    if (!r.completed()) os << "run error: " << r.error_message() << "\n";
     for (const auto& v : r.verdicts) {
         std::string label(to_string(v.result));
         if (v.is_control()) label = v.result == verdict::escaped ? "REACHED" : v.result == verdict::blocked ? "NOREACH" : label;
@@ -101,7 +101,8 @@ json::value to_json(const run_result& r) {
                       {"version", r.version},
                       {"nonce", r.nonce},
                       {"duration_ms", r.duration_ms},
-                      {"error", r.error},
+                      {"error", r.error_message()},
+                      {"error_code", r.completed() ? 0 : r.completion.error().code.value()},
                       {"allows_upstream", r.allows_upstream},
                       {"positive_control", control_text(r)},
                       {"summary", json::object{{"escaped", t.escaped}, {"blocked", t.blocked}, {"error", t.error}, {"not_applicable", t.not_applicable}}},
@@ -119,7 +120,14 @@ result<run_result> run_from_json(const json::value& v) {
     r.description = string_at(o, "description");
     r.version = string_at(o, "version");
     r.nonce = string_at(o, "nonce");
-    r.error = string_at(o, "error");
+    if (const std::string e = string_at(o, "error"); e.empty()) {
+        r.completion = {};
+    } else {
+        const auto* code = o.if_contains("error_code");
+        const int value = code && code->is_int64() && code->as_int64() > 0 ? static_cast<int>(code->as_int64())
+                                                                            : static_cast<int>(errc::internal);
+        r.completion = error{boost::system::error_code(value, error_category()), e};
+    }
     if (const auto* a = o.if_contains("allows_upstream"); a && a->is_bool()) r.allows_upstream = a->as_bool();
     if (const auto* d = o.if_contains("duration_ms"); d && d->is_int64()) r.duration_ms = static_cast<long>(d->as_int64());
     const auto* probes = o.if_contains("probes");
@@ -177,7 +185,7 @@ std::string compare_markdown(const std::vector<run_result>& runs) {
         md << "| " << r.profile << " | " << (r.version.empty() ? "—" : r.version) << " | " << t.escaped << " | "
            << t.blocked << " | " << t.error << " | " << t.not_applicable << " | " << control_text(r) << " | "
            << r.duration_ms / 100 / 10.0 << " s |\n";
-        if (!r.error.empty()) md << "| | **run error:** " << r.error.substr(0, 300) << " | | | | | | |\n";
+        if (!r.completed()) md << "| | **run error:** " << r.error_message().substr(0, 300) << " | | | | | | |\n";
     }
     md << "\n| probe |";
     for (const auto& r : runs) md << " " << r.profile << " |";

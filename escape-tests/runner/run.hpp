@@ -4,6 +4,8 @@
 #include "profile.hpp"
 #include "score.hpp"
 
+#include "bottle/result.hpp"
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -30,13 +32,20 @@ struct run_result {
     bool allows_upstream = false;
     std::string nonce;
     long duration_ms = 0;
-    std::string error;                         ///< non-empty when the run could not be completed
+    /// Success, or why the run could not be completed (every probe without
+    /// evidence is then ERROR). Fails until the run says otherwise.
+    result<void> completion = make_error(errc::internal, "the run did not finish");
     std::vector<probe_verdict> verdicts;
+
+    [[nodiscard]] bool completed() const noexcept { return completion.has_value(); }
+    /// "" when completed, else the error's message.
+    [[nodiscard]] std::string error_message() const { return completed() ? std::string() : completion.error().message; }
 };
 
-/// Builds the lab, runs the probes through the profile, scores, tears down.
-/// Never throws; a lab or profile failure is reported in `error` and every
-/// probe without evidence is ERROR. Requires root.
+/// Builds the lab, runs the probes through the profile, scores, tears down
+/// (runner/run.cpp reads as those four steps). Never throws; a lab or
+/// profile failure is reported in `completion` and every probe without
+/// evidence is ERROR. Requires root.
 [[nodiscard]] run_result run_sandbox(const run_options& options);
 
 /// Lists the probes the binary carries (`bottle-probe list --json`).

@@ -116,6 +116,7 @@ run_result sample_run() {
     r.profile = "bwrap";
     r.version = "bubblewrap 0.8.0";
     r.nonce = "0123456789ab";
+    r.completion = {};
     probe_verdict esc;
     esc.id = "net.tcp4_direct";
     esc.result = verdict::escaped;
@@ -142,7 +143,14 @@ TEST(Output, JsonRoundTripsThroughTheVersionedSchema) {
     ASSERT_EQ(back->verdicts.size(), 4u);
     EXPECT_EQ(back->verdicts[0].result, verdict::escaped);
     EXPECT_EQ(back->verdicts[2].result, verdict::not_applicable);
+    EXPECT_TRUE(back->completed());
     EXPECT_FALSE(run_from_json(boost::json::parse(R"({"schema":"bot-bottle/audit/v1","probes":[]})")));
+    auto failed = sample_run();
+    failed.completion = bottle::make_error(bottle::errc::timeout, "sandbox timed out");
+    const auto failed_back = run_from_json(boost::json::parse(boost::json::serialize(to_json(failed))));
+    ASSERT_TRUE(failed_back);
+    ASSERT_FALSE(failed_back->completed());
+    EXPECT_EQ(failed_back->completion.error(), failed.completion.error()) << "message and code survive the trip";
 }
 
 TEST(Output, JunitMapsVerdictsAndTheControl) {

@@ -90,3 +90,22 @@ TEST(ProtocolLines, RawUtf8FromAForgedLineIsReadAsBytesOrRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+using namespace bottle::escape::protocol;
+
+TEST(ProtocolLines, HostStatusRoundTripsAndNeedsExactlyOneFact) {
+    for (const host_status& h : {host_status{host_status::kind::error, "profile setup failed: \"x\"\n\xff"},
+                                host_status{host_status::kind::sandbox_exit, "signal Killed"}}) {
+        const auto back = decode_host_status(encode(h));
+        ASSERT_TRUE(back) << back.error().message;
+        EXPECT_EQ(*back, h);
+    }
+    EXPECT_FALSE(decode_host_status("{}"));
+    EXPECT_FALSE(decode_host_status(R"({"error":"a","sandbox_exit":"0"})"));
+    EXPECT_FALSE(decode_host_status(R"({"warning":"a"})"));
+    EXPECT_FALSE(decode_host_status(R"({"error":1})"));
+}
+
+}  // namespace

@@ -1,26 +1,12 @@
 #include "proxy.hpp"
 
-#include "../../lab/lab_plan.hpp"
 #include "dns.hpp"
-#include "net.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <cctype>
 #include <cstdlib>
-#include <cstring>
-#include <sstream>
-#include <system_error>
-#include <thread>
 
 namespace bottle::escape::probe::support {
 
@@ -56,224 +42,8 @@ std::string base64(std::string_view in) {
     return out;
 }
 
-// /etc/hosts lookup for a proxy host name (IPv4 or IPv6 literal results only).
-std::string hosts_lookup(const std::string& name) {
-    const auto f = read_file("/etc/hosts", 64 * 1024);
-    if (!f.ok) return {};
-    std::istringstream in(f.data);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (const auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
-        std::istringstream words(line);
-        std::string addr;
-        if (!(words >> addr)) continue;
-        for (std::string n; words >> n;)
-            if (n == name) return addr;
-    }
-    return {};
-}
-
-proxy_endpoint parse_proxy(std::string var, std::string url) {
-    proxy_endpoint p;
-    p.var = std::move(var);
-    p.url = std::move(url);
-    std::string_view rest = p.url;
-    if (const auto sep = rest.find("://"); sep != std::string_view::npos) {
-        p.scheme = std::string(rest.substr(0, sep));
-        std::transform(p.scheme.begin(), p.scheme.end(), p.scheme.begin(), [](unsigned char c) { return std::tolower(c); });
-        rest.remove_prefix(sep + 3);
-    } else {
-        p.scheme = "http";
-    }
-    rest = rest.substr(0, rest.find_first_of("/?#"));
-    if (const auto at = rest.rfind('@'); at != std::string_view::npos) {
-        p.userinfo = std::string(rest.substr(0, at));
-        rest.remove_prefix(at + 1);
-    }
-    std::string_view port_text;
-    if (!rest.empty() && rest.front() == '[') {
-        const auto close = rest.find(']');
-        if (close == std::string_view::npos) {
-            p.problem = "bad proxy URL (unclosed [)";
-            return p;
-        }
-        p.host = std::string(rest.substr(1, close - 1));
-        if (close + 1 < rest.size() && rest[close + 1] == ':') port_text = rest.substr(close + 2);
-    } else {
-        const auto colon = rest.rfind(':');
-        p.host = std::string(rest.substr(0, colon));
-        if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
-    }
-    const long port = port_text.empty() ? (p.scheme == "https" ? 443 : 1080) : std::atol(std::string(port_text).c_str());
-    if (port <= 0 || port > 65535) {
-        p.problem = "bad proxy port '" + std::string(port_text) + "'";
-        return p;
-    }
-    p.port = static_cast<std::uint16_t>(port);
-    unsigned char buf[16];
-    if (inet_pton(AF_INET, p.host.c_str(), buf) == 1 || inet_pton(AF_INET6, p.host.c_str(), buf) == 1) p.ip = p.host;
-    else if (p.host == "localhost") p.ip = "127.0.0.1";
-    else p.ip = hosts_lookup(p.host);
-    if (p.ip.empty()) p.problem = "proxy host '" + p.host + "' would need DNS (not in /etc/hosts)";
-    else if (!lab::is_lab_target(p.ip)) p.problem = "proxy address " + p.ip + " is not a lab address";
-    else if (p.scheme == "https") p.problem = "https:// proxy (TLS to the proxy) is not supported by the probe";
-    return p;
-}
 
 }  // namespace
-
-std::string proxy_endpoint::where() const {
-    const bool v6 = ip.find(':') != std::string::npos;
-    return (v6 ? "[" + ip + "]" : ip) + ":" + std::to_string(port) + " (" + var + ")";
-}
-
-std::vector<proxy_endpoint> proxies_from_env() {
-    std::vector<proxy_endpoint> out;
-    for (const char* var : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"}) {
-        const char* v = std::getenv(var);
-        if (v && *v) out.push_back(parse_proxy(var, v));
-    }
-    return out;
-}
-
-std::optional<proxy_endpoint> http_proxy() {
-    for (auto& p : proxies_from_env())
-        if (p.usable() && !p.is_socks()) return p;
-    return socks_proxy();
-}
-
-std::optional<proxy_endpoint> socks_proxy() {
-    for (auto& p : proxies_from_env())
-        if (p.usable() && p.is_socks()) return p;
-    return std::nullopt;
-}
-
-std::string proxy_env_summary() {
-    std::string out;
-    for (const char* var : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
-                            "NO_PROXY", "no_proxy"}) {
-        if (const char* v = std::getenv(var)) out += (out.empty() ? "" : " ") + std::string(var) + "=" + v;
-    }
-    return out.empty() ? "no proxy variables set" : out;
-}
-
-tcp_stream::~tcp_stream() {
-    if (fd_ >= 0) close(fd_);
-}
-
-bool tcp_stream::open(std::string_view ip_text, std::uint16_t port, int timeout_ms) {
-    std::string ip(ip_text), scope;
-    if (const auto pct = ip.find('%'); pct != std::string::npos) {
-        scope = ip.substr(pct + 1);
-        ip.resize(pct);
-    }
-    if (!lab::is_lab_target(ip)) {
-        error_ = "not a lab address: not attempted";
-        return false;
-    }
-    sockaddr_storage ss{};
-    socklen_t len = 0;
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons(port);
-        len = sizeof *v4;
-    } else if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons(port);
-        if (!scope.empty()) v6->sin6_scope_id = if_nametoindex(scope.c_str());
-        len = sizeof *v6;
-    } else {
-        error_ = "bad address '" + ip + "'";
-        return false;
-    }
-    fd_ = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd_ < 0) {
-        error_ = "socket: " + errno_name(errno);
-        return false;
-    }
-    int err = 0;
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-        err = errno;
-        if (err == EINPROGRESS) {
-            pollfd p{fd_, POLLOUT, 0};
-            const int r = poll(&p, 1, timeout_ms);
-            if (r == 0) err = ETIMEDOUT;
-            else if (r < 0) err = errno;
-            else {
-                socklen_t el = sizeof err;
-                getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &el);
-            }
-        }
-    }
-    if (err != 0) {
-        error_ = errno_name(err);
-        close(fd_);
-        fd_ = -1;
-        return false;
-    }
-    return true;
-}
-
-bool tcp_stream::send_all(std::string_view data, int timeout_ms) {
-    const auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
-    std::size_t off = 0;
-    while (off < data.size()) {
-        const ssize_t n = send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-        if (n > 0) {
-            off += static_cast<std::size_t>(n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            pollfd p{fd_, POLLOUT, 0};
-            if (poll(&p, 1, ms_left(deadline)) <= 0) {
-                error_ = "send timed out";
-                return false;
-            }
-            continue;
-        }
-        error_ = "send: " + errno_name(errno);
-        return false;
-    }
-    return true;
-}
-
-std::string tcp_stream::read(int timeout_ms, std::string_view stop, std::size_t cap) {
-    std::string got;
-    const auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
-    while (!eof_ && got.size() < cap) {
-        if (!stop.empty() && got.find(stop) != std::string::npos) break;
-        pollfd p{fd_, POLLIN, 0};
-        const int t = ms_left(deadline);
-        if (t == 0 || poll(&p, 1, t) <= 0) break;
-        char buf[4096];
-        const ssize_t n = recv(fd_, buf, std::min(sizeof buf, cap - got.size()), 0);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-        if (n < 0) error_ = "recv: " + errno_name(errno);
-        if (n <= 0) {
-            eof_ = true;
-            break;
-        }
-        got.append(buf, static_cast<std::size_t>(n));
-    }
-    return got;
-}
-
-http_status parse_status(std::string_view head) {
-    http_status s;
-    const auto eol = head.find("\r\n");
-    const std::string_view line = head.substr(0, eol == std::string_view::npos ? std::min<std::size_t>(head.size(), 200) : eol);
-    if (line.rfind("HTTP/", 0) != 0) return s;
-    const auto sp = line.find(' ');
-    if (sp == std::string_view::npos || sp + 4 > line.size()) return s;
-    const std::string code(line.substr(sp + 1, 3));
-    if (!std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) return s;
-    s.valid = true;
-    s.code = std::atoi(code.c_str());
-    s.line = std::string(line);
-    return s;
-}
 
 std::string proxy_auth_header(const proxy_endpoint& px) {
     if (px.userinfo.empty()) return {};
@@ -512,24 +282,6 @@ std::string absolute_get(const context& ctx, const std::optional<proxy_endpoint>
     return "GET http://" + std::string(authority) + p + ctx.tag + " HTTP/1.1\r\nHost: " +
            std::string(host_header.empty() ? authority : host_header) + "\r\nUser-Agent: bottle-probe\r\nX-Bbx-Tag: " +
            ctx.tag + "\r\n" + (px ? proxy_auth_header(*px) : std::string()) + "Connection: close\r\n\r\n";
-}
-
-void run_parallel(const std::vector<std::function<void()>>& jobs, std::size_t width) {
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) jobs[i]();
-    };
-    std::vector<std::thread> threads;
-    const std::size_t n = std::min(std::max<std::size_t>(width, 1), jobs.size());
-    for (std::size_t t = 0; t < n; ++t) {
-        try {
-            threads.emplace_back(worker);
-        } catch (const std::system_error&) {
-            break;  // no more threads here: the ones we have (or this one) finish the queue
-        }
-    }
-    worker();
-    for (auto& t : threads) t.join();
 }
 
 void record_all(report& rep, const std::vector<std::function<hop_result()>>& jobs, std::size_t width) {

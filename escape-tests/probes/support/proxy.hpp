@@ -1,12 +1,14 @@
-// Proxy helpers for probes: find the proxy the sandbox offers (environment),
-// talk to it (CONNECT tunnels, absolute-URI requests, SOCKS5), or, when the
-// sandbox offers none, make the same request directly to the resolved lab
-// address. Every TCP connection goes through `tcp_stream`, which refuses any
-// address that fails lab::is_lab_target. Also: a small parallel runner so a
-// probe with many attempts stays well inside its deadline.
+// Proxy hops for probes: talk to the proxy the sandbox offers (proxy_env.hpp)
+// — CONNECT tunnels, absolute-URI requests, SOCKS5 — or, when it offers none,
+// make the same request directly to the resolved lab address. Every TCP
+// connection goes through `tcp_stream` (tcp_stream.hpp), which refuses any
+// address that fails lab::is_lab_target.
 #pragma once
 
 #include "../probe.hpp"
+#include "parallel.hpp"
+#include "proxy_env.hpp"
+#include "tcp_stream.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -16,67 +18,6 @@
 #include <vector>
 
 namespace bottle::escape::probe::support {
-
-/// A proxy named by an environment variable.
-struct proxy_endpoint {
-    std::string var;       ///< "HTTPS_PROXY"
-    std::string url;       ///< the variable's value
-    std::string scheme;    ///< "http", "https", "socks5", "socks5h", ... ("http" when absent)
-    std::string host;      ///< as written (brackets removed)
-    std::string ip;        ///< address to connect to ("localhost" -> 127.0.0.1); empty when unusable
-    std::uint16_t port = 0;
-    std::string userinfo;  ///< "user:pass" as written (sent as Proxy-Authorization: Basic)
-    std::string problem;   ///< why it cannot be used (not a lab address, needs DNS, bad URL)
-    [[nodiscard]] bool usable() const { return problem.empty() && !ip.empty() && port != 0; }
-    [[nodiscard]] bool is_socks() const { return scheme.rfind("socks", 0) == 0; }
-    /// "127.0.0.1:3128 (HTTPS_PROXY)"
-    [[nodiscard]] std::string where() const;
-};
-
-/// Every proxy variable that is set, in priority order HTTPS_PROXY,
-/// https_proxy, HTTP_PROXY, http_proxy, ALL_PROXY, all_proxy.
-[[nodiscard]] std::vector<proxy_endpoint> proxies_from_env();
-/// The first usable HTTP(S)-scheme proxy, else the first usable SOCKS proxy.
-/// proxy_connect/proxy_send speak SOCKS5 to a SOCKS proxy (CONNECT to the
-/// request's authority), so probes need not care which kind they got.
-[[nodiscard]] std::optional<proxy_endpoint> http_proxy();
-/// The first usable SOCKS proxy, if any.
-[[nodiscard]] std::optional<proxy_endpoint> socks_proxy();
-/// "HTTPS_PROXY=http://127.0.0.1:3128 NO_PROXY=localhost" (proxy-related env only).
-[[nodiscard]] std::string proxy_env_summary();
-
-/// A TCP connection to a lab address, non-blocking with deadlines.
-class tcp_stream {
-public:
-    tcp_stream() = default;
-    tcp_stream(const tcp_stream&) = delete;
-    tcp_stream& operator=(const tcp_stream&) = delete;
-    ~tcp_stream();
-    /// Connects to ip:port (IPv4/IPv6 text; "fe80::1%eth0" scopes allowed).
-    /// False with error() set: "not a lab address: not attempted", errno name.
-    bool open(std::string_view ip, std::uint16_t port, int timeout_ms);
-    /// Writes all of data; false with error() set.
-    bool send_all(std::string_view data, int timeout_ms);
-    /// Reads until the peer closes, `stop` (when non-empty) appears, `cap`
-    /// bytes, or `timeout_ms`. Returns what was read by this call.
-    std::string read(int timeout_ms, std::string_view stop = {}, std::size_t cap = 16 * 1024);
-    [[nodiscard]] const std::string& error() const { return error_; }
-    [[nodiscard]] bool closed_by_peer() const { return eof_; }
-    [[nodiscard]] int fd() const { return fd_; }
-
-private:
-    int fd_ = -1;
-    bool eof_ = false;
-    std::string error_;
-};
-
-/// The status line of an HTTP response (valid=false when `head` is not one).
-struct http_status {
-    bool valid = false;
-    int code = 0;
-    std::string line;  ///< "HTTP/1.1 403 Forbidden"
-};
-[[nodiscard]] http_status parse_status(std::string_view head);
 
 /// One request through a proxy or directly.
 struct hop_result {
@@ -122,10 +63,6 @@ struct hop_result {
 
 /// "via proxy 127.0.0.1:3128 (HTTPS_PROXY)" or "direct (no proxy in the environment)".
 [[nodiscard]] std::string route_label(const std::optional<proxy_endpoint>& px);
-
-/// Runs every job, up to `width` at a time on threads (sequentially when
-/// threads cannot be created). Jobs must not throw.
-void run_parallel(const std::vector<std::function<void()>>& jobs, std::size_t width = 12);
 
 /// Runs the jobs in parallel, then records each result as an attempt (in
 /// order) and observes every non-empty reply as "reply to attempt N: ...".

@@ -1,0 +1,264 @@
+#include "host.hpp"
+
+#include "../protocol/lines.hpp"
+#include "canary.hpp"
+#include "lab_plan.hpp"
+#include "log_file.hpp"
+#include "sinks.hpp"
+#include "system.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ipc.h>
+#include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+namespace bottle::escape::lab {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The lab host's three logs.
+struct host_logs {
+    explicit host_logs(const run_paths& paths)
+        : host(open_log(paths.logs() / "host.jsonl")),
+          canary(open_log(paths.logs() / "canary.jsonl")),
+          status(open_log(paths.logs() / "host-status.jsonl")) {}
+    host_logs(const host_logs&) = delete;
+    host_logs& operator=(const host_logs&) = delete;
+    ~host_logs() {
+        for (int fd : {host, canary, status})
+            if (fd >= 0) close(fd);
+    }
+    void error(const std::string& text) const {
+        append_line(status, protocol::encode(protocol::host_status{protocol::host_status::kind::error, text}));
+    }
+    void sandbox_exit(const std::string& how) const {
+        append_line(status, protocol::encode(protocol::host_status{protocol::host_status::kind::sandbox_exit, how}));
+    }
+    int host, canary, status;
+};
+
+result<void> bind_mount(const fs::path& from, const std::string& to) {
+    if (mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0)
+        return make_error(errc::io_error, "bind " + from.string() + " on " + to + ": " + std::strerror(errno));
+    return {};
+}
+
+// 1. The lab's view of the file system; see host.hpp.
+result<void> make_lab_mounts(const host_plan& plan) {
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS) != 0)
+        return make_error(errc::io_error, std::string("unshare(mount, ipc, uts): ") + std::strerror(errno));
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
+        return make_error(errc::io_error, std::string("make / a slave mount: ") + std::strerror(errno));
+    sethostname("bbx-lab", 7);
+    // The harness's programs first: their sources may lie under the
+    // directories replaced below.
+    if (auto bound = bind_tools(plan.tool_binds); !bound) return bound;
+    // If /etc/resolv.conf is a link into /run, give it a lab target there.
+    std::error_code ec;
+    const fs::path resolv_target = fs::canonical("/etc/resolv.conf", ec);
+    const bool resolv_in_run = !ec && resolv_target.string().rfind("/run/", 0) == 0;
+    if (resolv_in_run) {
+        const fs::path inside = plan.paths.run() / resolv_target.string().substr(5);
+        fs::create_directories(inside.parent_path(), ec);
+        fs::copy_file(plan.paths.resolv(), inside, fs::copy_options::overwrite_existing, ec);
+    }
+    const std::pair<fs::path, const char*> replaced[] = {
+        {plan.paths.run(), "/run"}, {plan.paths.home(), "/root"}, {plan.paths.tmp(), "/tmp"}, {plan.paths.vartmp(), "/var/tmp"}};
+    for (const auto& [from, to] : replaced)
+        if (auto b = bind_mount(from, to); !b) return b;
+    if (!resolv_in_run) return bind_mount(plan.paths.resolv(), "/etc/resolv.conf");
+    return {};
+}
+
+// 2. SysV objects holding tokens (in the lab's own IPC namespace).
+void make_sysv_objects(const token_map& tokens) {
+    const int shm = shmget(sysv_shm_key, 4096, IPC_CREAT | 0666);
+    if (shm >= 0) {
+        if (void* p = shmat(shm, nullptr, 0); p != reinterpret_cast<void*>(-1)) {
+            const std::string& t = tokens.at("sysv_shm");
+            std::memcpy(p, t.c_str(), t.size() + 1);
+            shmdt(p);
+        }
+    }
+    const int q = msgget(sysv_msg_key, IPC_CREAT | 0666);
+    if (q >= 0) {
+        struct {
+            long mtype;
+            char text[128];
+        } m{1, {}};
+        std::snprintf(m.text, sizeof m.text, "%s", tokens.at("sysv_msg").c_str());
+        msgsnd(q, &m, std::strlen(m.text) + 1, IPC_NOWAIT);
+    }
+}
+
+// 2. The canary process; stop() sends the SIGTERM it waits for.
+class canary_process {
+public:
+    canary_process(const host_plan& plan, int log_fd) {
+        pid_ = fork();
+        if (pid_ == 0) _exit(run_canary(plan.tokens.at("process_memory"), std::string(run_dir), log_fd));
+        for (int i = 0; i < 50 && access(std::string(canary_pid_file).c_str(), F_OK) != 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    canary_process(const canary_process&) = delete;
+    canary_process& operator=(const canary_process&) = delete;
+    ~canary_process() { stop(); }
+    void stop() {
+        if (pid_ <= 0) return;
+        kill(pid_, SIGTERM);
+        waitpid(pid_, nullptr, 0);
+        pid_ = -1;
+    }
+
+private:
+    pid_t pid_ = -1;
+};
+
+// Kills and records processes still carrying a tag of this run.
+void record_orphans(const std::string& nonce, int log_fd) {
+    const std::string needle = "bbx-" + nonce + "-";
+    for (const int pid : list_pids()) {
+        const std::string name = std::to_string(pid);
+        std::ifstream in("/proc/" + name + "/cmdline", std::ios::binary);
+        std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (cmd.find(needle) == std::string::npos) continue;
+        for (char& c : cmd)
+            if (c == '\0') c = ' ';
+        append_line(log_fd, protocol::encode(protocol::lab_event{"host.orphan", "process", "pid " + name, "", cmd, wall_ms()}));
+        kill(pid, SIGKILL);
+    }
+}
+
+// Two descriptors leaked on purpose, as a careless launcher would leak them:
+// fd 3 a host directory, fd 4 a connection to a host service.
+void stage_leaked_descriptors() {
+    const int dir = open(std::string(outside_dir).c_str(), O_RDONLY | O_DIRECTORY);
+    if (dir >= 0 && dir != 3) {
+        dup2(dir, 3);
+        close(dir);
+    }
+    const int sock = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(host_canary_port);
+    inet_pton(AF_INET, std::string(host_v4_primary).c_str(), &a.sin_addr);
+    if (sock >= 0 && connect(sock, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && sock != 4) {
+        dup2(sock, 4);
+        close(sock);
+    }
+}
+
+// 3. The profile's setup; its output goes to logs/setup.log.
+result<void> run_setup(const host_plan& plan) {
+    if (plan.setup.empty()) return {};
+    const auto r = run_command(plan.setup, plan.setup_timeout_ms, &plan.env);
+    std::ofstream(plan.paths.logs() / "setup.log") << r.output;
+    if (!r.ok())
+        return make_error(errc::io_error, "profile setup failed (" + quote_command(plan.setup) + "): " + r.output.substr(0, 4000));
+    return {};
+}
+
+[[noreturn]] void exec_sandbox(const host_plan& plan) {
+    setpgid(0, 0);
+    const int in = open("/dev/null", O_RDONLY);
+    const int out = open((plan.paths.logs() / "probe.jsonl").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = open((plan.paths.logs() / "sandbox.stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    // Nothing of the lab host's leaks, except the two staged descriptors.
+    close_range(3, ~0U, 0);
+    stage_leaked_descriptors();
+    if (chdir(plan.paths.workspace().c_str()) != 0) _exit(126);
+    std::vector<char*> args, envp;
+    for (const auto& a : plan.command) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (const auto& e : plan.env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    execvpe(args[0], args.data(), envp.data());
+    std::fprintf(stderr, "cannot run %s: %s\n", args[0], std::strerror(errno));
+    _exit(127);
+}
+
+// 3. The sandbox command, to its end or its deadline (then its process group
+// is killed). Reports how its main process ended.
+result<std::string> run_sandbox_command(const host_plan& plan) {
+    const pid_t sandbox = fork();
+    if (sandbox < 0) return make_error(errc::io_error, std::string("fork the sandbox: ") + std::strerror(errno));
+    if (sandbox == 0) exec_sandbox(plan);
+    setpgid(sandbox, sandbox);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(plan.timeout_ms);
+    int wstatus = 0;
+    while (waitpid(sandbox, &wstatus, WNOHANG) != sandbox) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            kill(-sandbox, SIGKILL);
+            waitpid(sandbox, &wstatus, 0);
+            return make_error(errc::timeout,
+                              "sandbox timed out after " + std::to_string(plan.timeout_ms / 1000) + " s and was killed");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return WIFEXITED(wstatus) ? std::to_string(WEXITSTATUS(wstatus)) : std::string("signal ") + strsignal(WTERMSIG(wstatus));
+}
+
+void run_teardown(const host_plan& plan) {
+    if (plan.teardown.empty()) return;
+    const auto r = run_command(plan.teardown, 60000, &plan.env);
+    std::ofstream(plan.paths.logs() / "teardown.log") << r.output;
+}
+
+}  // namespace
+
+int run_lab_host(const host_plan& plan) {
+    const host_logs logs(plan.paths);
+    if (auto mounted = make_lab_mounts(plan); !mounted) {
+        logs.error(mounted.error().message);
+        return 1;
+    }
+    sink_options services_options;
+    services_options.role = "host";
+    services_options.log_fd = logs.host;
+    services_options.run_root = plan.paths.run();
+    auto services = start_sink_process(services_options, [] { return true; });
+    if (!services) {
+        logs.error(services.error().message);
+        return 1;
+    }
+    make_sysv_objects(plan.tokens);
+    canary_process canary(plan, logs.canary);
+
+    int rc = 0;
+    if (auto setup = run_setup(plan); !setup) {
+        logs.error(setup.error().message);
+        rc = 1;
+    } else if (auto ended = run_sandbox_command(plan); !ended) {
+        logs.error(ended.error().message);
+        rc = 1;
+    } else {
+        logs.sandbox_exit(*ended);
+    }
+    run_teardown(plan);
+    record_orphans(plan.nonce, logs.host);
+    canary.stop();
+    services->stop();
+    return rc;
+}
+
+}  // namespace bottle::escape::lab

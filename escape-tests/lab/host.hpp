@@ -1,0 +1,46 @@
+// escape-tests/lab/host.hpp — the lab host: the process that stands in for
+// the machine a sandbox runs on.
+//
+// It runs inside the lab network namespace and makes its own mount, IPC and
+// UTS namespaces, then, in this order (run_lab_host is the spine):
+//   1. mounts: the harness's programs bound under the run directory's tools/
+//      (tools.hpp), then /run, /root, /tmp, /var/tmp and /etc/resolv.conf
+//      replaced by the run directory's lab copies;
+//   2. host services (sinks.hpp, role "host"), SysV objects holding tokens,
+//      the canary process (canary.hpp);
+//   3. the profile's setup, the sandbox command (stdout -> logs/probe.jsonl,
+//      with fds 3 and 4 staged as leaks), the profile's teardown;
+//   4. orphans recorded and killed; canary and services stopped.
+// Every fact the runner needs goes to logs/host-status.jsonl as protocol
+// host_status lines.
+#pragma once
+
+#include "run_paths.hpp"
+#include "tools.hpp"
+
+#include <string>
+#include <vector>
+
+namespace bottle::escape::lab {
+
+/// Everything the lab host needs to run one sandbox.
+struct host_plan {
+    run_paths paths;
+    std::string nonce;
+    token_map tokens;
+    std::vector<std::string> setup;     ///< profile setup argv (may be empty)
+    std::vector<std::string> command;   ///< the sandbox command running bottle-probe
+    std::vector<std::string> teardown;  ///< profile teardown argv (may be empty)
+    std::vector<std::string> env;       ///< the sandbox's environment (KEY=VALUE)
+    std::vector<lab_bind> tool_binds;   ///< the harness's programs, bound under paths.tools()
+    int timeout_ms = 240000;            ///< the whole sandbox run
+    int setup_timeout_ms = 120000;
+};
+
+/// Body of the lab-host process (already inside the lab network namespace).
+/// Writes logs/host.jsonl, canary.jsonl, probe.jsonl, sandbox.stderr,
+/// setup.log, teardown.log, host-status.jsonl. Returns the process exit code
+/// (0 when setup and the sandbox ran to the end).
+int run_lab_host(const host_plan& plan);
+
+}  // namespace bottle::escape::lab

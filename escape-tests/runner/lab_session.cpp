@@ -1,0 +1,103 @@
+#include "lab_session.hpp"
+
+#include "../lab/host.hpp"
+#include "../lab/log_file.hpp"
+#include "../lab/plant.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+namespace bottle::escape {
+
+namespace fs = std::filesystem;
+
+lab_session::lab_session(lab::run_paths paths, std::string network_id, bool keep)
+    : paths_(std::move(paths)), keep_(keep), net_(std::move(network_id)) {}
+
+result<lab::token_map> lab_session::build(const prepared_run& run) {
+    // The owner pid before anything else: gc never removes a live run's lab
+    // and always finds a dead one's.
+    std::error_code ec;
+    if (!fs::create_directories(paths_.root, ec) || ec)
+        return make_error(errc::io_error, "cannot create the run directory " + paths_.root.string() +
+                                              (ec ? ": " + ec.message() : " (it exists)"));
+    made_root_ = true;
+    {
+        std::ofstream owner(paths_.owner());
+        owner << getpid() << "\n";
+        owner.close();
+        if (!owner) return make_error(errc::io_error, "cannot write " + paths_.owner().string());
+    }
+    auto tokens = lab::plant(paths_, run.inside.nonce);
+    if (!tokens) return tokens.error();
+    if (auto made = lab::make_mount_points(run.tools); !made) return made.error();
+    if (auto files = write_profile_files(run); !files) return files.error();
+    if (auto made = net_.create(); !made) return made.error();
+    world_log_ = lab::open_log(paths_.logs() / "world.jsonl");
+    if (world_log_ < 0) return make_error(errc::io_error, "cannot open the world log: " + std::string(std::strerror(errno)));
+    lab::sink_options world_options;
+    world_options.role = "world";
+    world_options.log_fd = world_log_;
+    world_options.capture_ifname = net_.world_if();
+    const std::string world_ns = net_.world_ns();
+    auto world = lab::start_sink_process(world_options, [&] { return lab::enter_netns(world_ns); });
+    if (!world) return world.error();
+    world_ = std::move(*world);
+    return tokens;
+}
+
+result<void> lab_session::run_host(const lab::host_plan& plan, const std::function<void()>& on_poll,
+                                   const std::atomic<bool>& stop) {
+    const std::string lab_ns = net_.lab_ns();
+    const pid_t host = fork();
+    if (host < 0) return make_error(errc::io_error, std::string("fork the lab host: ") + std::strerror(errno));
+    if (host == 0) {
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        if (!lab::enter_netns(lab_ns)) _exit(1);
+        _exit(lab::run_lab_host(plan));
+    }
+    for (;;) {
+        const bool done = waitpid(host, nullptr, WNOHANG) == host;
+        if (on_poll) on_poll();
+        if (done) return {};
+        if (stop) {
+            lab::kill_namespace_processes(lab_ns);
+            kill(host, SIGKILL);
+            waitpid(host, nullptr, 0);
+            return make_error(errc::io_error, "interrupted");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+void lab_session::stop_world() {
+    if (!world_.running()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    world_.stop();
+}
+
+void lab_session::teardown() noexcept {
+    // Processes and namespaces (network_lab::destroy kills what is left in
+    // the lab and the world), then the world's handle, then the directory.
+    net_.destroy();
+    world_.stop(0);
+    if (world_log_ >= 0) {
+        close(world_log_);
+        world_log_ = -1;
+    }
+    if (made_root_ && !keep_) {
+        std::error_code ec;
+        fs::remove_all(paths_.root, ec);
+    }
+    made_root_ = false;
+}
+
+}  // namespace bottle::escape

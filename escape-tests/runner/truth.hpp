@@ -1,0 +1,37 @@
+// escape-tests/runner/truth.hpp — the last step of a run: read what the lab
+// recorded (probe lines, sink/canary/orphan events, the lab host's status)
+// and look for host-side effects (marker files), so score() can decide.
+// Reads only the run directory; never trusts a line it cannot decode (a
+// probe without a valid line is ERROR, never BLOCKED).
+#pragma once
+
+#include "../lab/run_paths.hpp"
+#include "score.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bottle::escape {
+
+struct collected_run {
+    std::vector<probe_report> reports;
+    ground_truth truth;
+    std::optional<error> host_error;  ///< what the lab host reported as failed
+    std::string sandbox_exit;         ///< how the sandbox's main process ended ("" when unknown)
+    std::string sandbox_stderr;       ///< its first 2000 bytes
+};
+
+/// Reads the logs of `paths` for the run `nonce` whose tokens are `tokens`.
+[[nodiscard]] collected_run collect_truth(const lab::run_paths& paths, const std::string& nonce, lab::token_map tokens);
+
+/// The probe lines in `probe_log` that decode (for progress while it grows).
+[[nodiscard]] std::vector<probe_report> read_probe_lines(const std::filesystem::path& probe_log);
+
+/// Files whose name carries a tag of `nonce`, anywhere under the run
+/// directory except logs/ and state/ (what the sandbox could write on the
+/// lab host), as "marker" events.
+[[nodiscard]] std::vector<lab_event> find_markers(const lab::run_paths& paths, const std::string& nonce);
+
+}  // namespace bottle::escape
