@@ -1,10 +1,12 @@
+// escape-tests/lab/system.cpp — the lab's commands run through the OS layer
+// (os::spawn: own process group, deadline, group SIGKILL, capped output).
 #include "system.hpp"
 
+#include "bottle/os/spawn.hpp"
+#include "bottle/os/unique_fd.hpp"
+
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,68 +14,27 @@
 #include <filesystem>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <sstream>
 
 namespace bottle::escape::lab {
 
 command_result run_command(const std::vector<std::string>& argv, int timeout_ms, const std::vector<std::string>* env) {
+    os::spawn_request request;
+    request.argv = argv;
+    if (env) request.env = *env;
+    request.stderr_to = os::stderr_mode::merge;
+    request.output_cap = max_command_output;
+    request.timeout = std::chrono::milliseconds(std::max(timeout_ms, 1));
     command_result r;
-    if (argv.empty()) return r;
-    int out[2];
-    int status_pipe[2];
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(status_pipe, O_CLOEXEC) != 0) return r;
-    const pid_t pid = fork();
-    if (pid < 0) return r;
-    if (pid == 0) {
-        setpgid(0, 0);
-        const int devnull = open("/dev/null", O_RDONLY);
-        dup2(devnull, 0);
-        dup2(out[1], 1);
-        dup2(out[1], 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        if (env) {
-            std::vector<char*> envp;
-            for (const auto& e : *env) envp.push_back(const_cast<char*>(e.c_str()));
-            envp.push_back(nullptr);
-            execvpe(args[0], args.data(), envp.data());
-        } else {
-            execvp(args[0], args.data());
-        }
-        const int err = errno;
-        (void)!write(status_pipe[1], &err, sizeof err);
-        _exit(127);
+    auto out = os::spawn(request);
+    if (!out) {
+        r.output = out.error().message;  // names the program and why it did not start
+        return r;
     }
-    setpgid(pid, pid);
-    close(out[1]);
-    close(status_pipe[1]);
-    int exec_errno = 0;
-    r.started = read(status_pipe[0], &exec_errno, sizeof exec_errno) != sizeof exec_errno;
-    close(status_pipe[0]);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-        if (left <= 0) {
-            r.timed_out = true;
-            break;
-        }
-        pollfd p{out[0], POLLIN, 0};
-        const int pr = poll(&p, 1, static_cast<int>(left));
-        if (pr < 0 && errno == EINTR) continue;
-        if (pr <= 0) continue;
-        char buf[4096];
-        const ssize_t n = read(out[0], buf, sizeof buf);
-        if (n <= 0) break;
-        if (r.output.size() < 64 * 1024) r.output.append(buf, static_cast<std::size_t>(n));
-    }
-    close(out[0]);
-    if (r.timed_out) kill(-pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (!r.started) r.output = std::string("cannot run ") + argv[0] + ": " + std::strerror(exec_errno);
-    if (!r.timed_out && WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    r.started = true;
+    r.timed_out = out->timed_out;
+    r.exit_code = out->exit_code;  // -1 when a signal ended it or it timed out
+    r.output = std::move(out->out);
     return r;
 }
 
@@ -116,11 +77,7 @@ std::vector<int> list_pids() {
 
 std::string random_hex(std::size_t digits) {
     unsigned char bytes[16] = {};
-    const int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)!read(fd, bytes, sizeof bytes);
-        close(fd);
-    }
+    if (const os::unique_fd fd(open("/dev/urandom", O_RDONLY | O_CLOEXEC)); fd) (void)!read(fd.get(), bytes, sizeof bytes);
     std::string s;
     char buf[3];
     for (unsigned char b : bytes) {

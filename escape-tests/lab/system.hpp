@@ -1,21 +1,28 @@
 // escape-tests/lab/system.hpp — running commands for the lab, with deadlines.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 namespace bottle::escape::lab {
 
+/// The most output run_command keeps (stdout and stderr together).
+inline constexpr std::size_t max_command_output = 64 * 1024;
+
 struct command_result {
     bool started = false;  ///< exec succeeded
     bool timed_out = false;
     int exit_code = -1;    ///< -1 when killed or not started
-    std::string output;    ///< stdout+stderr (capped 64 KiB)
+    std::string output;    ///< stdout+stderr (capped 64 KiB); why it did not start when !started
     [[nodiscard]] bool ok() const { return started && !timed_out && exit_code == 0; }
 };
 
 /// Runs argv (PATH lookup) with stdin from /dev/null, capturing stdout and
-/// stderr, killing its process group after `timeout_ms`.
+/// stderr, killing its process group after `timeout_ms`. A thin wrapper over
+/// os::spawn (bottle/os/spawn.hpp), which holds the guarantees: the program
+/// gets only stdio, a grandchild that outlives it is not waited for beyond
+/// 200 ms, and one that ignores SIGTERM still dies with the group.
 command_result run_command(const std::vector<std::string>& argv, int timeout_ms = 10000,
                            const std::vector<std::string>* env = nullptr);
 
