@@ -1,2 +1,24 @@
 // bottle-egress: the per-bottle egress proxy (see docs/bottle-egress.md).
-int main() { return 2; }
+// Everything but the process lives in bottle_egress_core.
+#include "bottle-egress/options.hpp"
+#include "bottle-egress/server.hpp"
+#include "common/cli.hpp"
+
+#include <csignal>
+#include <iostream>
+
+int main(int argc, char** argv) {
+    using namespace bottle::egress;
+    std::signal(SIGPIPE, SIG_IGN);  // a closed peer is an error code, not a signal
+    auto cl = parse_command_line(bottle::cli::arguments(argc, argv));
+    if (!cl) return bottle::cli::usage_failure(std::cerr, "bottle-egress", cl.error(), usage_text());
+    if (cl->help) {
+        std::cout << usage_text();
+        return exit_ok;
+    }
+    if (cl->version) {
+        std::cout << "bottle-egress " << BOTTLE_VERSION << "\n";
+        return exit_ok;
+    }
+    return run_proxy(cl->cfg, std::cout, std::cerr);
+}
