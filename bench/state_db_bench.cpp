@@ -2,6 +2,7 @@
 // read-only + primary-key lookup + decode + compare), list and decode every
 // row, and decode one record. The database is built once in a temp file.
 #include "bottle/policy/allowlist_verifier.hpp"
+#include "bottle/smolvm/sqlite_allowlist_store.hpp"
 #include "bottle/smolvm/state_db.hpp"
 #include "bottle/smolvm/vm_record.hpp"
 
@@ -37,7 +38,7 @@ fixture_db& db() {
 }
 
 void BM_VerifyOneOf10k(benchmark::State& state) {
-    bottle::policy::sqlite_allowlist_store store{db().path};
+    bottle::smolvm::sqlite_allowlist_store store{db().path};
     const std::vector<std::string> want{"127.0.0." + std::to_string(16 + 5005 % 16) + "/32"};
     for (auto _ : state) {
         auto v = bottle::policy::verify(store, "vm5005", want);

@@ -6,6 +6,7 @@
 //    already matched (or could not be read) is never written;
 //  - on a real SQLite file without faults, enforce always ends in a match.
 #include "bottle/policy/allowlist_verifier.hpp"
+#include "bottle/smolvm/sqlite_allowlist_store.hpp"
 
 #include "support/in_memory_allowlist_store.hpp"
 #include "support/smolvm_fixture.hpp"
@@ -117,7 +118,7 @@ RC_GTEST_PROP(AllowlistVerifierModel, EnforceOnARealFileEndsInAMatch, ()) {
     c.put("vm", record_for(s, "vm", stored));
     c.put("other", bottle::test_support::illustrative_record("other"));
     const std::string other = c.scalar("SELECT hex(data) FROM vms WHERE name='other'");
-    bottle::policy::sqlite_allowlist_store store{path};
+    bottle::smolvm::sqlite_allowlist_store store{path};
     auto e = bottle::policy::enforce(store, "vm", want);
     RC_ASSERT(e.ok());
     RC_ASSERT(e.patched == !(s == shape::list && canonical_cidr_set(stored) == canonical_cidr_set(want)));

@@ -2,6 +2,7 @@
 // sqlite_allowlist_store: missing file, missing row, locks held by another
 // connection, a read-only file, malformed rows, and writes that do not take.
 #include "bottle/policy/allowlist_verifier.hpp"
+#include "bottle/smolvm/sqlite_allowlist_store.hpp"
 
 #include "support/smolvm_fixture.hpp"
 
@@ -17,7 +18,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-using bottle::policy::sqlite_allowlist_store;
+using bottle::smolvm::sqlite_allowlist_store;
 using bottle::policy::verdict_kind;
 using bottle::test_support::illustrative_record;
 using bottle::test_support::raw_connection;

@@ -16,21 +16,20 @@
 // - Nothing else of the record is judged here (`network`, `dns_filter_hosts`
 //   are reported in the verdict for callers and audits to weigh).
 //
-// The store is a template parameter (`allowlist_store`): `sqlite_allowlist_store`
-// below for smolvm's real database, an in-memory store with fault injection in
-// the tests. Store contract for `find_record(machine)`:
+// The store is a template parameter (`allowlist_store`):
+// `smolvm::sqlite_allowlist_store` (smolvm/sqlite_allowlist_store.hpp) for
+// smolvm's real database, an in-memory store with fault injection in the
+// tests. This header needs no SQLite. Store contract for `find_record(machine)`:
 //   value nullopt -> the row is missing;  error not_found -> the database is missing;
 //   error parse_error / limit_exceeded -> malformed;  any other error -> unreadable.
 #pragma once
 
 #include "bottle/result.hpp"
-#include "bottle/smolvm/state_db.hpp"
 #include "bottle/smolvm/vm_record.hpp"
 
 #include <algorithm>
 #include <concepts>
 #include <exception>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -216,40 +215,5 @@ template <allowlist_store Store>
 [[nodiscard]] enforcement enforce(Store& store, std::string_view machine, const std::vector<std::string>& want) noexcept {
     return allowlist_verifier<Store>(store).enforce(machine, want);
 }
-
-/// The real store: smolvm's SQLite file, opened per call (read-only to read,
-/// read-write only to patch), so each read sees what is committed on disk.
-class sqlite_allowlist_store {
-public:
-    explicit sqlite_allowlist_store(std::filesystem::path path, smolvm::open_options opts = {})
-        : path_(std::move(path)), opts_(opts) {}
-
-    [[nodiscard]] result<std::optional<smolvm::vm_record>> find_record(std::string_view machine) {
-        auto db = smolvm::state_db::open_read_only(path_, opts_);
-        if (!db) return db.error();
-        auto row = db->get_raw(machine);
-        if (!row) {
-            if (row.error().code == make_error_code(errc::not_found)) return std::optional<smolvm::vm_record>{};
-            return row.error();
-        }
-        auto rec = row->decode(opts_.limits);
-        if (!rec) return rec.error();
-        return std::optional<smolvm::vm_record>{std::move(*rec)};
-    }
-
-    [[nodiscard]] result<void> patch_allowed_cidrs(std::string_view machine, const std::vector<std::string>& cidrs) {
-        auto db = smolvm::state_db::open_read_write(path_, opts_);
-        if (!db) return db.error();
-        return db->patch_allowed_cidrs(machine, cidrs);
-    }
-
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-    smolvm::open_options opts_;
-};
-
-static_assert(allowlist_store<sqlite_allowlist_store>);
 
 }  // namespace bottle::policy
