@@ -1,0 +1,91 @@
+#include "bottle-egress/options.hpp"
+
+#include "bottle-egress/resolver.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace bottle::egress;
+
+TEST(EgressOptions, AllowSpecs) {
+    auto r = parse_allow("API.Example.com:443,8443", true);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->host, "api.example.com");
+    EXPECT_EQ(r->ports, (std::vector<std::uint16_t>{443, 8443}));
+    EXPECT_TRUE(r->tls);
+    r = parse_allow("*.example.org", false);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->host, "*.example.org");
+    EXPECT_TRUE(r->ports.empty());
+    EXPECT_FALSE(r->tls);
+    r = parse_allow("[2001:db8::1]:22", false);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->host, "[2001:db8::1]");
+    for (const char* bad : {"", "*.com", "*", "com", "a.example.com:", "a.example.com:0", "a.example.com:65536",
+                            "a.example.com:443,,80", "a.example.com:443,443", "a.example.com:+1", "a.exa mple.com",
+                            "[2001:db8::1", "[2001:db8::1]x", "a@b.example.com", "a.example.com:080"}) {
+        EXPECT_FALSE(parse_allow(bad, true)) << bad;
+    }
+}
+
+TEST(EgressOptions, ResolveSpecs) {
+    auto r = parse_resolve("Svc.Example.com.=203.0.113.5,2001:db8::5,203.0.113.5");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->first, "svc.example.com");
+    ASSERT_EQ(r->second.size(), 2u);  // duplicates dropped
+    EXPECT_EQ(r->second[1].to_string(), "2001:db8::5");
+    for (const char* bad : {"svc.example.com", "svc.example.com=", "=1.2.3.4", "svc.example.com=0x7f.0.0.1",
+                            "svc.example.com=127.1", "svc.example.com=1.2.3.4,", "1.2.3.4=1.2.3.4", "svc.example.com=fe80::1%eth0"}) {
+        EXPECT_FALSE(parse_resolve(bad)) << bad;
+    }
+}
+
+TEST(EgressOptions, ListenAndNameserverSpecs) {
+    auto l = parse_listen("127.0.0.1:0");
+    ASSERT_TRUE(l);
+    EXPECT_EQ(l->port(), 0);
+    l = parse_listen("[::1]:8080");
+    ASSERT_TRUE(l);
+    EXPECT_TRUE(l->address().is_v6());
+    for (const char* bad : {"127.0.0.1", "localhost:80", "127.0.0.1:65536", "::1:80", "127.0.0.1:08", "127.0.0.1:-1", "[::1]"}) {
+        EXPECT_FALSE(parse_listen(bad)) << bad;
+    }
+    auto n = parse_nameserver("127.0.0.53");
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->port(), 53);
+    n = parse_nameserver("[::1]:5353");
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->port(), 5353);
+    n = parse_nameserver("2001:db8::53");
+    ASSERT_TRUE(n);
+    EXPECT_EQ(n->port(), 53);
+    for (const char* bad : {"dns.example.com", "127.0.0.1:0", "0177.0.0.1", "127.0.0.1:53x", ""}) {
+        EXPECT_FALSE(parse_nameserver(bad)) << bad;
+    }
+}
+
+TEST(EgressOptions, CommandLine) {
+    auto c = parse_command_line({"--listen", "127.0.0.1:0", "--allow", "a.example.com", "--allow-tunnel", "git.example.com:22",
+                                 "--resolve", "a.example.com=203.0.113.1", "--permit", "192.168.5.0/24", "--idle-timeout", "0.5",
+                                 "--max-tunnels", "3", "--bottle-id", "dev"});
+    ASSERT_TRUE(c) << c.error().message;
+    const auto& cfg = c->cfg;
+    ASSERT_EQ(cfg.routes.size(), 2u);
+    EXPECT_TRUE(cfg.routes[0].tls);
+    EXPECT_FALSE(cfg.routes[1].tls);
+    EXPECT_EQ(cfg.static_answers.count("a.example.com"), 1u);
+    EXPECT_EQ(cfg.permits.size(), 1u);
+    EXPECT_EQ(cfg.limits.idle_timeout, std::chrono::milliseconds(500));
+    EXPECT_EQ(cfg.limits.max_tunnels, 3u);
+    EXPECT_EQ(cfg.log_path, "");  // standard error
+    EXPECT_EQ(cfg.bottle_id, "dev");
+    // A non-TLS tunnel must name its ports: "any port, any bytes" is too wide.
+    EXPECT_FALSE(parse_command_line({"--listen", "127.0.0.1:0", "--allow-tunnel", "git.example.com"}));
+    EXPECT_FALSE(parse_command_line({"--listen", "127.0.0.1:0", "--allow", "a.example.com", "--resolve", "a.example.com=1.2.3.4",
+                                     "--resolve", "A.example.com=1.2.3.5"}));
+    EXPECT_FALSE(parse_command_line({"--listen", "127.0.0.1:0", "--allow", "a.example.com", "--listen-fd", "4", "--listen-fd", "4"}));
+    EXPECT_TRUE(parse_command_line({"--help"})->help);
+}
+
+}  // namespace
