@@ -1,0 +1,239 @@
+// Real launches: bottle-run starts bottle-run-probe in a bottle and the
+// tests compare what the probe saw with what the plan promises. They need
+// user namespaces (they run as root here, and once as an ordinary uid when
+// runuser and such a user exist).
+#include "support/temp_dir.hpp"
+
+#include "bottle/os/spawn.hpp"
+
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace {
+
+namespace fs = std::filesystem;
+using bottle::test_support::temp_dir;
+
+const std::string bottle_run = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
+const std::string probe = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run-probe";
+constexpr uid_t ordinary_uid = 65534;  // the workspace's owner when root runs the tests
+
+bool userns_works() {
+    bottle::os::spawn_request r;
+    r.argv = {"unshare", "-U", "true"};
+    auto out = bottle::os::spawn(r);
+    return out && out->succeeded();
+}
+
+/// A workspace holding the probe, owned by an ordinary uid when we are root
+/// (so the agent, which takes the workspace owner's uid, can use it).
+struct workspace {
+    temp_dir dir{"bottle-run-ws"};
+    uid_t owner = ::geteuid();
+    workspace() {
+        fs::copy_file(probe, dir.path() / "probe");
+        if (::geteuid() == 0) {
+            owner = ordinary_uid;
+            fs::permissions(dir.path(), fs::perms::owner_all);
+            (void)::chown(dir.path().c_str(), owner, owner);
+            (void)::chown((dir.path() / "probe").c_str(), owner, owner);
+        }
+    }
+};
+
+struct run_result {
+    int code = -1;
+    std::string out, err;
+};
+
+run_result run(std::vector<std::string> args, std::vector<std::string> extra_env = {}) {
+    bottle::os::spawn_request r;
+    r.argv = {bottle_run};
+    r.argv.insert(r.argv.end(), args.begin(), args.end());
+    r.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8", "BOTTLE_CANARY=launcher-secret"};
+    r.env->insert(r.env->end(), extra_env.begin(), extra_env.end());
+    r.timeout = std::chrono::seconds(30);
+    auto out = bottle::os::spawn(r);
+    if (!out) return {-2, "", out.error().message};
+    return {out->exit_code >= 0 ? out->exit_code : 128 + out->term_signal, out->out, out->err};
+}
+
+run_result probe_in(const workspace& w, std::vector<std::string> attempts, std::vector<std::string> env = {}) {
+    std::vector<std::string> args{"--workspace", w.dir.path().string(), "--", "/workspace/probe"};
+    args.insert(args.end(), attempts.begin(), attempts.end());
+    return run(args, env);
+}
+
+bool has_line(const std::string& out, const std::string& line) { return ("\n" + out).find("\n" + line + "\n") != std::string::npos; }
+
+class RunLaunch : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!fs::exists(bottle_run) || !fs::exists(probe)) GTEST_SKIP() << "build bottle-run and bottle-run-probe first";
+        if (!userns_works()) GTEST_SKIP() << "user namespaces are not available";
+    }
+};
+
+TEST_F(RunLaunch, ExitCodesPassThrough) {
+    workspace w;
+    EXPECT_EQ(probe_in(w, {"exit:0"}).code, 0);
+    EXPECT_EQ(probe_in(w, {"exit:7"}).code, 7);
+    auto missing = run({"--", "no-such-command-xyz"});
+    EXPECT_EQ(missing.code, 127);
+    EXPECT_NE(missing.err.find("cannot run no-such-command-xyz"), std::string::npos);
+    EXPECT_EQ(run({"--", "/etc/passwd"}).code, 126);
+    EXPECT_EQ(run({"--", "sh", "-c", "kill -TERM $$"}).code, 128 + SIGTERM);
+}
+
+TEST_F(RunLaunch, AgentIsUnprivilegedAndConfined) {
+    workspace w;
+    auto r = probe_in(w, {"uid", "caps", "nnp", "seccomp", "pid", "groups"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has_line(r.out, "uid " + std::to_string(w.owner) + " " + std::to_string(w.owner))) << r.out;
+    EXPECT_NE(w.owner, 0u);
+    EXPECT_TRUE(has_line(r.out, "caps 0000000000000000 0000000000000000 0000000000000000")) << r.out;
+    EXPECT_TRUE(has_line(r.out, "nnp 1"));
+    EXPECT_TRUE(has_line(r.out, "seccomp 2"));
+    EXPECT_TRUE(has_line(r.out, "pid 2")) << "PID 1 is the bottle's init; the agent is its first child";
+    if (::geteuid() == 0) {
+        EXPECT_TRUE(has_line(r.out, "groups ")) << "root's supplementary groups are dropped: " << r.out;
+    }
+}
+
+TEST_F(RunLaunch, OnlyLoopbackAndItsOwnHostname) {
+    workspace w;
+    auto r = probe_in(w, {"ifaces", "hostname", "tcp_connect:22"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has_line(r.out, "ifaces lo")) << r.out;
+    EXPECT_NE(r.out.find("hostname bb-"), std::string::npos) << r.out;
+    EXPECT_FALSE(has_line(r.out, "tcp_connect ok"));
+}
+
+TEST_F(RunLaunch, FilesystemReadOnlySystemWritableWorkspace) {
+    workspace w;
+    auto r = probe_in(w, {"write:/usr/x", "write:/etc/x", "write:/x", "write:/workspace/made", "write:/tmp/t",
+                          "write:/home/agent/h", "read:/root", "read:/run", "readbytes:/proc/kcore", "owner:/home/agent",
+                          "read:" + w.dir.path().string()});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has_line(r.out, "write err EROFS")) << r.out;
+    // The three system writes fail, the three writable places work.
+    std::size_t ok = 0, pos = 0;
+    while ((pos = r.out.find("write ok", pos)) != std::string::npos) ++ok, ++pos;
+    EXPECT_EQ(ok, 3u) << r.out;
+    EXPECT_FALSE(has_line(r.out, "read ok")) << "no host /root, /run or the host path of the workspace: " << r.out;
+    EXPECT_TRUE(has_line(r.out, "readbytes /proc/kcore 0")) << r.out;
+    EXPECT_TRUE(has_line(r.out, "owner /home/agent " + std::to_string(w.owner) + " " + std::to_string(w.owner))) << r.out;
+    struct stat st {};
+    ASSERT_EQ(::stat((w.dir.path() / "made").c_str(), &st), 0) << "the workspace is the host directory";
+    EXPECT_EQ(st.st_uid, w.owner) << "what the agent writes belongs to the workspace's owner";
+}
+
+TEST_F(RunLaunch, EnvironmentIsScrubbed) {
+    workspace w;
+    auto r = probe_in(w, {"env"}, {"AWS_SECRET_ACCESS_KEY=canary-token", "HTTPS_PROXY=http://host-proxy:3128", "TERM=vt100"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out.find("canary"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("launcher-secret"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("host-proxy"), std::string::npos) << r.out;
+    EXPECT_TRUE(has_line(r.out, "env TERM=vt100")) << r.out;
+    EXPECT_TRUE(has_line(r.out, "env HOME=/home/agent")) << r.out;
+}
+
+TEST_F(RunLaunch, SeccompDeniesTheListInsideTheBottle) {
+    workspace w;
+    auto r = probe_in(w, {"unshare", "clone_ns", "ptrace", "io_uring", "bpf", "userfaultfd", "keyctl", "mount", "af_packet",
+                          "af_netlink", "af_vsock", "tiocsti", "af_unix"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    for (const char* denied : {"unshare", "clone_ns", "ptrace", "io_uring", "bpf", "userfaultfd", "keyctl", "mount", "tiocsti"})
+        EXPECT_TRUE(has_line(r.out, std::string(denied) + " err EPERM")) << denied << "\n" << r.out;
+    for (const char* family : {"af_packet", "af_netlink", "af_vsock"})
+        EXPECT_TRUE(has_line(r.out, std::string(family) + " err EAFNOSUPPORT")) << family << "\n" << r.out;
+    EXPECT_TRUE(has_line(r.out, "af_unix ok")) << "the control: an allowed socket family still works";
+}
+
+TEST_F(RunLaunch, OtherArchitectureEntriesKillTheProcess) {
+    workspace w;
+    EXPECT_EQ(probe_in(w, {"int80"}).code, 128 + SIGSYS);
+    EXPECT_EQ(probe_in(w, {"x32"}).code, 128 + SIGSYS);
+    EXPECT_EQ(probe_in(w, {"pid"}).code, 0) << "the control: a native call runs";
+}
+
+TEST_F(RunLaunch, LandlockRefusesTcpBindAndConnect) {
+    workspace w;
+    auto r = probe_in(w, {"tcp_bind", "tcp_connect:9"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has_line(r.out, "tcp_bind err EACCES")) << r.out;
+    EXPECT_TRUE(has_line(r.out, "tcp_connect err EACCES")) << r.out;
+}
+
+TEST_F(RunLaunch, SignalsAreForwardedAndTheBottleTornDown) {
+    workspace w;
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::execl(bottle_run.c_str(), bottle_run.c_str(), "--workspace", w.dir.path().c_str(), "--", "/workspace/probe", "sleep:30", nullptr);
+        _exit(99);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_EQ(::kill(pid, SIGTERM), 0);
+    int status = 0;
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM) << "the agent got SIGTERM and bottle-run exits with its status";
+}
+
+TEST_F(RunLaunch, EveryInjectedFaultExits125AndLeavesNothing) {
+    workspace w;
+    temp_dir runtime{"bottle-run-state"};
+    const std::string xdg = "XDG_RUNTIME_DIR=" + runtime.path().string();
+    auto leftovers = [&] {
+        std::error_code ec;
+        std::size_t n = 0;
+        for (auto it = fs::directory_iterator(runtime.path() / "bot-bottle", ec); !ec && it != fs::directory_iterator(); ++it) ++n;
+        return n;
+    };
+    for (const char* step : {"cgroup", "clone", "maps", "hostname", "loopback", "filesystem", "state"}) {
+        auto r = probe_in(w, {"exit:0"}, {std::string("BOTTLE_RUN_FAULT=") + step, xdg});
+        EXPECT_EQ(r.code, 125) << step << ": " << r.err;
+        EXPECT_NE(r.err.find("launch failed"), std::string::npos) << step << ": " << r.err;
+        EXPECT_EQ(leftovers(), 0u) << step;
+    }
+    auto control = probe_in(w, {"exit:0"}, {"BOTTLE_RUN_FAULT=none", xdg});
+    EXPECT_EQ(control.code, 0) << "the control: no fault, a clean launch: " << control.err;
+    EXPECT_EQ(leftovers(), 0u) << "a clean exit removes its state";
+}
+
+TEST_F(RunLaunch, RootlessAsAnOrdinaryUser) {
+    if (::geteuid() != 0) GTEST_SKIP() << "already an ordinary user: the other tests covered it";
+    if (!fs::exists("/usr/sbin/runuser")) GTEST_SKIP() << "runuser is not installed";
+    workspace w;
+    // bottle-run and the probe must be reachable by that user.
+    temp_dir bin{"bottle-run-bin"};
+    fs::permissions(bin.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    fs::copy_file(bottle_run, bin.path() / "bottle-run");
+    bottle::os::spawn_request r;
+    r.argv = {"/usr/sbin/runuser", "-u", "nobody", "--", (bin.path() / "bottle-run").string(), "--workspace", w.dir.path().string(),
+              "--", "/workspace/probe", "uid", "caps", "write:/workspace/rootless", "tcp_bind"};
+    r.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + w.dir.path().string()};
+    r.timeout = std::chrono::seconds(30);
+    auto out = bottle::os::spawn(r);
+    ASSERT_TRUE(out) << out.error().message;
+    ASSERT_EQ(out->exit_code, 0) << out->err;
+    EXPECT_TRUE(has_line(out->out, "uid 65534 65534")) << out->out;
+    EXPECT_TRUE(has_line(out->out, "caps 0000000000000000 0000000000000000 0000000000000000")) << out->out;
+    EXPECT_TRUE(has_line(out->out, "write ok"));
+    EXPECT_TRUE(has_line(out->out, "tcp_bind err EACCES"));
+}
+
+}  // namespace

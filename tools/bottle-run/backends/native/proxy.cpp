@@ -1,0 +1,97 @@
+#include "bottle-run/backends/native/proxy.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+namespace bottle::run::native {
+
+result<std::string> find_egress_binary() {
+    std::vector<std::string> tried;
+    if (const char* e = std::getenv("BOTTLE_EGRESS"); e && e[0] == '/') tried.emplace_back(e);
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+    if (!ec) {
+        tried.push_back((self / "bottle-egress").string());
+        tried.push_back((self.parent_path() / "bottle-egress" / "bottle-egress").string());
+    }
+    for (const auto& t : tried)
+        if (::access(t.c_str(), X_OK) == 0) return t;
+    std::string where;
+    for (const auto& t : tried) where += (where.empty() ? "" : ", ") + t;
+    return make_error(errc::not_found, "bottle-egress not found (looked at " + where + ")");
+}
+
+result<egress_proxy> egress_proxy::start(const std::string& binary, int listener, const std::vector<std::string>& allow,
+                                         const std::string& log_file, const std::string& bottle_id) {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return make_error(errc::io_error, std::string("proxy: pipe: ") + std::strerror(errno));
+    os::unique_fd read_end(out[0]), write_end(out[1]);
+    std::vector<std::string> args{binary, "--listen-fd", "3"};
+    for (const auto& a : allow) args.insert(args.end(), {"--allow", a});
+    if (!log_file.empty()) args.insert(args.end(), {"--log", log_file});
+    if (!bottle_id.empty()) args.insert(args.end(), {"--bottle-id", bottle_id});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) return make_error(errc::io_error, std::string("proxy: fork: ") + std::strerror(errno));
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        ::setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        const int devnull = ::open("/dev/null", O_RDONLY);
+        if (devnull < 0 || ::dup2(devnull, 0) < 0 || ::dup2(write_end.get(), 1) < 0 || ::dup2(listener, 3) < 0) _exit(125);
+        ::closefrom(4);
+        ::execv(binary.c_str(), argv.data());
+        _exit(127);
+    }
+    egress_proxy p;
+    p.pid_ = pid;
+    write_end.reset();
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (line.find('\n') == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) return make_error(errc::timeout, "proxy: bottle-egress did not report ready within 5 s");
+        pollfd pfd{read_end.get(), POLLIN, 0};
+        if (::poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
+        char buf[512];
+        const ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+        if (n <= 0) return make_error(errc::io_error, "proxy: bottle-egress exited before it was ready (see its stderr above)");
+        line.append(buf, static_cast<std::size_t>(n));
+    }
+    if (line.find("\"listening\"") == std::string::npos)
+        return make_error(errc::io_error, "proxy: unexpected first line from bottle-egress: " + line.substr(0, line.find('\n')));
+    p.out_ = std::move(read_end);
+    return p;
+}
+
+void egress_proxy::stop() noexcept {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+        if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+            pid_ = -1;
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+}
+
+}  // namespace bottle::run::native

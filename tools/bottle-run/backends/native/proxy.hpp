@@ -1,0 +1,44 @@
+// tools/bottle-run/backends/native/proxy.hpp — bottle-egress for one bottle.
+//
+// The proxy runs outside the bottle and serves the listener the bottle's
+// child made inside its network namespace (inherited as fd 3). Starting it is
+// one step: spawn, then wait for its `{"listening":[...]}` line.
+#pragma once
+
+#include "bottle/os/unique_fd.hpp"
+#include "bottle/result.hpp"
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace bottle::run::native {
+
+/// bottle-egress next to bottle-run (installed or in the build tree), or
+/// $BOTTLE_EGRESS. Errors: not_found, saying where it looked.
+[[nodiscard]] result<std::string> find_egress_binary();
+
+class egress_proxy {
+public:
+    egress_proxy() = default;
+    egress_proxy(egress_proxy&& o) noexcept : pid_(o.pid_), out_(std::move(o.out_)) { o.pid_ = -1; }
+    egress_proxy& operator=(egress_proxy&&) = delete;
+    egress_proxy(const egress_proxy&) = delete;
+    egress_proxy& operator=(const egress_proxy&) = delete;
+    ~egress_proxy() { stop(); }
+
+    /// Starts `binary --listen-fd 3 --allow A ... --log log_file` and waits
+    /// (up to 5 s) for its ready line. Errors: io_error, timeout.
+    [[nodiscard]] static result<egress_proxy> start(const std::string& binary, int listener, const std::vector<std::string>& allow,
+                                                    const std::string& log_file, const std::string& bottle_id);
+    /// SIGTERM, then SIGKILL after a second; reaped. Idempotent.
+    void stop() noexcept;
+    [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+    os::unique_fd out_{};  ///< its stdout, kept open so a late write never raises SIGPIPE
+};
+
+}  // namespace bottle::run::native

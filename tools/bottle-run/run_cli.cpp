@@ -1,0 +1,238 @@
+#include "bottle-run/run_cli.hpp"
+
+#include "bottle-run/backends/native/launch.hpp"
+#include "bottle-run/backends/native/plan.hpp"
+#include "bottle-run/explain.hpp"
+#include "bottle-run/host_facts.hpp"
+#include "bottle-run/state.hpp"
+
+#include "bottle/manifest/agent.hpp"
+#include "bottle/manifest/bottle_spec.hpp"
+#include "bottle/manifest/parse.hpp"
+#include "common/cli.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+namespace bottle::run {
+
+std::string usage_text() {
+    return "usage: bottle-run [--manifest PATH] [--bottle NAME]... [--workspace DIR]\n"
+           "                  [--backend native] [--json] [--dry-run] [--] COMMAND [ARG...]\n"
+           "       bottle-run agent NAME [--bottle NAME]... [--workspace DIR] [-- ARG...]\n"
+           "       bottle-run ls [--json] | stop ID | gc | explain [--bottle NAME]...\n"
+           "\n"
+           "Runs a command or a manifest's agent in a bottle: its own user, mount, pid, network,\n"
+           "IPC, UTS and cgroup namespaces, a read-only system, a writable workspace, seccomp,\n"
+           "Landlock, no capabilities, and no way out but the bottle's egress proxy.\n"
+           "\n"
+           "  --manifest PATH   manifest file or directory (default $XDG_CONFIG_HOME/bot-bottle/)\n"
+           "  --bottle NAME     bottle to run in; repeat to merge bottles left to right\n"
+           "  --workspace DIR   host directory mounted read-write at /workspace (the working dir)\n"
+           "  --backend NAME    native (the only backend built)\n"
+           "  --dry-run         print the launch plan as JSON and start nothing\n"
+           "  --json            JSON output for ls and explain\n"
+           "\n"
+           "  agent NAME        run a manifest agent (its command, then ARGs after --)\n"
+           "  ls                list running bottles      stop ID   stop one\n"
+           "  gc                remove what killed launchers left behind\n"
+           "  explain           which protections this host gives a bottle, and why\n"
+           "\n"
+           "Exit status: the command's; 125 bottle-run failed (reason and remedy on stderr);\n"
+           "126 the command cannot be run; 127 the command was not found in the bottle.\n"
+           "\n"
+           "Examples:\n"
+           "  bottle-run --workspace ~/src/app -- make test\n"
+           "  bottle-run --bottle dev --dry-run -- sh\n"
+           "  bottle-run agent claude --workspace ~/src/app\n";
+}
+
+namespace {
+
+const std::set<std::string> subcommands{"agent", "ls", "stop", "gc", "explain"};
+
+}  // namespace
+
+result<options> parse_arguments(const std::vector<std::string>& args) {
+    options o;
+    // Our options end at "--" or at the first word that is not one of ours.
+    static const std::set<std::string> with_value{"--manifest", "--bottle", "--workspace", "--backend"};
+    std::vector<std::string> ours;
+    std::size_t i = 0;
+    bool subcommand = false;
+    auto scan = [&] {
+        for (; i < args.size(); ++i) {
+            const auto& a = args[i];
+            if (a == "--") { ++i; return true; }
+            if (a.size() > 1 && a[0] == '-') {
+                ours.push_back(a);
+                if (with_value.count(a) && i + 1 < args.size()) ours.push_back(args[++i]);
+                continue;
+            }
+            if (!subcommand && subcommands.count(a)) {
+                subcommand = true;
+                o.command = a;
+                continue;
+            }
+            if (subcommand && o.target.empty() && (o.command == "agent" || o.command == "stop")) {
+                o.target = a;
+                continue;
+            }
+            return false;
+        }
+        return false;
+    };
+    const bool dashdash = scan();
+    o.argv.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+    (void)dashdash;
+    std::string manifest, workspace, backend;
+    auto app = cli::make_app("bottle-run", "launch an agent in a bottle");
+    auto* m = cli::add_once(*app, "--manifest", manifest, "manifest");
+    app->add_option("--bottle", o.bottles, "bottle")->allow_extra_args(false);
+    auto* w = cli::add_once(*app, "--workspace", workspace, "workspace");
+    cli::add_once(*app, "--backend", backend, "backend");
+    cli::add_flag(*app, "--json", o.json, "JSON output");
+    cli::add_flag(*app, "--dry-run", o.dry_run, "print the plan");
+    auto parsed = cli::parse(*app, ours);
+    if (!parsed) return parsed.error();
+    if (*parsed == cli::outcome::help) { o.help = true; return o; }
+    if (*parsed == cli::outcome::version) { o.version = true; return o; }
+    if (m->count()) o.manifest = manifest;
+    if (w->count()) o.workspace = workspace;
+    if (!backend.empty()) o.backend = backend;
+    if (o.backend != "native")
+        return make_error(errc::invalid_argument, "--backend: only native is built (got '" + o.backend + "')");
+    for (const auto& b : o.bottles)
+        if (b.empty()) return make_error(errc::invalid_argument, "--bottle needs a value");
+    if (o.command == "run" && o.argv.empty()) return make_error(errc::invalid_argument, "missing COMMAND (give it after --)");
+    if ((o.command == "agent" || o.command == "stop") && o.target.empty())
+        return make_error(errc::invalid_argument, o.command + " needs " + (o.command == "agent" ? "an agent NAME" : "a bottle ID"));
+    if ((o.command == "ls" || o.command == "stop" || o.command == "gc" || o.command == "explain") && !o.argv.empty())
+        return make_error(errc::invalid_argument, "unexpected argument '" + o.argv.front() + "' after " + o.command);
+    return o;
+}
+
+namespace {
+
+std::string get(const std::map<std::string, std::string>& env, const char* k) {
+    auto it = env.find(k);
+    return it == env.end() ? std::string() : it->second;
+}
+
+std::string new_bottle_id() {
+    unsigned char b[6] = {};
+    if (::getrandom(b, sizeof b, 0) != static_cast<ssize_t>(sizeof b)) {
+        const auto p = static_cast<unsigned>(::getpid());
+        for (std::size_t i = 0; i < sizeof b; ++i) b[i] = static_cast<unsigned char>(p >> (i * 4));
+    }
+    static const char* hex = "0123456789abcdef";
+    std::string id = "bb-";
+    for (unsigned char c : b) id += {hex[c >> 4], hex[c & 15]};
+    return id;
+}
+
+/// The manifest the user meant; an absent default directory is an empty
+/// manifest (a bottle with no routes: deny everything).
+result<manifest::manifest> load(const options& o, const std::map<std::string, std::string>& env) {
+    if (o.manifest) return manifest::load_manifest(*o.manifest);
+    std::string dir = get(env, "XDG_CONFIG_HOME");
+    if (dir.empty() || dir.front() != '/') dir = get(env, "HOME").empty() ? "" : get(env, "HOME") + "/.config";
+    if (!dir.empty()) {
+        dir += "/bot-bottle";
+        std::error_code ec;
+        if (std::filesystem::exists(dir, ec)) return manifest::load_manifest(dir);
+    }
+    return manifest::manifest{};
+}
+
+struct target {
+    manifest::bottle_spec bottle;
+    std::vector<std::string> argv;
+};
+
+result<target> resolve(const options& o, const std::map<std::string, std::string>& env) {
+    auto m = load(o, env);
+    if (!m) return m.error();
+    target t;
+    if (o.command == "agent") {
+        auto a = manifest::resolve_agent(*m, o.target, o.bottles);
+        if (!a) return a.error();
+        auto spec = manifest::to_spec(a->bottle);
+        if (!spec) return spec.error();
+        t.bottle = std::move(*spec);
+        t.argv = a->command;
+        t.argv.insert(t.argv.end(), o.argv.begin(), o.argv.end());
+        return t;
+    }
+    manifest::resolved_bottle r{"default", {}, {}};
+    if (!o.bottles.empty()) {
+        auto merged = manifest::merge_bottles(*m, o.bottles);
+        if (!merged) return merged.error();
+        r = std::move(*merged);
+    }
+    auto spec = manifest::to_spec(r);
+    if (!spec) return spec.error();
+    t.bottle = std::move(*spec);
+    t.argv = o.argv;
+    return t;
+}
+
+int fail(std::ostream& err, const std::string& what, const std::string& remedy) {
+    err << "bottle-run: " << what << '\n';
+    if (!remedy.empty()) err << "bottle-run: " << remedy << '\n';
+    return exit_launcher_failed;
+}
+
+}  // namespace
+
+int run_main(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::ostream& out,
+             std::ostream& err) {
+    auto o = parse_arguments(args);
+    if (!o) {
+        (void)cli::usage_failure(err, "bottle-run", o.error(), usage_text());
+        return exit_launcher_failed;
+    }
+    if (o->help) { out << usage_text(); return 0; }
+    if (o->version) { out << "bottle-run " << BOTTLE_VERSION << '\n'; return 0; }
+    if (o->command == "explain") {
+        auto list = explain(probe_host_facts());
+        if (o->json) out << boost::json::serialize(explain_json(list)) << '\n';
+        else out << explain_text(list);
+        return 0;
+    }
+    if (o->command == "ls" || o->command == "stop" || o->command == "gc") return state_command(*o, out, err);
+    auto t = resolve(*o, env);
+    if (!t) return fail(err, t.error().message, "fix the manifest or the bottle names (bottle-run --dry-run shows the plan)");
+    native::launch_request req;
+    req.argv = t->argv;
+    req.launcher_env = env;
+    req.bottle_id = new_bottle_id();
+    req.interactive = ::isatty(STDIN_FILENO) == 1;
+    if (o->workspace) {
+        std::error_code ec;
+        auto abs = std::filesystem::canonical(*o->workspace, ec);
+        struct stat st {};
+        if (ec || ::stat(abs.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            return fail(err, "--workspace " + *o->workspace + " is not a directory", "create it or name another one");
+        req.workspace = abs.string();
+        req.workspace_uid = st.st_uid;
+        req.workspace_gid = st.st_gid;
+    }
+    const auto facts = probe_host_facts();
+    if (o->dry_run) req.proxy_port = std::nullopt;
+    auto plan = native::plan_for(t->bottle, req, facts);
+    if (!plan) return fail(err, plan.error().message, "");
+    if (o->dry_run) {
+        out << boost::json::serialize(native::to_json(*plan)) << '\n';
+        return 0;
+    }
+    return native::launch(*plan, facts, err);
+}
+
+}  // namespace bottle::run

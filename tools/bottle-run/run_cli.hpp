@@ -1,0 +1,53 @@
+// tools/bottle-run/run_cli.hpp — the command line of bottle-run.
+//
+//   bottle-run [--manifest PATH] [--bottle NAME]... [--workspace DIR]
+//              [--backend native] [--json] [--dry-run] [--] COMMAND [ARG...]
+//   bottle-run agent NAME [--bottle NAME]... [--workspace DIR] [-- ARG...]
+//   bottle-run ls [--json] | stop ID | gc | explain [--bottle NAME]...
+//
+// Exit status: the agent's own; 125 when bottle-run itself failed (usage,
+// manifest, a launch step: the reason and a remedy on stderr); 126 the
+// command was found but cannot be run; 127 it was not found in the bottle.
+#pragma once
+
+#include "bottle/result.hpp"
+
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace bottle::run {
+
+inline constexpr int exit_launcher_failed = 125;
+inline constexpr int exit_cannot_run = 126;
+inline constexpr int exit_not_found = 127;
+
+[[nodiscard]] std::string usage_text();
+
+struct options {
+    std::string command{"run"};              ///< run, agent, ls, stop, gc, explain
+    std::optional<std::string> manifest{};
+    std::vector<std::string> bottles{};
+    std::optional<std::string> workspace{};
+    std::string backend{"native"};
+    bool json = false;
+    bool dry_run = false;
+    bool help = false, version = false;
+    std::string target{};                    ///< agent NAME or stop ID
+    std::vector<std::string> argv{};         ///< COMMAND [ARG...] or the agent's extra ARGs
+};
+
+/// Parses the arguments (without argv[0]). Options end at "--" or at the
+/// first word that is not an option (the command or a subcommand), so the
+/// command's own options are never read as ours. Errors: invalid_argument.
+[[nodiscard]] result<options> parse_arguments(const std::vector<std::string>& args);
+
+/// The tool: `env` is the launcher's environment (PATH/TERM/LANG pass into
+/// the bottle through the allowlist; HOME and XDG_CONFIG_HOME locate the
+/// manifest).
+[[nodiscard]] int run_main(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+                           std::ostream& out, std::ostream& err);
+
+}  // namespace bottle::run
