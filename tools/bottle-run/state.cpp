@@ -31,10 +31,7 @@ result<void> write_state(const std::string& dir, const state_record& r) {
     return os::write_file(dir + "/" + r.id + ".json", json::serialize(o), 0600);
 }
 
-void remove_state(const std::string& dir, const std::string& id) noexcept {
-    ::unlink((dir + "/" + id + ".json").c_str());
-    ::unlink((dir + "/" + id + ".egress.log").c_str());
-}
+void remove_state(const std::string& dir, const std::string& id) noexcept { ::unlink((dir + "/" + id + ".json").c_str()); }
 
 result<std::vector<state_record>> read_states(const std::string& dir) {
     std::vector<state_record> out;
@@ -113,6 +110,15 @@ int state_command(const options& o, std::ostream& out, std::ostream& err) {
         }
         remove_state(dir, r.id);
         ++removed;
+    }
+    // Decision logs outlive their bottle (so the user can read them) until gc.
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        const auto name = e.path().filename().string();
+        const auto id = name.substr(0, name.find('.'));
+        if (name.size() > 11 && name.compare(name.size() - 11, 11, ".egress.log") == 0 &&
+            !std::filesystem::exists(dir + "/" + id + ".json"))
+            std::filesystem::remove(e.path(), ec);
     }
     out << "removed " << removed << " stale bottle" << (removed == 1 ? "" : "s") << '\n';
     return 0;

@@ -4,7 +4,8 @@
 // $XDG_RUNTIME_DIR/bot-bottle or /run/bot-bottle) and removes it at
 // teardown. A launcher killed with SIGKILL leaves its file behind: the
 // bottle itself died with it (parent-death signal, PID 1 of its pid
-// namespace), and `gc` removes the file, a leftover proxy and the cgroups.
+// namespace), and `gc` removes the file, a leftover proxy and the cgroups,
+// and the decision logs (<id>.egress.log) of bottles that are gone.
 #pragma once
 
 #include "bottle-run/run_cli.hpp"
