@@ -184,8 +184,10 @@ TEST_F(Decide, InvalidHostsAreDeniedWithTheSyntaxReason) {
 }
 
 TEST_F(Decide, HandMadeRoutesFailClosed) {
-    std::vector<route> rs{{"*", {}, true}, {"*.", {}, true}, {"", {}, true}, {"Example.COM", {}, true}};
-    for (const char* h : {"example.com", "a.b", "x.example.com"}) EXPECT_FALSE(decide(rs, h, 443).allowed) << h;
+    std::vector<route> rs{{"*", {}, true}, {"*.", {}, true}, {"", {}, true}, {"Example.COM", {}, true}, {"0x7f.1", {}, true},
+                          {"::1", {}, true}};
+    for (const char* h : {"example.com", "a.b", "x.example.com", "127.0.0.1", "0x7f.1", "[::1]"})
+        EXPECT_FALSE(decide(rs, h, 443).allowed) << h;
 }
 
 }  // namespace

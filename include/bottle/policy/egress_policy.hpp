@@ -70,7 +70,7 @@ struct route {
     if (host.starts_with("*.")) {
         auto suffix = canonical_host(host.substr(2));
         if (!suffix) return suffix.error();
-        if (ip_literal(*suffix)) return refuse("a wildcard cannot cover an IP address");
+        if (canonical_ip_literal(*suffix)) return refuse("a wildcard cannot cover an IP address");
         if (suffix->find('.') == std::string::npos)
             return refuse("matches every name under the top-level domain \"" + *suffix + "\"");
         if (suffixes.is_public_suffix(*suffix))
@@ -82,7 +82,7 @@ struct route {
             return refuse("'*' is only allowed as the whole first label (\"*.example.com\")");
         auto c = canonical_host(host);
         if (!c) return c.error();
-        if (!ip_literal(*c)) {
+        if (!canonical_ip_literal(*c)) {
             if (c->find('.') == std::string::npos)
                 return refuse("a single-label name is a top-level domain or is completed by the resolver's search list");
             if (suffixes.is_public_suffix(*c)) return refuse("\"" + *c + "\" is a public suffix, not a host");
@@ -110,10 +110,10 @@ struct route {
     return h.size() > 2 && h.starts_with("*.") ? h.substr(2) : std::string_view{};
 }
 
-/// The address an IP literal route names; nullopt for name routes.
+/// The address an IP literal route names; nullopt for name routes (and for
+/// a hand-made route whose literal is not in canonical form: it never matches).
 [[nodiscard]] inline std::optional<net::address> route_address(const route& r) {
-    if (r.host.empty() || r.host.front() == '*') return std::nullopt;
-    return ip_literal(r.host);
+    return canonical_ip_literal(r.host);
 }
 
 struct decision {
@@ -144,7 +144,7 @@ struct decision {
         d.reason = "port 0 is not a port";
         return d;
     }
-    const auto literal = ip_literal(d.host);
+    const auto literal = canonical_ip_literal(d.host);
     bool host_known = false;  // some route names the host, whatever its ports
     const route* best = nullptr;
     if (literal) {

@@ -132,15 +132,29 @@ inline std::string_view byte_refusal(char c) noexcept {
 /// without brackets, IPv4-mapped/compatible IPv6); nullopt for names and
 /// for refused text. The address is returned as spelled: ::ffff:1.2.3.4
 /// stays IPv6 (see `unmapped`).
+[[nodiscard]] inline std::optional<boost::asio::ip::address> ip_literal(std::string_view host);
+
+/// The address of a host already in canonical form (canonical_host's
+/// output), without canonicalising again; nullopt for names and for any
+/// text not in canonical literal form. For the matcher's hot path.
+[[nodiscard]] inline std::optional<boost::asio::ip::address> canonical_ip_literal(std::string_view canonical) {
+    if (canonical.empty()) return std::nullopt;
+    const bool bracketed = canonical.front() == '[';
+    if (bracketed) {
+        if (canonical.size() < 2 || canonical.back() != ']') return std::nullopt;
+        canonical = canonical.substr(1, canonical.size() - 2);
+    } else if (!detail::is_digit(canonical.back())) {
+        return std::nullopt;  // canonical IPv4 text ends in a digit; a name whose last label is numeric was refused
+    }
+    auto a = net::parse_address(canonical);
+    if (!a || a->is_v6() != bracketed) return std::nullopt;
+    return *a;
+}
+
 [[nodiscard]] inline std::optional<boost::asio::ip::address> ip_literal(std::string_view host) {
     auto c = canonical_host(host);
     if (!c) return std::nullopt;
-    std::string_view text = *c;
-    if (text.front() == '[') text = text.substr(1, text.size() - 2);
-    else if (!detail::is_digit(text.back())) return std::nullopt;  // canonical IPv4 ends in a digit, names never do
-    auto a = net::parse_address(text);
-    if (!a) return std::nullopt;
-    return *a;
+    return canonical_ip_literal(*c);
 }
 
 /// An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address it
