@@ -90,6 +90,9 @@ TEST(AuditRoute, IpLiteralsAreMediumWhenGlobalHighOtherwise) {
         EXPECT_EQ(f[0].severity, severity::high) << h;
     }
     EXPECT_EQ(route("2606:4700::1111")[0].severity, severity::medium);
+    EXPECT_EQ(route("203.0.113.7")[0].severity, severity::medium) << "documentation addresses pass the deny floor";
+    EXPECT_EQ(route("198.18.0.1")[0].severity, severity::high) << "the floor refuses 198.18/15";
+    EXPECT_EQ(route("[2002:7f00:1::]")[0].severity, severity::high) << "6to4 of 127.0.0.1";
 }
 
 TEST(AuditRoute, NumericHostsThatAreNotStrictAddressesAreHigh) {
@@ -100,6 +103,18 @@ TEST(AuditRoute, NumericHostsThatAreNotStrictAddressesAreHigh) {
     }
     EXPECT_TRUE(route("1password.com").empty());
     EXPECT_TRUE(route("0xdeadbeef.example").empty());
+}
+
+TEST(AuditRoute, RoutesTheProxyRefusesAreHigh) {
+    for (const char* h : {"localhost", "co.uk", "github.io", "exa_mple.com", "b\xc3\xbc" "cher.de", "*.a..b"}) {
+        auto f = route(h);
+        ASSERT_EQ(ids(f), (std::set<std::string>{"manifest.route_refused_by_proxy"})) << h;
+        EXPECT_EQ(f[0].severity, severity::high);
+        EXPECT_NE(f[0].message.find("refused by the egress proxy"), std::string::npos) << f[0].message;
+        EXPECT_TRUE(bottle::audit::find_rule(f[0].id).has_value());
+    }
+    EXPECT_NE(route("*.github.io")[0].message.find("bottle-egress refuses it"), std::string::npos)
+        << "a shared hosting wildcard says the proxy will not load it";
 }
 
 TEST(AuditRoute, UnusualPortsAreLowAndListed) {

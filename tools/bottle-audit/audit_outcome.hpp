@@ -40,7 +40,7 @@ struct audit_rule {
     std::string_view title;
 };
 
-inline constexpr std::array<audit_rule, 18> audit_rules{{
+inline constexpr std::array<audit_rule, 19> audit_rules{{
     {"smolvm.unrestricted_egress", report::severity::critical, "network on with no CIDR allowlist (unrestricted egress)"},
     {"smolvm.allowlist_entry_too_wide", report::severity::high, "allowlist entry wider than one address"},
     {"smolvm.allowlist_entry_outside_pool", report::severity::high, "allowlist entry outside the loopback pool"},
@@ -57,6 +57,7 @@ inline constexpr std::array<audit_rule, 18> audit_rules{{
     {"manifest.route_ip_literal", report::severity::medium, "egress route to an IP literal"},
     {"manifest.route_numeric_host", report::severity::high, "egress route host that is neither a name nor a strict address"},
     {"manifest.route_malformed_wildcard", report::severity::medium, "'*' anywhere but a whole leading label"},
+    {"manifest.route_refused_by_proxy", report::severity::high, "egress route the proxy refuses to load"},
     {"manifest.route_unusual_port", report::severity::low, "egress route port other than 80 or 443"},
     {"manifest.bottle_no_egress", report::severity::low, "bottle with no egress route"},
 }};

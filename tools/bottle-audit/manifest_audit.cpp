@@ -2,17 +2,23 @@
 
 namespace bottle::audit::detail {
 
-std::string host_key(std::string_view host) {
-    std::string k(host);
-    for (char& ch : k)
-        if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-    if (k.size() > 1 && k.back() == '.') k.pop_back();
-    return k;
-}
-
 bool is_under(std::string_view name, std::string_view domain) {
     return name == domain || (name.size() > domain.size() && name.ends_with(domain) &&
                               name[name.size() - domain.size() - 1] == '.');
+}
+
+std::optional<std::string_view> is_shared_hosting(std::string_view suffix) {
+    for (auto d : shared_hosting_domains)
+        if (is_under(suffix, d) || is_under(d, suffix)) return d;
+    return std::nullopt;
+}
+
+report::finding refused_by_proxy(const std::string& quoted, const std::string& why, const std::string& subject,
+                                 boost::json::object evidence) {
+    return {"manifest.route_refused_by_proxy", report::severity::high, subject,
+            quoted + " is refused by the egress proxy, so the bottle cannot start with it: " + why,
+            "write the exact host names the agent needs (letters, digits, '-', '.'; IDNA A-labels for non-ASCII)",
+            std::move(evidence)};
 }
 
 bool looks_numeric(std::string_view h) {
@@ -41,7 +47,7 @@ std::vector<report::finding> judge_route(std::string_view host, const std::vecto
         e["ports"] = std::move(p);
         return e;
     };
-    const std::string h = detail::host_key(host);
+    const std::string h = policy::host_key(host);
     const std::string quoted = "route \"" + std::string(host) + "\"";
     if (h == "*" || h == "*.") {
         out.push_back({"manifest.route_matches_everything", severity::critical, subject,
@@ -56,41 +62,39 @@ std::vector<report::finding> judge_route(std::string_view host, const std::vecto
                                     "egress proxy does not define what it matches",
                            "write an exact host, or a leading wildcard \"*.example.com\"", evidence()});
         } else if (suffix.find('.') == std::string::npos ||
-                   std::find(two_label_public_suffixes.begin(), two_label_public_suffixes.end(), suffix) !=
-                       two_label_public_suffixes.end()) {
+                   (policy::builtin_public_suffixes().is_public_suffix(suffix) && !detail::is_shared_hosting(suffix))) {
             out.push_back({"manifest.route_public_suffix_wildcard", severity::critical, subject,
                            quoted + " matches every name under the public suffix \"" + suffix +
                                "\": anyone can register a domain there, so this is unrestricted egress",
                            "list the exact hosts the agent needs under ." + suffix, evidence()});
-        } else {
-            for (auto d : shared_hosting_domains) {
-                if (detail::is_under(suffix, d) || detail::is_under(d, suffix)) {
-                    out.push_back({"manifest.route_shared_hosting_wildcard", severity::high, subject,
-                                   quoted + " covers the shared hosting domain " + std::string(d) +
-                                       ", where anyone can publish a host: an agent could reach (and exfiltrate to) "
-                                       "a stranger's site",
-                                   "replace the wildcard with the exact hosts needed (e.g. raw.githubusercontent.com)",
-                                   evidence()});
-                    break;
-                }
-            }
+        } else if (const auto d = detail::is_shared_hosting(suffix)) {
+            out.push_back({"manifest.route_shared_hosting_wildcard", severity::high, subject,
+                           quoted + " covers the shared hosting domain " + std::string(*d) +
+                               ", where anyone can publish a host: an agent could reach (and exfiltrate to) "
+                               "a stranger's site" + (policy::make_route(host) ? "" : "; bottle-egress refuses it"),
+                           "replace the wildcard with the exact hosts needed (e.g. raw.githubusercontent.com)",
+                           evidence()});
+        } else if (auto r = policy::make_route(host, ports); !r) {
+            out.push_back(detail::refused_by_proxy(quoted, r.error().message, subject, evidence()));
         }
     } else {
         std::string_view literal = h;
         if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') literal = literal.substr(1, literal.size() - 2);
         if (auto a = net::parse_address(literal)) {
             const auto cls = net::classify(*a);
-            const bool global = cls == net::address_class::global;
+            const bool global = !policy::check_address(*a, {}).refused;  // what the proxy's deny floor would let through
             out.push_back({"manifest.route_ip_literal", global ? severity::medium : severity::high, subject,
                            quoted + " is an IP literal (" + std::string(net::to_string(cls)) + " address)" +
                                (global ? ": no name is checked against TLS, and the address may change owner"
                                        : ": naming it pierces the proxy's deny floor for internal addresses"),
                            "route to the service's host name instead of its address", evidence()});
-        } else if (detail::looks_numeric(h)) {
+        } else if (policy::ip_literal(h) || (!policy::canonical_host(h) && detail::looks_numeric(h))) {
             out.push_back({"manifest.route_numeric_host", severity::high, subject,
                            quoted + " is not a host name, and not an address in strict form: resolvers read "
                                     "numeric forms like 127.1, 0x7f.1 or 2130706433 as IPv4 addresses",
                            "write the host name, or the address in dotted-quad form", evidence()});
+        } else if (auto r = policy::make_route(host, ports); !r) {
+            out.push_back(detail::refused_by_proxy(quoted, r.error().message, subject, evidence()));
         }
     }
     std::vector<std::uint16_t> unusual;
@@ -108,7 +112,7 @@ std::vector<report::finding> judge_route(std::string_view host, const std::vecto
 
 route_origin find_route_origin(const manifest::manifest& m, const std::vector<std::string>& lineage,
                                                     std::string_view host) {
-    const std::string key = detail::host_key(host);
+    const std::string key = policy::host_key(host);
     for (auto it = lineage.rbegin(); it != lineage.rend(); ++it) {
         const auto* raw = m.bottles.if_contains(*it);
         const auto* egress = raw && raw->is_object() ? raw->get_object().if_contains("egress") : nullptr;
@@ -116,7 +120,7 @@ route_origin find_route_origin(const manifest::manifest& m, const std::vector<st
         const auto& a = egress->get_array();
         for (std::size_t i = 0; i < a.size(); ++i) {
             const auto* h = a[i].is_object() ? a[i].get_object().if_contains("host") : nullptr;
-            if (h && h->is_string() && detail::host_key(h->get_string()) == key)
+            if (h && h->is_string() && policy::host_key(h->get_string()) == key)
                 return {m.origin_of_bottle(*it), "/bottles/" + *it + "/egress/" + std::to_string(i)};
         }
     }

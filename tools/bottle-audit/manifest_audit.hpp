@@ -15,7 +15,10 @@
 //   "a*.b", "x.*.com", "*x.com"  route_malformed_wildcard      medium
 //   an IP literal                route_ip_literal              medium (global) / high (any other class)
 //   "2130706433", "0x7f.1"       route_numeric_host            high
+//   any other route bottle-egress refuses (policy::make_route: "localhost",
+//   "co.uk", "exa_mple.com")     route_refused_by_proxy        high
 //   ports other than 80 and 443  route_unusual_port            low
+// Hosts are judged with the proxy's own functions (policy/egress_policy.hpp).
 // and a bottle without any route is `bottle_no_egress` (low).
 #pragma once
 
@@ -25,6 +28,7 @@
 #include "bottle/manifest/parse.hpp"
 #include "bottle/manifest/resolve.hpp"
 #include "bottle/net/cidr.hpp"
+#include "bottle/policy/egress_policy.hpp"
 #include "bottle/result.hpp"
 
 #include <boost/json/array.hpp>
@@ -53,12 +57,6 @@ inline constexpr std::array<std::string_view, 28> shared_hosting_domains{
     "onrender.com",          "glitch.me",        "ngrok.io",            "ngrok-free.app",
     "trycloudflare.com",     "surge.sh",         "deno.dev",            "repl.co"};
 
-/// Public suffixes of two labels where a wildcard is as open as "*.com" (a
-/// short built-in list, not the whole Public Suffix List).
-inline constexpr std::array<std::string_view, 22> two_label_public_suffixes{
-    "co.uk", "org.uk", "ac.uk",  "gov.uk", "com.au", "net.au", "org.au", "co.jp", "ne.jp", "or.jp", "com.br",
-    "com.cn", "co.nz", "co.in",  "co.za",  "com.mx", "com.tr", "co.kr",  "com.sg", "com.hk", "com.tw", "eu.org"};
-
 /// Where a resolved route was written.
 struct route_origin {
     std::string file{};     ///< the manifest file that defined it
@@ -67,9 +65,14 @@ struct route_origin {
 
 namespace detail {
 
-std::string host_key(std::string_view host);
-
 bool is_under(std::string_view name, std::string_view domain);
+
+/// The shared hosting domain `suffix` is under or contains, if any.
+std::optional<std::string_view> is_shared_hosting(std::string_view suffix);
+
+/// The finding for a route bottle-egress refuses at load (policy::make_route).
+report::finding refused_by_proxy(const std::string& quoted, const std::string& why, const std::string& subject,
+                                 boost::json::object evidence);
 
 /// True when the last label is all digits or a 0x hex number: no real
 /// top-level domain looks like that, but resolvers read such names as IPv4
