@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!again || !(*again == *r)) std::abort();
         bottle::escape::ground_truth truth;
         truth.nonce = "0123456789ab";
-        (void)bottle::escape::score({{r->id, "", 15}}, {*r}, truth);
+        (void)bottle::escape::score({{r->id, "", 15, {"udp4", "proxy"}}}, {*r}, truth);
     }
     if (auto e = bottle::escape::protocol::decode_event_line(input)) {
         // What decodes must encode and decode to the same event.

@@ -20,7 +20,11 @@ RC_GTEST_PROP(EscapeProtocol, ProbeLinesRoundTrip, ()) {
     p.status = *rc::gen::element(probe_status::ran, probe_status::na, probe_status::error);
     p.reason = *bytes();
     const auto n = *rc::gen::inRange<std::size_t>(0, 5);
-    for (std::size_t i = 0; i < n; ++i) p.attempts.push_back({*bytes(), *bytes(), *rc::gen::arbitrary<bool>()});
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool made = *rc::gen::arbitrary<bool>();
+        p.attempts.push_back({*bytes(), *bytes(), *bytes(), made, *rc::gen::arbitrary<bool>(), made ? std::string() : *bytes()});
+    }
+    p.applicability = *bytes();
     p.observed = *rc::gen::container<std::vector<std::string>>(bytes());
     p.duration_ms = *rc::gen::inRange<long>(0, 1L << 40);
     const auto back = decode_probe_line(encode(p));
@@ -34,7 +38,8 @@ RC_GTEST_PROP(EscapeProtocol, EventsAndListingsRoundTrip, ()) {
     const auto eb = decode_event_line(encode(e));
     RC_ASSERT(eb.has_value());
     RC_ASSERT(*eb == e);
-    const probe_listing l{*rc::gen::nonEmpty(bytes()), *bytes(), *rc::gen::inRange(0u, scoring::all + 1)};
+    const probe_listing l{*rc::gen::nonEmpty(bytes()), *bytes(), *rc::gen::inRange(0u, scoring::all + 1),
+                          *rc::gen::container<std::vector<std::string>>(rc::gen::nonEmpty(bytes()))};
     const auto lb = decode_probe_listing(encode(l));
     RC_ASSERT(lb.has_value());
     RC_ASSERT(*lb == l);

@@ -1,6 +1,7 @@
 // Properties of the escape harness's scoring (escape-tests/runner/score.hpp):
 // evidence decides, the probe never does; more evidence never un-escapes a
-// probe; another run's tags never count; no report is never BLOCKED.
+// probe; another run's tags never count; no report is never BLOCKED; BLOCKED
+// only with a made attempt on every declared channel.
 #include "runner/score.hpp"
 
 #include <gtest/gtest.h>
@@ -16,7 +17,7 @@ const std::vector<std::string> ids{"net.tcp4_direct", "net.icmp", "dns.odd_recor
 const std::string nonce = "0123456789ab";
 
 rc::Gen<probe_meta> gen_meta(const std::string& id) {
-    return rc::gen::map(rc::gen::inRange(0u, 16u), [id](unsigned bits) { return probe_meta{id, "", bits}; });
+    return rc::gen::map(rc::gen::inRange(0u, 16u), [id](unsigned bits) { return probe_meta{id, "", bits, {}}; });
 }
 
 rc::Gen<probe_report> gen_report(const std::string& id) {
@@ -25,7 +26,7 @@ rc::Gen<probe_report> gen_report(const std::string& id) {
             probe_report r;
             r.id = id;
             r.status = status == 0 ? probe_status::ran : status == 1 ? probe_status::na : probe_status::error;
-            for (bool b : reached) r.attempts.push_back({"a", "o", b});
+            for (bool b : reached) r.attempts.push_back({"", "a", "o", true, b, ""});
             if (leak) r.observed.push_back("found bbxtokSECRET");
             return r;
         },
@@ -107,6 +108,33 @@ RC_GTEST_PROP(EscapeScore, AnotherRunsTagsNeverCount, ()) {
         RC_ASSERT(a[i].result == b[i].result);
         RC_ASSERT(a[i].evidence.size() == b[i].evidence.size());
     }
+}
+
+RC_GTEST_PROP(EscapeScore, BlockedOnlyWhenEveryDeclaredChannelWasReallyAttempted, ()) {
+    const std::vector<std::string> names{"", "udp4", "udp6", "proxy"};
+    probe_meta m{"net.udp_direct", "", 1, *rc::gen::container<std::vector<std::string>>(rc::gen::elementOf(names))};
+    m.channels.erase(std::remove(m.channels.begin(), m.channels.end(), ""), m.channels.end());
+    probe_report r;
+    r.id = m.id;
+    r.status = probe_status::ran;
+    const auto n = *rc::gen::inRange<std::size_t>(0, 6);
+    for (std::size_t i = 0; i < n; ++i) {
+        const bool made = *rc::gen::arbitrary<bool>();
+        const std::string na = made ? "" : *rc::gen::element<std::string>("", "no_proxy", "no_ia32");
+        r.attempts.push_back({*rc::gen::elementOf(names), "a", "o", made, false, na});
+    }
+    const auto v = score({m}, {r}, truth({}))[0];
+    if (v.result != verdict::blocked) return;
+    const auto declared = m.channels.empty() ? std::vector<std::string>{""} : m.channels;
+    bool any_made = false;
+    for (const auto& c : declared) {
+        const bool made = std::any_of(r.attempts.begin(), r.attempts.end(), [&](const auto& a) { return a.channel == c && a.made; });
+        const bool na = std::any_of(r.attempts.begin(), r.attempts.end(), [&](const auto& a) { return a.channel == c && a.na == "no_proxy"; });
+        RC_ASSERT(made || na);
+        any_made = any_made || made;
+    }
+    RC_ASSERT(any_made);
+    for (const auto& a : r.attempts) RC_ASSERT(std::find(declared.begin(), declared.end(), a.channel) != declared.end());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "../protocol/lines.hpp"
 #include "canary.hpp"
+#include "open_proxy.hpp"
 #include "lab_plan.hpp"
 #include "log_file.hpp"
 #include "sinks.hpp"
@@ -47,6 +48,9 @@ struct host_logs {
     }
     void error(const std::string& text) const {
         append_line(status, protocol::encode(protocol::host_status{protocol::host_status::kind::error, text}));
+    }
+    void fact(const std::string& name, const std::string& value) const {
+        append_line(status, protocol::encode(protocol::host_status{protocol::host_status::kind::fact, name + "=" + value}));
     }
     void sandbox_exit(const std::string& how) const {
         append_line(status, protocol::encode(protocol::host_status{protocol::host_status::kind::sandbox_exit, how}));
@@ -147,21 +151,65 @@ void record_orphans(const std::string& nonce, int log_fd) {
 }
 
 // Two descriptors leaked on purpose, as a careless launcher would leak them:
-// fd 3 a host directory, fd 4 a connection to a host service.
-void stage_leaked_descriptors() {
-    const int dir = open(std::string(outside_dir).c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir >= 0 && dir != 3) {
-        dup2(dir, 3);
-        close(dir);
+// fd 3 a host directory, fd 4 a connection to a host service. Opened here,
+// above 9, so the sandbox's child can dup them to 3 and 4; closed by the
+// destructor once the sandbox has them.
+class staged_descriptors {
+public:
+    staged_descriptors() = default;
+    staged_descriptors(const staged_descriptors&) = delete;
+    staged_descriptors& operator=(const staged_descriptors&) = delete;
+    ~staged_descriptors() {
+        for (int fd : {dir_, sock_})
+            if (fd >= 0) close(fd);
     }
-    const int sock = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(host_canary_port);
-    inet_pton(AF_INET, std::string(host_v4_primary).c_str(), &a.sin_addr);
-    if (sock >= 0 && connect(sock, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && sock != 4) {
-        dup2(sock, 4);
+    result<void> stage() {
+        const int dir = open(std::string(outside_dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0) return make_error(errc::io_error, "stage fd 3: open " + std::string(outside_dir) + ": " + std::strerror(errno));
+        dir_ = fcntl(dir, F_DUPFD_CLOEXEC, 10);
+        close(dir);
+        const int sock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(host_canary_port);
+        inet_pton(AF_INET, std::string(host_v4_primary).c_str(), &a.sin_addr);
+        if (sock < 0 || connect(sock, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+            const int err = errno;
+            if (sock >= 0) close(sock);
+            return make_error(errc::io_error, "stage fd 4: connect to the host canary: " + std::string(std::strerror(err)));
+        }
+        sock_ = fcntl(sock, F_DUPFD_CLOEXEC, 10);
         close(sock);
+        if (dir_ < 0 || sock_ < 0) return make_error(errc::io_error, std::string("stage fds: F_DUPFD: ") + std::strerror(errno));
+        return {};
+    }
+    // In the sandbox's child: fds 3 and 4, everything else above 2 closed.
+    [[nodiscard]] bool install() const {
+        if (dup2(dir_, 3) != 3 || dup2(sock_, 4) != 4) return false;
+        close_range(5, ~0U, 0);
+        return true;
+    }
+
+private:
+    int dir_ = -1;
+    int sock_ = -1;
+};
+
+// 3. Machine facts, established here, unconfined.
+void record_machine_facts(const host_plan& plan, const host_logs& logs) {
+    if (plan.facts_command.empty()) return;
+    const auto r = run_command(plan.facts_command, 10000);
+    if (!r.ok()) {
+        logs.fact("facts_error", quote_command(plan.facts_command) + ": " + r.output.substr(0, 300));
+        return;
+    }
+    std::size_t start = 0;
+    while (start < r.output.size()) {
+        const auto end = r.output.find('\n', start);
+        const std::string line = r.output.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        if (const auto eq = line.find('='); eq != std::string::npos) logs.fact(line.substr(0, eq), line.substr(eq + 1));
+        if (end == std::string::npos) break;
+        start = end + 1;
     }
 }
 
@@ -175,7 +223,7 @@ result<void> run_setup(const host_plan& plan) {
     return {};
 }
 
-[[noreturn]] void exec_sandbox(const host_plan& plan) {
+[[noreturn]] void exec_sandbox(const host_plan& plan, const staged_descriptors& staged) {
     setpgid(0, 0);
     const int in = open("/dev/null", O_RDONLY);
     const int out = open((plan.paths.logs() / "probe.jsonl").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -184,8 +232,7 @@ result<void> run_setup(const host_plan& plan) {
     dup2(out, 1);
     dup2(err, 2);
     // Nothing of the lab host's leaks, except the two staged descriptors.
-    close_range(3, ~0U, 0);
-    stage_leaked_descriptors();
+    if (!staged.install()) _exit(125);
     if (chdir(plan.paths.workspace().c_str()) != 0) _exit(126);
     std::vector<char*> args, envp;
     for (const auto& a : plan.command) args.push_back(const_cast<char*>(a.c_str()));
@@ -199,10 +246,10 @@ result<void> run_setup(const host_plan& plan) {
 
 // 3. The sandbox command, to its end or its deadline (then its process group
 // is killed). Reports how its main process ended.
-result<std::string> run_sandbox_command(const host_plan& plan) {
+result<std::string> run_sandbox_command(const host_plan& plan, const staged_descriptors& staged) {
     const pid_t sandbox = fork();
     if (sandbox < 0) return make_error(errc::io_error, std::string("fork the sandbox: ") + std::strerror(errno));
-    if (sandbox == 0) exec_sandbox(plan);
+    if (sandbox == 0) exec_sandbox(plan, staged);
     setpgid(sandbox, sandbox);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(plan.timeout_ms);
     int wstatus = 0;
@@ -243,22 +290,29 @@ int run_lab_host(const host_plan& plan) {
     }
     make_sysv_objects(plan.tokens);
     canary_process canary(plan, logs.canary);
+    lab::open_proxy proxy;
+    if (plan.open_proxy)
+        if (auto started = proxy.start(); !started) {
+            logs.error(started.error().message);
+            return 1;
+        }
+    record_machine_facts(plan, logs);
+    staged_descriptors staged;
 
-    int rc = 0;
-    if (auto setup = run_setup(plan); !setup) {
-        logs.error(setup.error().message);
-        rc = 1;
-    } else if (auto ended = run_sandbox_command(plan); !ended) {
-        logs.error(ended.error().message);
-        rc = 1;
-    } else {
-        logs.sandbox_exit(*ended);
-    }
+    const auto sandbox_ended = [&]() -> result<std::string> {
+        if (auto fds = staged.stage(); !fds) return fds.error();
+        logs.fact("staged_fds", "3=" + std::string(outside_dir) + " 4=tcp " + std::string(host_v4_primary) + ":" +
+                                    std::to_string(host_canary_port));
+        if (auto setup = run_setup(plan); !setup) return setup.error();
+        return run_sandbox_command(plan, staged);
+    }();
+    if (sandbox_ended) logs.sandbox_exit(*sandbox_ended);
+    else logs.error(sandbox_ended.error().message);
     run_teardown(plan);
     record_orphans(plan.nonce, logs.host);
     canary.stop();
     services->stop();
-    return rc;
+    return sandbox_ended ? 0 : 1;
 }
 
 }  // namespace bottle::escape::lab

@@ -7,10 +7,15 @@
 //      (tools.hpp), then /run, /root, /tmp, /var/tmp and /etc/resolv.conf
 //      replaced by the run directory's lab copies;
 //   2. host services (sinks.hpp, role "host"), SysV objects holding tokens,
-//      the canary process (canary.hpp);
-//   3. the profile's setup, the sandbox command (stdout -> logs/probe.jsonl,
-//      with fds 3 and 4 staged as leaks), the profile's teardown;
-//   4. orphans recorded and killed; canary and services stopped.
+//      the canary process (canary.hpp), the open proxy when the profile asks
+//      for it (open_proxy.hpp);
+//   3. machine facts (`bottle-probe facts`, unconfined) and the two leaked
+//      descriptors staged and recorded, both as host-status facts: the
+//      runner decides applicability from these, never from inside; a
+//      staging failure is a run error;
+//   4. the profile's setup, the sandbox command (stdout -> logs/probe.jsonl,
+//      with fds 3 and 4 inherited), the profile's teardown;
+//   5. orphans recorded and killed; canary and services stopped.
 // Every fact the runner needs goes to logs/host-status.jsonl as protocol
 // host_status lines.
 #pragma once
@@ -33,6 +38,8 @@ struct host_plan {
     std::vector<std::string> teardown;  ///< profile teardown argv (may be empty)
     std::vector<std::string> env;       ///< the sandbox's environment (KEY=VALUE)
     std::vector<lab_bind> tool_binds;   ///< the harness's programs, bound under paths.tools()
+    std::vector<std::string> facts_command;  ///< `bottle-probe facts`, run unconfined (empty: none)
+    bool open_proxy = false;            ///< run the permissive control proxy (open_proxy.hpp)
     int timeout_ms = 240000;            ///< the whole sandbox run
     int setup_timeout_ms = 120000;
 };

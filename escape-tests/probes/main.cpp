@@ -8,6 +8,7 @@
 // that crashes or hangs costs only its own line: it is reported as an error,
 // never as blocked. Static, no shared libraries: it runs in any sandbox.
 #include "probe.hpp"
+#include "support/abi.hpp"
 
 #include <fnmatch.h>
 #include <poll.h>
@@ -55,7 +56,23 @@ std::string context::http_get(std::string_view host, std::string_view path) cons
 }
 
 void report::attempt(std::string action, std::string outcome, bool reached) {
-    attempts_.push_back({std::move(action), std::move(outcome), reached});
+    record("", std::move(action), std::move(outcome), true, reached);
+}
+
+void report::attempt_on(std::string_view channel, std::string action, std::string outcome, bool reached) {
+    record(channel, std::move(action), std::move(outcome), true, reached);
+}
+
+void report::record(std::string_view channel, std::string action, std::string outcome, bool made, bool reached) {
+    attempts_.push_back({std::string(channel), std::move(action), std::move(outcome), made, made && reached, {}});
+}
+
+void report::not_made(std::string_view channel, std::string action, std::string why) {
+    record(channel, std::move(action), std::move(why), false, false);
+}
+
+void report::channel_na(std::string_view channel, std::string_view key, std::string action, std::string why) {
+    attempts_.push_back({std::string(channel), std::move(action), std::move(why), false, false, std::string(key)});
 }
 
 void report::observe(std::string_view text) {
@@ -65,8 +82,9 @@ void report::observe(std::string_view text) {
     observed_.emplace_back(kept);
 }
 
-void report::na(std::string reason) {
+void report::na(std::string_view key, std::string reason) {
     status_ = protocol::probe_status::na;
+    applicability_ = std::string(key);
     reason_ = std::move(reason);
 }
 
@@ -83,7 +101,7 @@ using namespace bottle::escape;
 std::string result_line(const probe::probe_info& info, const probe::context& ctx, const probe::report& rep,
                         long duration_ms) {
     return protocol::encode(protocol::probe_line{std::string(info.id), ctx.tag, rep.status(), rep.reason(),
-                                                 rep.attempts(), rep.observed(), duration_ms});
+                                                 rep.applicability(), rep.attempts(), rep.observed(), duration_ms});
 }
 
 std::string error_line(const probe::probe_info& info, const probe::context& ctx, const std::string& why,
@@ -171,6 +189,7 @@ int usage(std::ostream& os, int code) {
     os << "usage: bottle-probe list [--json]\n"
           "       bottle-probe run --nonce HEX [--only GLOB]... [--timeout-ms N]\n"
           "       bottle-probe linger TAG SECONDS   (internal: res.orphans)\n"
+          "       bottle-probe facts                (internal: machine facts for the lab host)\n"
           "Runs sandbox-escape probes and prints one JSON line per probe. It is meant\n"
           "to be launched by bottle-escape inside its sealed lab, never by hand on a\n"
           "networked host.\n";
@@ -189,12 +208,19 @@ int main(int argc, char** argv) {
         const bool json = args.size() > 1 && args[1] == "--json";
         for (const auto& p : probes) {
             if (json)
-                std::cout << protocol::encode(protocol::probe_listing{std::string(p.id), std::string(p.description), p.scoring})
+                std::cout << protocol::encode(protocol::probe_listing{std::string(p.id), std::string(p.description), p.scoring,
+                                                                      {p.channels.begin(), p.channels.end()}})
                           << "\n";
             else
                 std::printf("%-32s %.*s\n", std::string(p.id).c_str(), static_cast<int>(p.description.size()),
                             p.description.data());
         }
+        return 0;
+    }
+    if (args[0] == "facts" && args.size() == 1) {
+        // Run by the lab host, unconfined: machine facts that decide
+        // applicability outside any sandbox (runner/applicability.hpp).
+        for (const auto& [name, value] : probe::support::machine_facts()) std::cout << name << "=" << value << "\n";
         return 0;
     }
     if (args[0] == "linger" && args.size() == 3) {

@@ -2,13 +2,16 @@
 // the lab and the runner, written and read in one place.
 //
 //   probe line    bottle-probe run, one per probe, on the sandbox's stdout:
-//                 {"probe","tag","status","reason","attempts":[{"action",
-//                 "outcome","reached"}],"observed":[...],"duration_ms"}
-//   listing line  bottle-probe list --json: {"probe","description","scoring"}
+//                 {"probe","tag","status","reason","applicability",
+//                 "attempts":[{"channel","action","outcome","made","reached",
+//                 "na"}],"observed":[...],"duration_ms"}
+//   listing line  bottle-probe list --json: {"probe","description","scoring",
+//                 "channels":[...]}
 //   event line    the lab's logs (sinks, canary, orphans, markers):
 //                 {"t","sink","proto","local","peer","data"}
 //   host status   the lab host's logs/host-status.jsonl, one fact a line:
-//                 {"error": text} or {"sandbox_exit": "0" | "signal Killed"}
+//                 {"error": text}, {"sandbox_exit": "0" | "signal Killed"} or
+//                 {"fact": "name=value"} (a lab-host fact, e.g. "ia32=yes")
 //
 // Strings are byte strings. The encoder writes every byte that is not
 // printable ASCII as \u00XX, so binary data (a raw frame, a DNS query) travels
@@ -73,11 +76,31 @@ inline constexpr unsigned self = 8;    ///< the probe's own report (weaker evide
 inline constexpr unsigned all = 15;
 }  // namespace scoring
 
-/// One thing a probe tried.
+/// Why an attack (or one channel of it) does not apply. The probe may only
+/// name a key; the runner accepts it when a fact seen outside the sandbox
+/// confirms it (runner/applicability.hpp), never on the sandbox's word alone.
+namespace applicability {
+inline constexpr std::string_view no_proxy = "no_proxy";                    ///< no proxy in the sandbox's environment
+inline constexpr std::string_view no_module_support = "no_module_support";  ///< kernel without loadable modules
+inline constexpr std::string_view no_compat_abi = "no_compat_abi";          ///< neither the IA32 nor the x32 entry
+inline constexpr std::string_view no_ia32 = "no_ia32";                      ///< no int 0x80 entry
+inline constexpr std::string_view no_x32 = "no_x32";                        ///< no x32 entry
+}  // namespace applicability
+
+/// One thing a probe tried, on one of its declared channels.
+///   made     the attack was really issued (a connect, a query sent, a
+///            syscall called); the outcome is then the sandbox's answer.
+///            false: the probe could not make it here (the outcome says why).
+///   reached  it took effect (connected, syscall accepted, file written).
+///   na       for an attempt not made: the applicability key that says the
+///            channel does not apply (empty: it simply was not made).
 struct attempt {
+    std::string channel;   ///< one of the probe's declared channels ("" when it declares none)
     std::string action;    ///< "tcp connect 203.0.113.10:80"
     std::string outcome;   ///< "connected, sent 61 bytes" / "ENETUNREACH"
-    bool reached = false;  ///< the operation took effect (connected, syscall accepted, file written)
+    bool made = false;
+    bool reached = false;
+    std::string na;
     friend bool operator==(const attempt&, const attempt&) = default;
 };
 
@@ -87,6 +110,7 @@ struct probe_line {
     std::string tag;    ///< "bbx-<nonce>-<slug>"
     probe_status status = probe_status::error;
     std::string reason;
+    std::string applicability;  ///< the key of a status na
     std::vector<attempt> attempts;
     std::vector<std::string> observed;  ///< raw data the probe read
     long duration_ms = 0;
@@ -97,7 +121,8 @@ struct probe_line {
 struct probe_listing {
     std::string id;  ///< key "probe"
     std::string description;
-    unsigned scoring = 0;  ///< scoring:: bits
+    unsigned scoring = 0;                ///< scoring:: bits
+    std::vector<std::string> channels;  ///< the paths the attack must take (empty: one unnamed)
     friend bool operator==(const probe_listing&, const probe_listing&) = default;
 };
 
@@ -112,9 +137,9 @@ struct lab_event {
 
 /// One fact the lab host reports to the runner.
 struct host_status {
-    enum class kind { error, sandbox_exit };
+    enum class kind { error, sandbox_exit, fact };
     kind what = kind::error;
-    std::string text;  ///< the error, or how the sandbox's main process ended
+    std::string text;  ///< the error; how the sandbox's main process ended; "name=value"
     friend bool operator==(const host_status&, const host_status&) = default;
 };
 
@@ -146,25 +171,34 @@ struct host_status {
     return out;
 }
 
+namespace detail {
+
+[[nodiscard]] inline std::string json_list(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + json_string(items[i]);
+    return out + "]";
+}
+
+}  // namespace detail
+
 /// One line, without the newline.
 [[nodiscard]] inline std::string encode(const probe_line& p) {
     std::string out = "{\"probe\":" + json_string(p.id) + ",\"tag\":" + json_string(p.tag) +
                       ",\"status\":" + json_string(to_string(p.status)) + ",\"reason\":" + json_string(p.reason) +
-                      ",\"attempts\":[";
+                      ",\"applicability\":" + json_string(p.applicability) + ",\"attempts\":[";
     for (std::size_t i = 0; i < p.attempts.size(); ++i) {
         const auto& a = p.attempts[i];
-        out += (i ? ",{\"action\":" : "{\"action\":") + json_string(a.action) + ",\"outcome\":" + json_string(a.outcome) +
-               ",\"reached\":" + (a.reached ? "true" : "false") + "}";
+        out += (i ? ",{\"channel\":" : "{\"channel\":") + json_string(a.channel) + ",\"action\":" + json_string(a.action) +
+               ",\"outcome\":" + json_string(a.outcome) + ",\"made\":" + (a.made ? "true" : "false") +
+               ",\"reached\":" + (a.reached ? "true" : "false") + ",\"na\":" + json_string(a.na) + "}";
     }
-    out += "],\"observed\":[";
-    for (std::size_t i = 0; i < p.observed.size(); ++i) out += (i ? "," : "") + json_string(p.observed[i]);
-    out += "],\"duration_ms\":" + std::to_string(p.duration_ms) + "}";
+    out += "],\"observed\":" + detail::json_list(p.observed) + ",\"duration_ms\":" + std::to_string(p.duration_ms) + "}";
     return out;
 }
 
 [[nodiscard]] inline std::string encode(const probe_listing& l) {
     return "{\"probe\":" + json_string(l.id) + ",\"description\":" + json_string(l.description) +
-           ",\"scoring\":" + std::to_string(l.scoring) + "}";
+           ",\"scoring\":" + std::to_string(l.scoring) + ",\"channels\":" + detail::json_list(l.channels) + "}";
 }
 
 [[nodiscard]] inline std::string encode(const lab_event& e) {
@@ -174,8 +208,10 @@ struct host_status {
 }
 
 [[nodiscard]] inline std::string encode(const host_status& h) {
-    return std::string(h.what == host_status::kind::error ? "{\"error\":" : "{\"sandbox_exit\":") + json_string(h.text) +
-           "}";
+    const char* key = h.what == host_status::kind::error ? "{\"error\":"
+                      : h.what == host_status::kind::fact ? "{\"fact\":"
+                                                           : "{\"sandbox_exit\":";
+    return key + json_string(h.text) + "}";
 }
 
 // ---------------------------------------------------------------------------
@@ -227,6 +263,13 @@ public:
         if (!b) return fail("\"" + std::string(key) + "\" holds a code point above 255");
         return std::move(*b);
     }
+    /// A boolean; a missing key reads as false (fail closed: not made, not reached).
+    [[nodiscard]] result<bool> flag(std::string_view key) const {
+        const auto* v = o_.if_contains(key);
+        if (!v) return false;
+        if (!v->is_bool()) return fail("\"" + std::string(key) + "\" is not true or false");
+        return v->get_bool();
+    }
     [[nodiscard]] result<long long> integer(std::string_view key) const {
         const auto* v = o_.if_contains(key);
         if (!v) return 0LL;
@@ -266,7 +309,8 @@ private:
     auto obj = detail::parse_object(line, "probe line");
     if (!obj) return obj.error();
     const detail::object_reader r(*obj, "probe line");
-    if (auto k = r.only({"probe", "tag", "status", "reason", "attempts", "observed", "duration_ms"}); !k) return k.error();
+    if (auto k = r.only({"probe", "tag", "status", "reason", "applicability", "attempts", "observed", "duration_ms"}); !k)
+        return k.error();
     probe_line p;
     auto probe = r.bytes("probe", true);
     if (!probe) return probe.error();
@@ -279,12 +323,15 @@ private:
     p.status = *status;
     auto tag = r.bytes("tag");
     auto reason = r.bytes("reason");
+    auto key = r.bytes("applicability");
     auto ms = r.integer("duration_ms");
     if (!tag) return tag.error();
     if (!reason) return reason.error();
+    if (!key) return key.error();
     if (!ms) return ms.error();
     p.tag = std::move(*tag);
     p.reason = std::move(*reason);
+    p.applicability = std::move(*key);
     p.duration_ms = static_cast<long>(*ms);
     auto attempts = r.array("attempts");
     auto observed = r.array("observed");
@@ -294,14 +341,19 @@ private:
     for (const auto& a : *attempts ? **attempts : none) {
         if (!a.is_object()) return r.fail("an attempt is not an object");
         const detail::object_reader ar(a.get_object(), "probe line attempt");
-        if (auto k = ar.only({"action", "outcome", "reached"}); !k) return k.error();
+        if (auto k = ar.only({"channel", "action", "outcome", "made", "reached", "na"}); !k) return k.error();
+        auto channel = ar.bytes("channel");
         auto action = ar.bytes("action");
         auto outcome = ar.bytes("outcome");
-        if (!action) return action.error();
-        if (!outcome) return outcome.error();
-        const auto* reached = a.get_object().if_contains("reached");
-        if (reached && !reached->is_bool()) return ar.fail("\"reached\" is not true or false");
-        p.attempts.push_back({std::move(*action), std::move(*outcome), reached && reached->get_bool()});
+        auto na = ar.bytes("na");
+        auto made = ar.flag("made");
+        auto reached = ar.flag("reached");
+        for (const auto* f : {&channel, &action, &outcome, &na})
+            if (!*f) return f->error();
+        if (!made) return made.error();
+        if (!reached) return reached.error();
+        if (*made && !na->empty()) return ar.fail("an attempt that was made cannot be not applicable");
+        p.attempts.push_back({std::move(*channel), std::move(*action), std::move(*outcome), *made, *reached, std::move(*na)});
     }
     for (const auto& o : *observed ? **observed : none) {
         auto b = r.bytes_value(o, "observed");
@@ -315,7 +367,7 @@ private:
     auto obj = detail::parse_object(line, "probe listing");
     if (!obj) return obj.error();
     const detail::object_reader r(*obj, "probe listing");
-    if (auto k = r.only({"probe", "description", "scoring"}); !k) return k.error();
+    if (auto k = r.only({"probe", "description", "scoring", "channels"}); !k) return k.error();
     probe_listing l;
     auto probe = r.bytes("probe", true);
     auto description = r.bytes("description");
@@ -328,6 +380,15 @@ private:
     l.id = std::move(*probe);
     l.description = std::move(*description);
     l.scoring = static_cast<unsigned>(*bits);
+    auto channels = r.array("channels");
+    if (!channels) return channels.error();
+    if (*channels)
+        for (const auto& c : **channels) {
+            auto name = r.bytes_value(c, "channels");
+            if (!name) return name.error();
+            if (name->empty()) return r.fail("an empty channel name");
+            l.channels.push_back(std::move(*name));
+        }
     return l;
 }
 
@@ -360,11 +421,13 @@ private:
     auto obj = detail::parse_object(line, "host status line");
     if (!obj) return obj.error();
     const detail::object_reader r(*obj, "host status line");
-    if (auto k = r.only({"error", "sandbox_exit"}); !k) return k.error();
-    if (obj->size() != 1) return r.fail("needs exactly one of \"error\" and \"sandbox_exit\"");
+    if (auto k = r.only({"error", "sandbox_exit", "fact"}); !k) return k.error();
+    if (obj->size() != 1) return r.fail("needs exactly one of \"error\", \"sandbox_exit\" and \"fact\"");
     host_status h;
-    h.what = obj->contains("error") ? host_status::kind::error : host_status::kind::sandbox_exit;
-    auto text = r.bytes(h.what == host_status::kind::error ? "error" : "sandbox_exit", true);
+    h.what = obj->contains("error")  ? host_status::kind::error
+             : obj->contains("fact") ? host_status::kind::fact
+                                     : host_status::kind::sandbox_exit;
+    auto text = r.bytes(obj->begin()->key(), true);
     if (!text) return text.error();
     h.text = std::move(*text);
     return h;

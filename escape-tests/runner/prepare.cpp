@@ -54,6 +54,7 @@ result<prepared_run> prepare_run(const run_options& opt, run_result& res) {
     out.profiles = opt.profiles_dir.string();
     out.node_bin = opt.node_bin.string();
     out.nonce = res.nonce;
+    out.workspace = run.paths.workspace().string();
     run.inside = out;
     run.inside.probe = run.tools.in_lab.probe.string();
     run.inside.profiles = run.tools.in_lab.profiles.string();
@@ -77,6 +78,8 @@ lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, c
     plan.command = expand(run.prof.command, x);
     plan.timeout_ms = static_cast<int>(probe_count) * (opt.probe_timeout_ms + 500) + 60000;
     plan.tool_binds = run.tools.binds;
+    plan.facts_command = {x.probe, "facts"};
+    plan.open_proxy = run.prof.lab_proxy;
     plan.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" + (x.node_bin.empty() ? "" : ":" + x.node_bin),
                 "HOME=/root", "USER=root", "LOGNAME=root", "LANG=C.UTF-8", "TERM=dumb",
                 "SSH_AUTH_SOCK=" + std::string(lab::ssh_agent_socket),

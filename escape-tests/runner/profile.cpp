@@ -57,6 +57,7 @@ result<profile> load_profile(const std::filesystem::path& dir, const std::string
         if (key == "name" && value.is_string()) p.name = value.as_string();
         else if (key == "description" && value.is_string()) p.description = value.as_string();
         else if (key == "allows_upstream" && value.is_bool()) p.allows_upstream = value.as_bool();
+        else if (key == "lab_proxy" && value.is_bool()) p.lab_proxy = value.as_bool();
         else if (key == "requires" || key == "version" || key == "setup" || key == "teardown" || key == "command") {
             auto list = string_list(value, where(key));
             if (!list) return list.error();
@@ -99,7 +100,8 @@ std::string expand(const std::string& text, const expansion& x) {
     for (const auto& a : x.probe_args) cmdline += " " + lab::quote_command({a});
     const std::pair<std::string, std::string> vars[] = {{"{probe_cmdline}", cmdline}, {"{probe}", x.probe},
                                                         {"{state}", x.state},          {"{profiles}", x.profiles},
-                                                        {"{node_bin}", x.node_bin},    {"{nonce}", x.nonce}};
+                                                        {"{node_bin}", x.node_bin},    {"{nonce}", x.nonce},
+                                                        {"{workspace}", x.workspace}};
     std::string out = text;
     for (const auto& [key, value] : vars)
         for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + value.size()))

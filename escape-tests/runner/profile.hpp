@@ -5,6 +5,8 @@
 //    "requires": ["bwrap"],                 // programs that must exist (PATH or node_modules/.bin)
 //    "version": ["bwrap", "--version"],     // printed in every scorecard
 //    "allows_upstream": false,              // does it claim to allow the lab's allowed upstream?
+//    "lab_proxy": false,                    // run the lab's open (permissive) proxy on 127.0.0.1:3128
+//                                           // (the none-proxy control; lab/open_proxy.hpp)
 //    "files": {"settings.json": {...}},     // written to {state}/ before setup
 //    "env": {"KEY": "VALUE"},               // added to the sandbox's environment
 //    "setup": [...], "teardown": [...],     // optional argv run inside the lab
@@ -12,7 +14,8 @@
 // Placeholders: {probe} (path of bottle-probe), {probe_args} (an element that
 // expands to the probe's arguments), {probe_cmdline} (the whole probe command
 // as one shell string), {state} (the profile's private directory), {profiles}
-// (the profiles directory), {node_bin} (node_modules/.bin), {nonce}.
+// (the profiles directory), {node_bin} (node_modules/.bin), {nonce},
+// {workspace} (the lab's workspace, the sandbox's working directory).
 // Unknown keys are errors; a profile whose required program is missing is
 // reported as an error for every probe, never as blocked.
 #pragma once
@@ -34,6 +37,7 @@ struct profile {
     std::vector<std::string> requires_programs;
     std::vector<std::string> version;
     bool allows_upstream = false;
+    bool lab_proxy = false;
     std::map<std::string, boost::json::value> files;
     std::map<std::string, std::string> env;
     std::vector<std::string> setup, teardown, command;
@@ -50,7 +54,7 @@ struct profile {
 struct expansion {
     std::string probe;
     std::vector<std::string> probe_args;
-    std::string state, profiles, node_bin, nonce;
+    std::string state, profiles, node_bin, nonce, workspace;
 };
 
 /// Expands placeholders in every element of `argv`.

@@ -9,14 +9,16 @@
 //            host-side effect carries its tag; or — only for probes
 //            registered with scoring::self — an attempt it reports as
 //            reached (labelled in-sandbox evidence).
-//   ERROR    no report at all, or the probe said error, with nothing observed.
-//   N/A      the probe said the attack does not apply, with nothing observed.
-//   BLOCKED  the probe ran and nothing at all was observed.
+//   then, with nothing observed, channels.hpp decides: BLOCKED only when the
+//   attack was really made on every declared channel; ERROR when it was not
+//   (or no report, or the probe said error); N/A only when a fact seen
+//   outside the sandbox confirms the probe's "does not apply".
 // Ground truth always wins over what the probe said about itself.
 #pragma once
 
 #include "../lab/lab_plan.hpp"
 #include "../protocol/lines.hpp"
+#include "channels.hpp"
 
 #include <algorithm>
 #include <map>
@@ -27,8 +29,6 @@
 #include <vector>
 
 namespace bottle::escape {
-
-enum class verdict { escaped, blocked, error, not_applicable };
 
 [[nodiscard]] inline std::string_view to_string(verdict v) {
     switch (v) {
@@ -69,6 +69,7 @@ struct ground_truth {
     std::map<std::string, std::string> tokens;  ///< name -> token
     std::map<std::string, std::string> facts;   ///< name -> lab-only fact text (e.g. the lab link address)
     std::vector<lab_event> events;
+    host_facts lab_host;  ///< facts the lab host established outside the sandbox (applicability.hpp)
     /// Host effects without a tag, attributed by kind: sink name -> probe id.
     std::map<std::string, std::string> untagged_effects{{"host.canary_process", "ipc.ptrace_host"}};
 };
@@ -166,7 +167,7 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
             }
             if (probes[i].scoring & scoring_self)
                 for (const auto& a : it->second->attempts)
-                    if (a.reached) v.evidence.push_back({"self", "in-sandbox: " + a.action + ": " + a.outcome});
+                    if (a.made && a.reached) v.evidence.push_back({"self", "in-sandbox: " + a.action + ": " + a.outcome});
         }
         // Dedupe identical evidence lines (a token read twice).
         std::vector<evidence_item> unique;
@@ -179,17 +180,10 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
         v.evidence = std::move(unique);
         if (!v.evidence.empty()) {
             v.result = verdict::escaped;
-        } else if (!v.report) {
-            v.result = verdict::error;
-            v.reason = "no report from the probe (the sandbox did not run it, or it was killed)";
-        } else if (v.report->status == probe_status::error) {
-            v.result = verdict::error;
-            v.reason = v.report->reason;
-        } else if (v.report->status == probe_status::na) {
-            v.result = verdict::not_applicable;
-            v.reason = v.report->reason;
         } else {
-            v.result = verdict::blocked;
+            auto judged = judge_without_evidence(probes[i], v.report, truth.lab_host);
+            v.result = judged.result;
+            v.reason = std::move(judged.reason);
         }
     }
     return out;

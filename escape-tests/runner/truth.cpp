@@ -57,6 +57,9 @@ collected_run collect_truth(const lab::run_paths& paths, const std::string& nonc
             if (!c.host_error) c.host_error = make_error(errc::parse_error, "unreadable lab host status: " + s.error().message);
         } else if (s->what == protocol::host_status::kind::error) {
             if (!c.host_error) c.host_error = make_error(errc::io_error, s->text);
+        } else if (s->what == protocol::host_status::kind::fact) {
+            const auto eq = s->text.find('=');
+            c.truth.lab_host[s->text.substr(0, eq)] = eq == std::string::npos ? "" : s->text.substr(eq + 1);
         } else {
             c.sandbox_exit = s->text;
         }

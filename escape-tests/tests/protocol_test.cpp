@@ -20,7 +20,10 @@ probe_line sample_line() {
     p.tag = "bbx-0123456789ab-net-icmp";
     p.status = probe_status::ran;
     p.reason = "quotes \" and \\ backslash";
-    p.attempts = {{"raw socket", "EPERM", false}, {"ping socket \n", all_bytes(), true}};
+    p.applicability = "no_proxy";
+    p.attempts = {{"icmp4", "raw socket", "EPERM", true, false, ""},
+                  {"icmp6", "ping socket \n", all_bytes(), true, true, ""},
+                  {"proxy", "find a proxy", "none", false, false, "no_proxy"}};
     p.observed = {all_bytes(), "", "plain"};
     p.duration_ms = 1234;
     return p;
@@ -47,7 +50,7 @@ TEST(ProtocolLines, EmptyListsAndMissingOptionalKeysDecode) {
 }
 
 TEST(ProtocolLines, ListingAndEventRoundTrip) {
-    const probe_listing l{"kern.high_risk", "bpf, io_uring \xff", scoring::self | scoring::sink};
+    const probe_listing l{"kern.high_risk", "bpf, io_uring \xff", scoring::self | scoring::sink, {"bpf", "io\x01uring"}};
     const auto lb = decode_probe_listing(encode(l));
     ASSERT_TRUE(lb) << lb.error().message;
     EXPECT_EQ(*lb, l);
@@ -72,12 +75,20 @@ TEST(ProtocolLines, DecodingIsStrictAndSaysWhy) {
     EXPECT_NE(why(R"({"probe":"x","status":"ran","observed":["\u0100"]})").find("above 255"), std::string::npos);
     EXPECT_NE(why(R"({"probe":"x","status":"ran","attempts":[{"action":"a","reached":"yes"}]})").find("\"reached\""),
               std::string::npos);
+    EXPECT_NE(why(R"({"probe":"x","status":"ran","attempts":[{"action":"a","made":true,"na":"no_proxy"}]})")
+                  .find("made cannot be not applicable"),
+              std::string::npos);
+    const auto old_style = decode_probe_line(R"({"probe":"x","status":"ran","attempts":[{"action":"a","reached":true}]})");
+    ASSERT_TRUE(old_style);
+    EXPECT_FALSE(old_style->attempts[0].made) << "an attempt that does not say it was made was not";
     EXPECT_NE(why(R"({"probe":"x","status":"ran","attempts":{}})").find("not a list"), std::string::npos);
     EXPECT_NE(why(R"({"probe":"x","status":"ran","duration_ms":"3"})").find("not an integer"), std::string::npos);
     EXPECT_NE(why(R"({"probe":"x","status":"ran"} trailing)").find("not JSON"), std::string::npos);
     EXPECT_FALSE(decode_event_line(R"({"proto":"tcp"})"));
     EXPECT_FALSE(decode_event_line(R"({"sink":"world.tcp","data":1})"));
     EXPECT_FALSE(decode_probe_listing(R"({"probe":"x","scoring":16})")) << "no such scoring bit";
+    EXPECT_FALSE(decode_probe_listing(R"({"probe":"x","channels":[""]})")) << "a channel needs a name";
+    EXPECT_FALSE(decode_probe_listing(R"({"probe":"x","channels":"udp"})"));
     EXPECT_TRUE(decode_event_line(R"({"sink":"world.tcp","data":"x"})"));
 }
 
@@ -97,7 +108,8 @@ using namespace bottle::escape::protocol;
 
 TEST(ProtocolLines, HostStatusRoundTripsAndNeedsExactlyOneFact) {
     for (const host_status& h : {host_status{host_status::kind::error, "profile setup failed: \"x\"\n\xff"},
-                                host_status{host_status::kind::sandbox_exit, "signal Killed"}}) {
+                                host_status{host_status::kind::sandbox_exit, "signal Killed"},
+                                host_status{host_status::kind::fact, "ia32=no"}}) {
         const auto back = decode_host_status(encode(h));
         ASSERT_TRUE(back) << back.error().message;
         EXPECT_EQ(*back, h);

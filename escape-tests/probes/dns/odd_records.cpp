@@ -39,7 +39,7 @@ BOTTLE_PROBE(dns_odd_records, "dns.odd_records", "TXT, NULL, ANY and multi-quest
                     std::string names;
                     for (const auto& qu : s.qs) names += (names.empty() ? "" : ", ") + qu.name;
                     return support::hop_result{std::string(tcp ? "DNS/TCP" : "DNS/UDP") + " to " + server + ": " + s.label + " " + names,
-                                               e.outcome, e.sent, e.answer.valid ? e.answer.summary : std::string()};
+                                               e.outcome, e.sent, e.answer.valid ? e.answer.summary : std::string(), e.made};
                 });
             }
         }

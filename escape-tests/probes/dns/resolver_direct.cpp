@@ -10,7 +10,7 @@ namespace dns = bottle::escape::probe::support::dns;
 
 BOTTLE_PROBE(dns_resolver_direct, "dns.resolver_direct",
              "A queries for <tag>.exfil.lab.test straight to the lab DNS sink over UDP and TCP 53",
-             bottle::escape::probe::scoring::sink) {
+             bottle::escape::probe::scoring::sink, "udp", "tcp") {
     struct way {
         std::string_view server;
         bool tcp;
@@ -22,9 +22,10 @@ BOTTLE_PROBE(dns_resolver_direct, "dns.resolver_direct",
         const std::string q = dns::build_query(dns::random_id(), {{name, dns::type_a, 1}});
         const auto e = w.tcp ? dns::query_tcp(w.server, q, 500) : dns::query_udp(w.server, q, 400);
         const bool v6 = w.server.find(':') != std::string_view::npos;
-        rep.attempt(std::string(w.tcp ? "DNS over TCP to " : "DNS over UDP to ") + (v6 ? "[" : "") + std::string(w.server) +
-                        (v6 ? "]" : "") + ":53, A " + name,
-                    e.outcome, e.sent);
+        rep.record(w.tcp ? "tcp" : "udp",
+                   std::string(w.tcp ? "DNS over TCP to " : "DNS over UDP to ") + (v6 ? "[" : "") + std::string(w.server) +
+                       (v6 ? "]" : "") + ":53, A " + name,
+                   e.outcome, e.made, e.sent);
         if (e.answer.valid) rep.observe(std::string(w.server) + " answered: " + e.answer.summary);
     }
 }

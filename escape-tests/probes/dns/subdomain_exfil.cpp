@@ -18,13 +18,13 @@ namespace tls = bottle::escape::probe::support::tls;
 
 BOTTLE_PROBE(dns_subdomain_exfil, "dns.subdomain_exfil",
              "resolve <tag>.exfil.lab.test via the configured resolvers and via the proxy",
-             bottle::escape::probe::scoring::sink) {
+             bottle::escape::probe::scoring::sink, "resolver", "proxy") {
     const auto rc = dns::read_resolv_conf();
     rep.observe("/etc/resolv.conf: " + (rc.ok ? rc.text : support::errno_name(rc.err) + " (glibc default 127.0.0.1)"));
     std::vector<std::function<support::hop_result()>> jobs;
     for (const auto& ns : rc.nameservers) {
         if (!lab::is_lab_target(ns)) {
-            rep.attempt("query nameserver " + ns + " from resolv.conf", "not a lab address: not attempted");
+            rep.not_made("resolver", "query nameserver " + ns + " from resolv.conf", "not a lab address: skipped");
             continue;
         }
         for (bool tcp : {false, true}) {
@@ -34,17 +34,16 @@ BOTTLE_PROBE(dns_subdomain_exfil, "dns.subdomain_exfil",
                                    : dns::query_udp(ns, dns::build_query(dns::random_id(), {{name, dns::type_a, 1}}), 900);
                 return support::hop_result{std::string(tcp ? "DNS/TCP" : "DNS/UDP") + " to resolv.conf nameserver " + ns +
                                                ": A " + name,
-                                           e.outcome, e.sent, e.answer.valid ? e.answer.summary : std::string()};
+                                           e.outcome, e.sent, e.answer.valid ? e.answer.summary : std::string(), e.made};
             });
         }
     }
-    const auto px = support::http_proxy();
-    if (px) {
+    support::record_all(rep, jobs, 12, "resolver");
+    if (const auto px = support::proxy_channel(rep, "proxy")) {
         const std::string name = "p." + ctx.tag + "." + std::string(lab::exfil_zone);
-        jobs.emplace_back([&, name] { return support::proxy_connect(*px, name + ":443", tls::client_hello(name, ctx.tag)); });
-        jobs.emplace_back([&, name] { return support::proxy_send(*px, support::absolute_get(ctx, px, "g" + name.substr(1))); });
-    } else {
-        rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary());
+        std::vector<std::function<support::hop_result()>> via;
+        via.emplace_back([&, name] { return support::proxy_connect(*px, name + ":443", tls::client_hello(name, ctx.tag)); });
+        via.emplace_back([&, name] { return support::proxy_send(*px, support::absolute_get(ctx, px, "g" + name.substr(1))); });
+        support::record_all(rep, via, 12, "proxy");
     }
-    support::record_all(rep, jobs);
 }

@@ -21,8 +21,8 @@ BOTTLE_PROBE(dns_system_lookup, "dns.system_lookup",
              bottle::escape::probe::scoring::sink) {
     const std::string name = ctx.tag + "." + std::string(lab::denied_name);
     const auto hosts = support::read_file("/etc/hosts");
-    rep.attempt("look up " + name + " in /etc/hosts", hosts.ok ? (hosts.data.find(name) != std::string::npos ? "listed" : "not listed")
-                                                              : support::describe(hosts));
+    rep.observe("/etc/hosts lookup of " + name + ": " +
+                (hosts.ok ? (hosts.data.find(name) != std::string::npos ? "listed" : "not listed") : support::describe(hosts)));
     const auto rc = dns::read_resolv_conf();
     rep.observe("/etc/resolv.conf: " + (rc.ok ? rc.text : support::errno_name(rc.err) + " (glibc default 127.0.0.1)"));
     // glibc: a name with at least ndots dots is tried as-is first, then with the search suffixes.
@@ -38,14 +38,14 @@ BOTTLE_PROBE(dns_system_lookup, "dns.system_lookup",
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
             if (left < 100) break;
             if (!lab::is_lab_target(ns)) {
-                rep.attempt("query nameserver " + ns + " from resolv.conf", "not a lab address: not attempted");
+                rep.not_made("", "query nameserver " + ns + " from resolv.conf", "not a lab address: skipped");
                 continue;
             }
             bool got_answer = false, nxdomain = false;
             for (std::uint16_t type : {dns::type_a, dns::type_aaaa}) {
                 const auto e = dns::query_udp(ns, dns::build_query(dns::random_id(), {{cand, type, 1}}),
                                               static_cast<int>(std::min<long long>(left / 2, 500)));
-                rep.attempt("DNS/UDP to " + ns + ": " + dns::type_name(type) + " " + cand, e.outcome, e.sent);
+                rep.record("", "DNS/UDP to " + ns + ": " + dns::type_name(type) + " " + cand, e.outcome, e.made, e.sent);
                 if (e.answer.valid) {
                     got_answer = true;
                     nxdomain = e.answer.rcode == 3;

@@ -46,5 +46,7 @@ BOTTLE_PROBE(fs_protected_in_workspace, "fs.protected_in_workspace",
         rep.attempt("create " + path, n > 0 ? "created" : "created, write failed", true);
     }
     if (present == 0)
-        rep.na("the workspace (" + cwd + ") has no .git, .vscode, .claude or other protected directory to write into");
+        // The lab's workspace is a git checkout: not finding .git means the
+        // sandbox did not run the probe in the workspace it was given.
+        rep.error("the working directory (" + cwd + ") has no .git or other protected directory: not the lab's workspace");
 }

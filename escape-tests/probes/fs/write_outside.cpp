@@ -73,7 +73,7 @@ BOTTLE_PROBE(fs_write_outside, "fs.write_outside",
         if (symlink(target.c_str(), link.c_str()) != 0) {
             rep.attempt("symlink " + link + " -> " + target, support::errno_name(errno));
         } else if (exists(target)) {
-            rep.attempt("open through symlink " + link, "target already exists: not touched");
+            rep.not_made("", "open through symlink " + link, "target already exists: not touched");
         } else {
             const auto err = create_new(link, body, 0);  // follows the dangling link, creates the target
             rep.attempt("create " + target + " through symlink " + link, err.empty() ? "created" : err,

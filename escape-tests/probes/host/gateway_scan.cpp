@@ -37,7 +37,7 @@ BOTTLE_PROBE(host_gateway_scan, "host.gateway_scan",
     std::string facts;
     {
         const auto f = support::read_file("/proc/net/route");
-        rep.attempt("read /proc/net/route", support::describe(f), f.ok);
+        rep.observe("read /proc/net/route: " + support::describe(f));
         std::istringstream in(f.data);
         std::string line;
         std::getline(in, line);
@@ -54,7 +54,7 @@ BOTTLE_PROBE(host_gateway_scan, "host.gateway_scan",
     }
     {
         const auto f = support::read_file("/proc/net/ipv6_route");
-        rep.attempt("read /proc/net/ipv6_route", support::describe(f), f.ok);
+        rep.observe("read /proc/net/ipv6_route: " + support::describe(f));
         std::istringstream in(f.data);
         std::string line;
         while (std::getline(in, line)) {
@@ -111,7 +111,7 @@ BOTTLE_PROBE(host_gateway_scan, "host.gateway_scan",
     for (const auto& ip : targets) {
         const std::string bare = ip.substr(0, ip.find('%'));
         if (!lab::is_lab_target(bare)) {
-            rep.attempt("tcp connect " + ip + ":" + std::to_string(lab::host_any_port), "not a lab address: not attempted");
+            rep.not_made("", "tcp connect " + ip + ":" + std::to_string(lab::host_any_port), "not a lab address: skipped");
             continue;
         }
         const bool discovered = std::find(found.begin(), found.end(), ip) != found.end();

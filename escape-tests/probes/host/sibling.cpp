@@ -9,12 +9,15 @@ namespace lab = bottle::escape::lab;
 namespace support = bottle::escape::probe::support;
 
 BOTTLE_PROBE(host_sibling, "host.sibling", "TCP to a sibling bottle's listener 127.0.0.17:7003",
-             bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token) {
+             bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token, "direct", "proxy") {
     const std::string ip(lab::sibling_v4);
     const std::string authority = ip + ":" + std::to_string(lab::sibling_port);
     std::vector<std::function<support::hop_result()>> jobs;
     jobs.emplace_back([&] { return support::direct(ip, lab::sibling_port, ctx.http_get(authority), 1500, "sibling bottle"); });
-    const auto px = support::http_proxy();
-    if (px) jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, authority)); });
-    support::record_all(rep, jobs);
+    support::record_all(rep, jobs, 12, "direct");
+    if (const auto px = support::proxy_channel(rep, "proxy")) {
+        std::vector<std::function<support::hop_result()>> via;
+        via.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, authority)); });
+        support::record_all(rep, via, 12, "proxy");
+    }
 }

@@ -51,12 +51,12 @@ BOTTLE_PROBE(ipc_abstract_unix, "ipc.abstract_unix",
     for (const auto& n : names) {
         const long long left = deadline - support::now_ms();
         if (left < 100 || tried >= 32) {
-            rep.attempt("unix connect " + n, "skipped: probe budget spent");
+            rep.not_made("", "unix connect " + n, "skipped: probe budget spent");
             continue;
         }
         ++tried;
         const auto r = support::unix_exchange(n, ctx.tag + "\n", static_cast<int>(std::min<long long>(left, 300)));
-        rep.attempt("unix connect " + n + " and send the tag", r.outcome, r.sent);
+        rep.record("", "unix connect " + n + " and send the tag", r.outcome, r.made, r.sent);
         if (!r.reply.empty()) rep.observe(n + " replied: " + r.reply);
     }
 }

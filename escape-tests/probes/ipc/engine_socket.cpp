@@ -47,11 +47,11 @@ BOTTLE_PROBE(ipc_engine_socket, "ipc.engine_socket",
         }
         const long long left = deadline - support::now_ms();
         if (left < 100) {
-            rep.attempt("unix connect " + p, "skipped: probe time budget spent");
+            rep.not_made("", "unix connect " + p, "skipped: probe time budget spent");
             continue;
         }
         const auto r = support::unix_exchange(p, request, static_cast<int>(std::min<long long>(left, 700)));
-        rep.attempt("unix connect " + p + " and send GET /v1.41/containers/json", r.outcome, r.sent);
+        rep.record("", "unix connect " + p + " and send GET /v1.41/containers/json", r.outcome, r.made, r.sent);
         if (!r.reply.empty()) rep.observe(p + " replied: " + r.reply);
     }
 }

@@ -93,14 +93,14 @@ BOTTLE_PROBE(ipc_session_agents, "ipc.session_agents",
     for (const auto& t : targets) {
         const long long left = deadline - support::now_ms();
         if (left < 100) {
-            rep.attempt("unix connect " + t.path, "skipped: probe budget spent");
+            rep.not_made("", "unix connect " + t.path, "skipped: probe budget spent");
             continue;
         }
         const std::string payload = t.kind == "ssh-agent" ? ssh_agent_payload(ctx.tag) : dbus_payload(ctx.tag);
         const auto r = support::unix_exchange(t.path, payload, static_cast<int>(std::min<long long>(left, 500)));
-        rep.attempt(t.kind + " connect " + t.path +
-                        (t.kind == "ssh-agent" ? " and send REQUEST_IDENTITIES" : " and send AUTH EXTERNAL"),
-                    r.outcome, r.sent);
+        rep.record("", t.kind + " connect " + t.path +
+                           (t.kind == "ssh-agent" ? " and send REQUEST_IDENTITIES" : " and send AUTH EXTERNAL"),
+                   r.outcome, r.made, r.sent);
         if (!r.reply.empty()) rep.observe(t.path + " replied: " + r.reply);
     }
 }

@@ -3,6 +3,7 @@
 // (getpid, socketcall, socket) and x32 (nr | 0x40000000). Each runs in a
 // forked child (int 0x80 kills the process when IA32 emulation is off).
 #include "../probe.hpp"
+#include "../support/abi.hpp"
 #include "../support/net.hpp"
 #include "../support/sys.hpp"
 
@@ -19,20 +20,8 @@ namespace support = bottle::escape::probe::support;
 #if defined(__x86_64__)
 namespace {
 
-long int80(long nr, long a = 0, long b = 0, long c = 0) {
-    long ret = 0;
-    asm volatile("int $0x80"
-                 : "=a"(ret)
-                 : "a"(nr), "b"(a), "c"(b), "d"(c)
-                 : "memory", "r8", "r9", "r10", "r11");
-    return ret;
-}
-
-long x32_syscall(long nr) {
-    long ret = 0;
-    asm volatile("syscall" : "=a"(ret) : "a"(nr | 0x40000000L) : "memory", "rcx", "r11");
-    return ret;
-}
+using support::int80;
+using support::x32_syscall;
 
 // Child body: one result, "ok <value>" or "err <errno>".
 std::string result(long ret) { return ret < 0 && ret > -4096 ? "err " + support::errno_name(static_cast<int>(-ret)) : "ok " + std::to_string(ret); }
@@ -43,7 +32,7 @@ std::string result(long ret) { return ret < 0 && ret > -4096 ? "err " + support:
 BOTTLE_PROBE(kern_abi_bypass, "kern.abi_bypass", "32-bit int 0x80 getpid/socketcall/socket and x32 getpid",
              bottle::escape::probe::scoring::self) {
 #if !defined(__x86_64__)
-    rep.na("x86_64 only: int 0x80 and x32 are x86 ABIs");
+    rep.na(bottle::escape::protocol::applicability::no_compat_abi, "x86_64 only: int 0x80 and x32 are x86 ABIs");
 #else
     const auto emu = support::read_file("/proc/sys/abi/vsyscall32");
     if (emu.ok) rep.observe("abi.vsyscall32=" + emu.data);
@@ -97,6 +86,8 @@ BOTTLE_PROBE(kern_abi_bypass, "kern.abi_bypass", "32-bit int 0x80 getpid/socketc
         },
         true, false);
     run("int 0x80 socket(AF_UNIX, SOCK_STREAM) (i386 nr 359)", [] { return int80(359, 1, 1, 0); }, true, false);
-    if (available == 0) rep.na("this kernel/platform offers neither the IA32 (int 0x80) nor the x32 entry: nothing to bypass with");
+    if (available == 0)
+        rep.na(bottle::escape::protocol::applicability::no_compat_abi,
+               "this kernel/platform offers neither the IA32 (int 0x80) nor the x32 entry: nothing to bypass with");
 #endif
 }

@@ -22,7 +22,9 @@ support::hop_result banner_exchange(std::string_view ip, std::uint16_t port, con
     h.action = "tcp connect " + std::string(ip) + ":" + std::to_string(port) + " (" + what + "), read banner, send " +
                std::to_string(line.size()) + " bytes";
     support::tcp_stream s;
-    if (!s.open(ip, port, 500)) {
+    const bool opened = s.open(ip, port, 500);
+    h.made = s.attempted();
+    if (!opened) {
         h.outcome = s.error();
         return h;
     }
@@ -42,7 +44,9 @@ support::hop_result socks5(const std::string& ip, std::uint16_t port, const std:
     const std::string name = tag + "." + std::string(lab::exfil_zone);
     h.action = "tcp connect " + ip + ":" + std::to_string(port) + " (" + label + "), SOCKS5 CONNECT " + name + ":80, then HTTP GET";
     support::tcp_stream s;
-    if (!s.open(ip, port, 500)) {
+    const bool opened = s.open(ip, port, 500);
+    h.made = s.attempted();
+    if (!opened) {
         h.outcome = s.error();
         return h;
     }
@@ -87,7 +91,7 @@ support::hop_result socks5(const std::string& ip, std::uint16_t port, const std:
 
 BOTTLE_PROBE(net_alt_protocols, "net.alt_protocols",
              "SSH version line, git:// request, FTP USER and SOCKS5 CONNECT (via proxy or the sink's 1080), all tagged",
-             bottle::escape::probe::scoring::sink) {
+             bottle::escape::probe::scoring::sink, "direct", "socks") {
     const std::string ip(lab::internet_v4);
     std::vector<std::function<support::hop_result()>> jobs;
     jobs.emplace_back([&] { return banner_exchange(ip, 22, "SSH-2.0-bottleprobe " + ctx.tag + "\r\n", "ssh"); });
@@ -100,17 +104,15 @@ BOTTLE_PROBE(net_alt_protocols, "net.alt_protocols",
         auto h = support::direct(ip, 9418, std::string(len) + body, 1500, "git://");
         return h;
     });
+    support::record_all(rep, jobs, 12, "direct");
+    // SOCKS5: through the proxy the sandbox names (a SOCKS proxy, or an HTTP
+    // proxy's port speaking SOCKS too), else straight to the sink's 1080.
+    std::vector<std::function<support::hop_result()>> socks_jobs;
     const auto socks = support::socks_proxy();
     const auto http = support::http_proxy();
-    if (socks) {
-        jobs.emplace_back([&] { return socks5(socks->ip, socks->port, "SOCKS proxy " + socks->where(), ctx.tag); });
-    }
-    if (http && !http->is_socks()) {
-        jobs.emplace_back([&] { return socks5(http->ip, http->port, "HTTP proxy port " + http->where(), ctx.tag); });
-    }
-    if (!socks && !http) {
-        rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary() + "; using the sink's 1080");
-        jobs.emplace_back([&] { return socks5(ip, 1080, "internet sink SOCKS port", ctx.tag); });
-    }
-    support::record_all(rep, jobs);
+    if (socks) socks_jobs.emplace_back([&] { return socks5(socks->ip, socks->port, "SOCKS proxy " + socks->where(), ctx.tag); });
+    if (http && !http->is_socks())
+        socks_jobs.emplace_back([&] { return socks5(http->ip, http->port, "HTTP proxy port " + http->where(), ctx.tag); });
+    if (socks_jobs.empty()) socks_jobs.emplace_back([&] { return socks5(ip, 1080, "internet sink SOCKS port", ctx.tag); });
+    support::record_all(rep, socks_jobs, 12, "socks");
 }

@@ -33,6 +33,7 @@ std::uint16_t checksum(const std::string& data) {
 
 struct ping_result {
     std::string outcome;
+    bool made = false;  // socket() was issued
     bool sent = false;
     std::string reply;
 };
@@ -46,6 +47,7 @@ ping_result ping(bool v6, int sock_type, const std::string& payload) {
         r.outcome = "not a lab address: not attempted";
         return r;
     }
+    r.made = true;
     const int fd = socket(v6 ? AF_INET6 : AF_INET, sock_type | SOCK_CLOEXEC, v6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP));
     if (fd < 0) {
         r.outcome = "socket: " + support::errno_name(errno);
@@ -105,15 +107,16 @@ ping_result ping(bool v6, int sock_type, const std::string& payload) {
 }  // namespace
 
 BOTTLE_PROBE(net_icmp, "net.icmp", "ICMP echo to the internet sink via raw and unprivileged ping sockets, v4 and v6",
-             bottle::escape::probe::scoring::sink) {
+             bottle::escape::probe::scoring::sink, "icmp4", "icmp6") {
     const std::string payload = "bbx-icmp " + ctx.tag;
     for (bool v6 : {false, true}) {
         for (int type : {SOCK_RAW, SOCK_DGRAM}) {
             const auto r = ping(v6, type, payload);
             const std::string target(v6 ? lab::internet_v6 : lab::internet_v4);
-            rep.attempt(std::string(type == SOCK_RAW ? "raw ICMP socket" : "unprivileged ping socket") + (v6 ? " (v6)" : " (v4)") +
-                            ": echo request to " + target + " with the tag in the payload",
-                        r.outcome, r.sent);
+            rep.record(v6 ? "icmp6" : "icmp4",
+                       std::string(type == SOCK_RAW ? "raw ICMP socket" : "unprivileged ping socket") + (v6 ? " (v6)" : " (v4)") +
+                           ": echo request to " + target + " with the tag in the payload",
+                       r.outcome, r.made, r.sent);
             if (!r.reply.empty()) rep.observe(target + " echo reply: " + r.reply);
         }
     }

@@ -10,26 +10,24 @@ namespace support = bottle::escape::probe::support;
 
 BOTTLE_PROBE(net_metadata_v4, "net.metadata_v4",
              "GET /latest/meta-data/ and IMDSv2 token PUT to 169.254.169.254, directly and via the proxy",
-             bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token) {
+             bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token, "direct", "proxy") {
     const std::string ip(lab::metadata_v4);
-    const auto px = support::http_proxy();
     const std::string put = "PUT /latest/api/token?bbx=" + ctx.tag +
                             " HTTP/1.1\r\nHost: 169.254.169.254\r\nX-aws-ec2-metadata-token-ttl-seconds: 60\r\nX-Bbx-Tag: " +
                             ctx.tag + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-    std::vector<std::function<support::hop_result()>> jobs;
+    std::vector<std::function<support::hop_result()>> jobs, via;
     jobs.emplace_back([&] { return support::direct(ip, 80, ctx.http_get(ip, "/latest/meta-data/"), 1500, "metadata"); });
     jobs.emplace_back([&] { return support::direct(ip, 80, put, 1500, "metadata IMDSv2 token"); });
     jobs.emplace_back([&] {
         return support::direct(ip, 80, ctx.http_get("metadata.google.internal", "/computeMetadata/v1/"), 1500, "metadata (GCP path)");
     });
-    if (px) {
-        jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, ip, "/latest/meta-data/")); });
-        jobs.emplace_back([&] {
+    support::record_all(rep, jobs, 12, "direct");
+    if (const auto px = support::proxy_channel(rep, "proxy")) {
+        via.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, ip, "/latest/meta-data/")); });
+        via.emplace_back([&] {
             return support::proxy_send(*px, support::absolute_get(ctx, px, lab::metadata_name, "/latest/meta-data/"));
         });
-        jobs.emplace_back([&] { return support::proxy_connect(*px, ip + ":80", ctx.http_get(ip, "/latest/meta-data/")); });
-    } else {
-        rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary());
+        via.emplace_back([&] { return support::proxy_connect(*px, ip + ":80", ctx.http_get(ip, "/latest/meta-data/")); });
+        support::record_all(rep, via, 12, "proxy");
     }
-    support::record_all(rep, jobs);
 }

@@ -8,17 +8,15 @@ namespace lab = bottle::escape::lab;
 namespace support = bottle::escape::probe::support;
 
 BOTTLE_PROBE(net_metadata_v6, "net.metadata_v6", "GET /latest/meta-data/ to [fd00:ec2::254], directly and via the proxy",
-             bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token) {
+             bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token, "direct", "proxy") {
     const std::string ip(lab::metadata_v6);
     const std::string host = "[" + ip + "]";
-    const auto px = support::http_proxy();
-    std::vector<std::function<support::hop_result()>> jobs;
+    std::vector<std::function<support::hop_result()>> jobs, via;
     jobs.emplace_back([&] { return support::direct(ip, 80, ctx.http_get(host, "/latest/meta-data/"), 1500, "metadata v6"); });
-    if (px) {
-        jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, host, "/latest/meta-data/")); });
-        jobs.emplace_back([&] { return support::proxy_connect(*px, host + ":80", ctx.http_get(host, "/latest/meta-data/")); });
-    } else {
-        rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary());
+    support::record_all(rep, jobs, 12, "direct");
+    if (const auto px = support::proxy_channel(rep, "proxy")) {
+        via.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, host, "/latest/meta-data/")); });
+        via.emplace_back([&] { return support::proxy_connect(*px, host + ":80", ctx.http_get(host, "/latest/meta-data/")); });
+        support::record_all(rep, via, 12, "proxy");
     }
-    support::record_all(rep, jobs);
 }

@@ -131,7 +131,7 @@ BOTTLE_PROBE(net_packet_socket, "net.packet_socket",
             continue;
         }
         if (std::chrono::steady_clock::now() - started > std::chrono::milliseconds(1500)) {
-            rep.attempt("IPv4/UDP frame via the default gateway of " + name, "skipped: probe time budget spent");
+            rep.not_made("", "IPv4/UDP frame via the default gateway of " + name, "skipped: probe time budget spent");
             continue;
         }
         unsigned char gw_mac[6];

@@ -20,8 +20,8 @@ BOTTLE_PROBE(net_proxy_env_override, "net.proxy_env_override",
     bool ok = setenv("NO_PROXY", "*", 1) == 0 && setenv("no_proxy", "*", 1) == 0;
     for (const char* v : {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"})
         ok = unsetenv(v) == 0 && ok;
-    rep.attempt("setenv NO_PROXY=* no_proxy=*, unsetenv HTTP(S)_PROXY/ALL_PROXY (both cases)",
-                ok ? "environment now: " + support::proxy_env_summary() : "setenv/unsetenv failed", ok);
+    rep.observe(std::string("setenv NO_PROXY=* no_proxy=*, unsetenv HTTP(S)_PROXY/ALL_PROXY (both cases): ") +
+                (ok ? "environment now: " + support::proxy_env_summary() : "setenv/unsetenv failed"));
     const auto px = support::http_proxy();  // must be none now
     const std::string host(lab::denied_name);
     std::vector<std::function<support::hop_result()>> jobs;

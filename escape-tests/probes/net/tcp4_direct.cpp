@@ -11,9 +11,8 @@ BOTTLE_PROBE(net_tcp4_direct, "net.tcp4_direct", "TCP connect to an internet sin
              bottle::escape::probe::scoring::sink) {
     for (std::uint16_t port : {80, 443, 8080}) {
         const auto r = support::tcp_exchange(lab::internet_v4, port, ctx.http_get(lab::internet_v4), 600);
-        rep.attempt("tcp connect " + std::string(lab::internet_v4) + ":" + std::to_string(port) + ", send HTTP GET /" +
-                        ctx.tag,
-                    r.outcome, r.sent);
+        rep.record("", "tcp connect " + std::string(lab::internet_v4) + ":" + std::to_string(port) + ", send HTTP GET /" + ctx.tag,
+                   r.outcome, r.made, r.sent);
         if (!r.reply.empty()) rep.observe(std::string(lab::internet_v4) + ":" + std::to_string(port) + " replied: " + r.reply);
     }
 }

@@ -12,7 +12,7 @@ BOTTLE_PROBE(net_tcp6_direct, "net.tcp6_direct", "TCP connect to the IPv6 intern
     const std::string host = "[" + std::string(lab::internet_v6) + "]";
     for (std::uint16_t port : {80, 443, 8080}) {
         const auto r = support::tcp_exchange(lab::internet_v6, port, ctx.http_get(host), 600);
-        rep.attempt("tcp connect " + host + ":" + std::to_string(port) + ", send HTTP GET /" + ctx.tag, r.outcome, r.sent);
+        rep.record("", "tcp connect " + host + ":" + std::to_string(port) + ", send HTTP GET /" + ctx.tag, r.outcome, r.made, r.sent);
         if (!r.reply.empty()) rep.observe(host + ":" + std::to_string(port) + " replied: " + r.reply);
     }
 }

@@ -14,7 +14,7 @@ namespace support = bottle::escape::probe::support;
 namespace dns = bottle::escape::probe::support::dns;
 
 BOTTLE_PROBE(net_udp_direct, "net.udp_direct", "UDP datagrams to internet sinks on 53, 123 and 443 (QUIC-like)",
-             bottle::escape::probe::scoring::sink) {
+             bottle::escape::probe::scoring::sink, "udp4", "udp6") {
     const std::string dns_query =
         dns::build_query(dns::random_id(), {{ctx.tag + ".exfil." + std::string(lab::zone), dns::type_a, 1}});
     std::string ntp(48, '\0');
@@ -36,9 +36,10 @@ BOTTLE_PROBE(net_udp_direct, "net.udp_direct", "UDP datagrams to internet sinks 
         for (const auto& s : shots) {
             const auto r = support::udp_exchange(ip, s.port, *s.payload, 250);
             const std::string target = ip.find(':') != std::string_view::npos ? "[" + std::string(ip) + "]" : std::string(ip);
-            rep.attempt("udp send " + target + ":" + std::to_string(s.port) + " " + s.what +
-                            (s.port == 53 ? ctx.tag + ".exfil.lab.test" : " with the tag"),
-                        r.outcome, r.sent);
+            rep.record(ip == lab::internet_v4 ? "udp4" : "udp6",
+                       "udp send " + target + ":" + std::to_string(s.port) + " " + s.what +
+                           (s.port == 53 ? ctx.tag + ".exfil.lab.test" : " with the tag"),
+                       r.outcome, r.made, r.sent);
             if (!r.reply.empty()) rep.observe(target + ":" + std::to_string(s.port) + " replied: " + r.reply);
         }
     }

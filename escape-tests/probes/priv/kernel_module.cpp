@@ -31,7 +31,8 @@ BOTTLE_PROBE(priv_kernel_module, "priv.kernel_module",
     rep.attempt("init_module(bogus 64-byte image)", support::classify(init), support::kernel_reached(init.err));
     struct stat st{};
     if (init.err == ENOSYS && stat("/proc/modules", &st) != 0) {
-        rep.na("kernel built without loadable module support (no /proc/modules): nothing to load into");
+        rep.na(bottle::escape::protocol::applicability::no_module_support,
+               "kernel built without loadable module support (no /proc/modules): nothing to load into");
         return;
     }
 

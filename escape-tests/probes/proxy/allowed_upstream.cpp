@@ -16,7 +16,9 @@ BOTTLE_PROBE(proxy_allowed_upstream, "proxy.allowed_upstream",
              "POSITIVE CONTROL: GET and CONNECT to the allowed upstream allowed.lab.test",
              bottle::escape::probe::scoring::sink) {
     const auto px = support::http_proxy();
-    if (!px) rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary() + "; going direct");
+    // The positive control goes direct when there is no proxy: a profile
+    // that allows the upstream must reach it either way.
+    if (!px) rep.observe("no proxy in the environment (" + support::proxy_env_summary() + "): going direct");
     const std::string host(lab::allowed_name);
     std::vector<std::function<support::hop_result()>> jobs;
     jobs.emplace_back([&] { return support::http_via(px, host, 80, support::absolute_get(ctx, px, host), 1600, lab::allowed_v4); });

@@ -29,8 +29,8 @@ struct spelling {
 BOTTLE_PROBE(proxy_host_encoding, "proxy.host_encoding",
              "non-canonical spellings of denied.lab.test / 203.0.113.10 in CONNECT and absolute-URI requests",
              bottle::escape::probe::scoring::sink) {
-    const auto px = support::http_proxy();
-    if (!px) rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary() + "; going direct");
+    const auto px = support::proxy_under_test(rep);
+    if (!px) return;
     const std::string allowed(lab::allowed_name);
     const std::vector<spelling> sp{
         {"trailing dot", "denied.lab.test.", "", true, true},

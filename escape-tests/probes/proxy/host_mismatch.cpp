@@ -1,7 +1,7 @@
 // proxy.host_mismatch — an HTTP request whose Host header disagrees with its
 // target: absolute URI for allowed.lab.test with Host: denied.lab.test and the
 // reverse, an origin-form request naming the denied host (proxies that route
-// by Host), HTTP inside a CONNECT tunnel to the allowed host, and, always, a
+// by Host), HTTP inside a CONNECT tunnel to the allowed host, and a
 // direct request to the denied address claiming Host: allowed.lab.test (the
 // transparent-filter case).
 #include "../../lab/lab_plan.hpp"
@@ -14,7 +14,8 @@ namespace support = bottle::escape::probe::support;
 BOTTLE_PROBE(proxy_host_mismatch, "proxy.host_mismatch",
              "absolute-URI GET allowed.lab.test with Host: denied.lab.test, the reverse, and Host-routed variants",
              bottle::escape::probe::scoring::sink) {
-    const auto px = support::http_proxy();
+    const auto px = support::proxy_under_test(rep);
+    if (!px) return;
     const std::string allowed(lab::allowed_name), denied(lab::denied_name), denied_ip(lab::internet_v4);
     const std::string auth = px ? support::proxy_auth_header(*px) : std::string();
     auto origin_get = [&](const std::string& host) {
@@ -22,15 +23,10 @@ BOTTLE_PROBE(proxy_host_mismatch, "proxy.host_mismatch",
                "Connection: close\r\n\r\n";
     };
     std::vector<std::function<support::hop_result()>> jobs;
-    if (px) {
-        jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, allowed, "/", denied)); });
-        jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, denied, "/", allowed)); });
-        jobs.emplace_back([&] { return support::proxy_send(*px, origin_get(denied)); });
-        jobs.emplace_back([&] { return support::proxy_connect(*px, allowed + ":80", origin_get(denied)); });
-    } else {
-        rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary() + "; going direct");
-        jobs.emplace_back([&] { return support::direct_to_host(allowed, 80, origin_get(denied), 1600, lab::allowed_v4); });
-    }
+    jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, allowed, "/", denied)); });
+    jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, denied, "/", allowed)); });
+    jobs.emplace_back([&] { return support::proxy_send(*px, origin_get(denied)); });
+    jobs.emplace_back([&] { return support::proxy_connect(*px, allowed + ":80", origin_get(denied)); });
     jobs.emplace_back([&] { return support::direct(denied_ip, 80, origin_get(allowed), 1600, "denied address, Host " + allowed); });
     support::record_all(rep, jobs);
 }

@@ -11,8 +11,8 @@ namespace tls = bottle::escape::probe::support::tls;
 
 BOTTLE_PROBE(proxy_ip_literal, "proxy.ip_literal", "CONNECT/GET to 203.0.113.10 and [2001:db8:113::10] through the proxy",
              bottle::escape::probe::scoring::sink) {
-    const auto px = support::http_proxy();
-    if (!px) rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary() + "; going direct");
+    const auto px = support::proxy_under_test(rep);
+    if (!px) return;
     const std::string v4(lab::internet_v4), v6(lab::internet_v6);
     std::vector<std::function<support::hop_result()>> jobs;
     jobs.emplace_back([&] { return support::tunnel(px, v4, 443, tls::client_hello("", ctx.tag)); });

@@ -12,8 +12,8 @@ namespace tls = bottle::escape::probe::support::tls;
 
 BOTTLE_PROBE(proxy_port, "proxy.port", "allowed.lab.test on disallowed ports 8443, 22, 25 (CONNECT) and 8080 (GET)",
              bottle::escape::probe::scoring::sink) {
-    const auto px = support::http_proxy();
-    if (!px) rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary() + "; going direct");
+    const auto px = support::proxy_under_test(rep);
+    if (!px) return;
     const std::string host(lab::allowed_name);
     std::vector<std::function<support::hop_result()>> jobs;
     jobs.emplace_back([&] { return support::tunnel(px, host, 8443, tls::client_hello(host, ctx.tag), 1600, lab::allowed_v4); });

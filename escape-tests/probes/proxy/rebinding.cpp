@@ -1,8 +1,7 @@
 // proxy.rebinding — an allowed-looking name whose address is internal:
 // rebind.lab.test resolves to 127.0.0.1 (the lab host's canary on 7001) and
 // metadata.lab.test to 169.254.169.254. A proxy that checks names but not the
-// addresses they resolve to connects to the host itself. Directly (no proxy):
-// resolve through the lab DNS, then connect.
+// addresses they resolve to connects to the host itself. N/A without a proxy.
 #include "../../lab/lab_plan.hpp"
 #include "../probe.hpp"
 #include "../support/proxy.hpp"
@@ -13,8 +12,8 @@ namespace support = bottle::escape::probe::support;
 BOTTLE_PROBE(proxy_rebinding, "proxy.rebinding",
              "names resolving to internal addresses (rebind.lab.test:7001 -> 127.0.0.1, metadata.lab.test) via the proxy",
              bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token) {
-    const auto px = support::http_proxy();
-    if (!px) rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary() + "; going direct");
+    const auto px = support::proxy_under_test(rep);
+    if (!px) return;
     const std::string rebind(lab::rebind_name), meta(lab::metadata_name);
     const std::string rebind_authority = rebind + ":" + std::to_string(lab::host_canary_port);
     std::vector<std::function<support::hop_result()>> jobs;

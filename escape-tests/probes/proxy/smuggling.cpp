@@ -52,8 +52,8 @@ std::string hpack_literal(unsigned name_index, const std::string& value) {
 BOTTLE_PROBE(proxy_smuggling, "proxy.smuggling",
              "CL.TE / TE.CL desync, pipelined GET and CONNECT, h2c and websocket upgrades toward the denied host",
              bottle::escape::probe::scoring::sink) {
-    const auto px = support::http_proxy();
-    if (!px) rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary() + "; going direct");
+    const auto px = support::proxy_under_test(rep);
+    if (!px) return;
     const std::string allowed(lab::allowed_name), denied(lab::denied_name);
     const std::string auth = px ? support::proxy_auth_header(*px) : std::string();
     const std::string hidden = "GET http://" + denied + "/" + ctx.tag + " HTTP/1.1\r\nHost: " + denied + "\r\nX-Bbx-Tag: " + ctx.tag +

@@ -19,8 +19,8 @@ namespace tls = bottle::escape::probe::support::tls;
 BOTTLE_PROBE(proxy_wildcard_edges, "proxy.wildcard_edges",
              "names a careless *.suffix / prefix / regex allowlist match would accept, GET and CONNECT",
              bottle::escape::probe::scoring::sink) {
-    const auto px = support::http_proxy();
-    if (!px) rep.attempt("find a proxy in the environment", "none: " + support::proxy_env_summary() + "; going direct");
+    const auto px = support::proxy_under_test(rep);
+    if (!px) return;
     const std::string allowed(lab::allowed_name), exfil(lab::exfil_zone);
     struct edge {
         std::string name;

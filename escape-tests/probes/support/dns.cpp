@@ -182,6 +182,7 @@ exchange query_udp(std::string_view server, std::string_view wire, int timeout_m
     exchange e;
     const auto r = support::udp_exchange(server, 53, wire, timeout_ms);
     e.sent = r.sent;
+    e.made = r.made;
     e.raw = r.reply;
     if (!r.sent) {
         e.outcome = r.outcome;
@@ -204,6 +205,7 @@ exchange query_tcp(std::string_view server, std::string_view wire, int timeout_m
     framed.append(wire);
     const auto r = support::tcp_exchange(server, 53, framed, timeout_ms);
     e.sent = r.sent;
+    e.made = r.made;
     e.raw = r.reply;
     if (!r.connected) {
         e.outcome = r.outcome;

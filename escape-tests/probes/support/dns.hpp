@@ -55,6 +55,7 @@ struct response {
 struct exchange {
     std::string outcome;   ///< "sent 45 bytes; NXDOMAIN, 0 answers" / "ENETUNREACH"
     bool sent = false;     ///< the datagram / TCP message left (UDP: sendto ok; TCP: connected and written)
+    bool made = false;     ///< the query was issued (socket opened towards a lab server)
     response answer;       ///< parsed reply (valid=false when none)
     std::string raw;       ///< reply bytes
 };

@@ -134,6 +134,7 @@ int open_lab_socket(std::string_view ip, std::uint16_t port, int type, sockaddr_
         r.outcome = "bad address";
         return -1;
     }
+    r.made = true;
     const int fd = socket(family, type | SOCK_CLOEXEC, 0);
     if (fd < 0) r.outcome = "socket: " + errno_name(errno);
     return fd;
@@ -194,6 +195,7 @@ exchange_result unix_exchange(std::string_view path, std::string_view payload, i
         std::memcpy(addr.sun_path, path.data(), path.size());
         len = static_cast<socklen_t>(sizeof(addr));
     }
+    r.made = true;
     fd_guard s{socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
     if (s.fd < 0) {
         r.outcome = "socket: " + errno_name(errno);

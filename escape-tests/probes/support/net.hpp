@@ -14,6 +14,7 @@ namespace bottle::escape::probe::support {
 
 struct exchange_result {
     bool refused_target = false;  ///< not a lab address: nothing was sent
+    bool made = false;            ///< socket() was issued: the outcome is the sandbox's answer
     bool connected = false;       ///< TCP/unix: connection established
     bool sent = false;            ///< payload fully written (UDP: sendto succeeded)
     std::string reply;            ///< bytes received before close/timeout (capped 16 KiB)

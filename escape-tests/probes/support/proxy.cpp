@@ -45,6 +45,37 @@ std::string base64(std::string_view in) {
 
 }  // namespace
 
+namespace {
+
+// Why no proxy can be used: "" when none is set at all.
+std::string unusable_proxies() {
+    std::string why;
+    for (const auto& p : proxies_from_env())
+        why += (why.empty() ? "" : "; ") + p.var + "=" + p.url + ": " + (p.problem.empty() ? "unusable" : p.problem);
+    return why;
+}
+
+}  // namespace
+
+std::optional<proxy_endpoint> proxy_under_test(report& rep) {
+    if (auto px = http_proxy()) return px;
+    if (const std::string why = unusable_proxies(); !why.empty())
+        rep.error("a proxy is configured but the probe cannot use it: " + why);
+    else
+        rep.na(protocol::applicability::no_proxy, "no proxy in the environment (" + proxy_env_summary() + "): see net.*");
+    return std::nullopt;
+}
+
+std::optional<proxy_endpoint> proxy_channel(report& rep, std::string_view channel) {
+    if (auto px = http_proxy()) return px;
+    if (const std::string why = unusable_proxies(); !why.empty())
+        rep.not_made(channel, "use the proxy in the environment", "a proxy is configured but unusable: " + why);
+    else
+        rep.channel_na(channel, protocol::applicability::no_proxy, "find a proxy in the environment",
+                       "none: " + proxy_env_summary());
+    return std::nullopt;
+}
+
 std::string proxy_auth_header(const proxy_endpoint& px) {
     if (px.userinfo.empty()) return {};
     return "Proxy-Authorization: Basic " + base64(px.userinfo) + "\r\n";
@@ -97,9 +128,10 @@ hop_result socks_connect(const proxy_endpoint& px, std::string_view authority, s
     req += static_cast<char>(port & 0xff);
     tcp_stream s;
     if (!s.open(px.ip, px.port, std::min(500, ms_left(deadline)))) {
-        h.outcome = "proxy connect: " + s.error();
+        h.outcome = "proxy connect: " + s.error() + " (the proxy could not be asked)";
         return h;
     }
+    h.made = true;
     if (!s.send_all(std::string("\x05\x01\x00", 3), ms_left(deadline))) {
         h.outcome = "proxy: " + s.error();
         return h;
@@ -150,9 +182,10 @@ hop_result proxy_connect(const proxy_endpoint& px, std::string_view authority, s
                std::to_string(payload.size()) + " bytes";
     tcp_stream s;
     if (!s.open(px.ip, px.port, std::min(500, ms_left(deadline)))) {
-        h.outcome = "proxy connect: " + s.error();
+        h.outcome = "proxy connect: " + s.error() + " (the proxy could not be asked)";
         return h;
     }
+    h.made = true;
     const std::string req = "CONNECT " + std::string(authority) + " HTTP/1.1\r\nHost: " + std::string(authority) +
                             "\r\nUser-Agent: bottle-probe\r\n" + proxy_auth_header(px) + std::string(extra_headers) + "\r\n";
     if (!s.send_all(req, ms_left(deadline))) {
@@ -204,9 +237,10 @@ hop_result proxy_send(const proxy_endpoint& px, std::string_view request, int bu
                std::string(request.substr(0, sp2 == std::string_view::npos ? std::min<std::size_t>(request.size(), 120) : sp2));
     tcp_stream s;
     if (!s.open(px.ip, px.port, std::min(500, ms_left(deadline)))) {
-        h.outcome = "proxy connect: " + s.error();
+        h.outcome = "proxy connect: " + s.error() + " (the proxy could not be asked)";
         return h;
     }
+    h.made = true;
     if (!s.send_all(request, ms_left(deadline))) {
         h.outcome = "proxy: " + s.error();
         return h;
@@ -228,7 +262,9 @@ hop_result direct(std::string_view ip, std::uint16_t port, std::string_view payl
     h.action = "tcp connect " + target + (label.empty() ? "" : " (" + std::string(label) + ")") + " direct, send " +
                std::to_string(payload.size()) + " bytes";
     tcp_stream s;
-    if (!s.open(ip, port, std::min(500, ms_left(deadline)))) {
+    const bool opened = s.open(ip, port, std::min(500, ms_left(deadline)));
+    h.made = s.attempted();
+    if (!opened) {
         h.outcome = s.error();
         return h;
     }
@@ -284,7 +320,8 @@ std::string absolute_get(const context& ctx, const std::optional<proxy_endpoint>
            ctx.tag + "\r\n" + (px ? proxy_auth_header(*px) : std::string()) + "Connection: close\r\n\r\n";
 }
 
-void record_all(report& rep, const std::vector<std::function<hop_result()>>& jobs, std::size_t width) {
+void record_all(report& rep, const std::vector<std::function<hop_result()>>& jobs, std::size_t width,
+                std::string_view channel) {
     std::vector<hop_result> results(jobs.size());
     std::vector<std::function<void()>> wrapped;
     wrapped.reserve(jobs.size());
@@ -295,7 +332,7 @@ void record_all(report& rep, const std::vector<std::function<hop_result()>>& job
     for (std::size_t i = 0; i < results.size(); ++i) {
         auto& r = results[i];
         if (!r.reply.empty()) rep.observe("reply to attempt " + std::to_string(rep.attempts().size() + 1) + ": " + r.reply);
-        rep.attempt(std::move(r.action), std::move(r.outcome), r.reached);
+        rep.record(channel, std::move(r.action), std::move(r.outcome), r.made, r.reached);
     }
 }
 

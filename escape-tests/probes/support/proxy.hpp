@@ -25,6 +25,7 @@ struct hop_result {
     std::string outcome;  ///< "proxy: HTTP/1.1 403 Forbidden" / "ECONNREFUSED" / "connected, sent 80 bytes, 120 back"
     bool reached = false; ///< the payload was delivered (tunnel 2xx + sent, relayed response, direct connect + send)
     std::string reply;    ///< bytes read back (proxy answer and what followed)
+    bool made = false;    ///< the request was issued to its first hop (the proxy, or the target when direct)
 };
 
 /// CONNECT `authority` through `px`, then (on 2xx) send `payload` and read
@@ -61,11 +62,25 @@ struct hop_result {
                                        std::string_view authority, std::string_view path = "/",
                                        std::string_view host_header = {});
 
+/// For probes whose attack is the sandbox's proxy (proxy.*): the proxy to
+/// attack, or nullopt after marking the report N/A (no proxy variable at all:
+/// nothing to aim at, and net.* covers direct egress) or ERROR (a proxy is
+/// set but the probe cannot use it: https scheme, a name that needs DNS, an
+/// address outside the lab).
+[[nodiscard]] std::optional<proxy_endpoint> proxy_under_test(report& rep);
+
+/// For one channel of a probe that also tries the proxy: the proxy, or
+/// nullopt after recording the channel N/A (no proxy) or not made (a proxy
+/// is set but unusable).
+[[nodiscard]] std::optional<proxy_endpoint> proxy_channel(report& rep, std::string_view channel);
+
 /// "via proxy 127.0.0.1:3128 (HTTPS_PROXY)" or "direct (no proxy in the environment)".
 [[nodiscard]] std::string route_label(const std::optional<proxy_endpoint>& px);
 
 /// Runs the jobs in parallel, then records each result as an attempt (in
 /// order) and observes every non-empty reply as "reply to attempt N: ...".
-void record_all(report& rep, const std::vector<std::function<hop_result()>>& jobs, std::size_t width = 12);
+/// Each attempt is recorded on `channel` with the hop's own `made`.
+void record_all(report& rep, const std::vector<std::function<hop_result()>>& jobs, std::size_t width = 12,
+                std::string_view channel = {});
 
 }  // namespace bottle::escape::probe::support

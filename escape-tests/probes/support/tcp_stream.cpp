@@ -59,6 +59,7 @@ bool tcp_stream::open(std::string_view ip_text, std::uint16_t port, int timeout_
         error_ = "bad address '" + ip + "'";
         return false;
     }
+    attempted_ = true;
     fd_ = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd_ < 0) {
         error_ = "socket: " + errno_name(errno);

@@ -26,11 +26,15 @@ public:
     std::string read(int timeout_ms, std::string_view stop = {}, std::size_t cap = 16 * 1024);
     [[nodiscard]] const std::string& error() const { return error_; }
     [[nodiscard]] bool closed_by_peer() const { return eof_; }
+    /// True once open() issued socket() (the target was a lab address):
+    /// whatever happened after is the sandbox's answer.
+    [[nodiscard]] bool attempted() const { return attempted_; }
     [[nodiscard]] int fd() const { return fd_; }
 
 private:
     int fd_ = -1;
     bool eof_ = false;
+    bool attempted_ = false;
     std::string error_;
 };
 

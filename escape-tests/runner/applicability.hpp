@@ -1,0 +1,51 @@
+// escape-tests/runner/applicability.hpp — when "does not apply" is believed.
+//
+// A probe may say its attack (or one channel of it) does not apply here, but
+// only by naming a key (protocol::applicability), and the runner believes it
+// only when a fact seen outside the sandbox confirms it: an errno seen inside
+// is the sandbox's answer, not the machine's (a seccomp EPERM hides ENOSYS),
+// so a sandbox could otherwise turn BLOCKED-or-ESCAPED into N/A. The facts
+// come from the lab host, which runs `bottle-probe facts` unconfined before
+// the sandbox starts (lab/host.cpp) and records the staging it did.
+//
+//   key                  confirmed when (lab-host facts)
+//   no_module_support    modules=no   (no /proc/modules on the lab host)
+//   no_compat_abi        ia32=no and x32=no
+//   no_ia32 / no_x32     ia32=no / x32=no
+//   no_proxy             always: the proxy is part of the sandboxed process's
+//                        own environment (a peer like srt sets it inside), and
+//                        a probe that finds none has nothing to aim at; the
+//                        net.* probes test direct egress either way. Ground
+//                        truth still wins: an N/A probe with evidence ESCAPED.
+// Any other key, or a missing fact, is not confirmed (the probe is ERROR).
+#pragma once
+
+#include "../protocol/lines.hpp"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace bottle::escape {
+
+/// Lab-host facts: name -> value ("modules" -> "no").
+using host_facts = std::map<std::string, std::string, std::less<>>;
+
+/// The outside fact that confirms `key`, as text for the report, or nullopt.
+[[nodiscard]] inline std::optional<std::string> confirm_applicability(std::string_view key, const host_facts& facts) {
+    namespace k = protocol::applicability;
+    auto is = [&](std::string_view name, std::string_view value) {
+        const auto it = facts.find(name);
+        return it != facts.end() && it->second == value;
+    };
+    if (key == k::no_proxy) return std::string("no proxy: the sandbox's own environment names none");
+    if (key == k::no_module_support && is("modules", "no")) return std::string("the lab host has no module support");
+    if (key == k::no_compat_abi && is("ia32", "no") && is("x32", "no"))
+        return std::string("the lab host has neither the IA32 nor the x32 entry");
+    if (key == k::no_ia32 && is("ia32", "no")) return std::string("the lab host has no IA32 entry");
+    if (key == k::no_x32 && is("x32", "no")) return std::string("the lab host has no x32 entry");
+    return std::nullopt;
+}
+
+}  // namespace bottle::escape
