@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& a : m->agents) {
         std::vector<std::string> launch;
         if (!names.empty()) launch.push_back(names[0]);
-        if (auto r = bm::resolve_agent(*m, a.key(), launch, lim)) check_resolved(r->bottle);
+        if (auto r = bm::resolve_agent(*m, a.key(), launch, {}, lim)) check_resolved(r->bottle);
     }
     return 0;
 }

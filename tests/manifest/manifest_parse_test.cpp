@@ -60,7 +60,8 @@ TEST(ManifestParse, WrongTypesNameWhatWasExpected) {
     EXPECT_EQ(error_of(R"({"bottles": []})"), "dev.json: /bottles: expected an object of bottles, got a list");
     EXPECT_EQ(error_of(R"([])"), "dev.json: /: expected an object {\"bottles\": ..., \"agents\": ...}, got a list");
     EXPECT_EQ(error_of(R"({"agents": {"a": {"command": []}}})"), "dev.json: /agents/a/command: must not be an empty list");
-    EXPECT_EQ(error_of(R"({"agents": {"a": {"prompt": "x"}}})"), "dev.json: /agents/a: missing required key \"command\"");
+    EXPECT_EQ(error_of(R"({"agents": {"a": {"provider": 3}}})"), "dev.json: /agents/a/provider: expected a provider name, got a number");
+    EXPECT_EQ(error_of(R"({"agents": {"a": {"provider": "../x"}}})"), "dev.json: /agents/a/provider: invalid provider name \"../x\"");
 }
 
 TEST(ManifestParse, ValuesAreCheckedNotOnlyTypes) {

@@ -337,26 +337,33 @@ inline result<void> check_git_gate(const schema_ctx& c, std::string_view pointer
     return {};
 }
 
-/// Checks one agent definition. `command` is required and non-empty; `bottle`
-/// is a name or a non-empty list of names; `skills` unique strings. Errors as
-/// for validate_bottle. Agents are never merged in a manifest, so null is a type error.
+/// Checks one agent definition. `command` is optional (without it the
+/// provider template's command is used) and non-empty; `provider` a name;
+/// `bottle` is a name or a non-empty list of names; `skills` unique strings.
+/// Errors as for validate_bottle. Agents are never merged in a manifest, so
+/// null is a type error.
 [[nodiscard]] inline result<void> validate_agent(const boost::json::value& v, std::string_view source, std::string_view pointer,
                                                  const limits& lim = {}) {
     const detail::schema_ctx c{std::string(source), lim, bottle_form::resolved};
     if (!v.is_object()) return detail::wrong_type(c, pointer, "an agent object", v);
     const auto& o = v.get_object();
-    if (auto r = detail::only_keys(c, pointer, o, {"bottle", "command", "prompt", "skills"}); !r) return r;
+    if (auto r = detail::only_keys(c, pointer, o, {"bottle", "command", "prompt", "provider", "skills"}); !r) return r;
+    if (const auto* pv = o.if_contains("provider")) {
+        const std::string pp = detail::pointer_join(pointer, "provider");
+        if (!pv->is_string()) return detail::wrong_type(c, pp, "a provider name", *pv);
+        if (!is_valid_name(pv->get_string())) return c.fail(pp, "invalid provider name \"" + std::string(pv->get_string()) + "\"");
+    }
     if (const auto* b = o.if_contains("bottle"))
         if (auto r = detail::check_names(c, detail::pointer_join(pointer, "bottle"), *b, false); !r) return r;
-    const auto* cmd = o.if_contains("command");
-    if (!cmd) return c.fail(pointer, "missing required key \"command\"");
-    const std::string cp = detail::pointer_join(pointer, "command");
-    if (!cmd->is_array()) return detail::wrong_type(c, cp, "a list of strings", *cmd);
-    const auto& args = cmd->get_array();
-    if (args.empty()) return c.fail(cp, "must not be an empty list");
-    if (args.size() > lim.max_list) return c.too_many(cp, "max_list", lim.max_list);
-    for (std::size_t i = 0; i < args.size(); ++i)  // arguments may repeat ("-v -v"); the program must not be empty
-        if (auto r = detail::check_string(c, detail::pointer_join(cp, i), args[i], i == 0); !r) return r;
+    if (const auto* cmd = o.if_contains("command")) {
+        const std::string cp = detail::pointer_join(pointer, "command");
+        if (!cmd->is_array()) return detail::wrong_type(c, cp, "a list of strings", *cmd);
+        const auto& args = cmd->get_array();
+        if (args.empty()) return c.fail(cp, "must not be an empty list");
+        if (args.size() > lim.max_list) return c.too_many(cp, "max_list", lim.max_list);
+        for (std::size_t i = 0; i < args.size(); ++i)  // arguments may repeat ("-v -v"); the program must not be empty
+            if (auto r = detail::check_string(c, detail::pointer_join(cp, i), args[i], i == 0); !r) return r;
+    }
     if (const auto* p = o.if_contains("prompt"))
         if (auto r = detail::check_string(c, detail::pointer_join(pointer, "prompt"), *p, false); !r) return r;
     if (const auto* s = o.if_contains("skills"))
