@@ -3,6 +3,7 @@
 // the one before) and execs; init forwards signals to it, reaps every
 // orphan, and when the agent ends kills what is left and exits with the
 // agent's status.
+#include "bottle-run/backends/native/pty.hpp"
 #include "bottle-run/backends/native/steps.hpp"
 
 #include <signal.h>
@@ -20,19 +21,20 @@ namespace {
 
 const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 
-[[noreturn]] void agent_main(const native_plan& plan) {
+[[noreturn]] void agent_main(const native_plan& plan, int tty) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);  // nothing of the launcher's mask
-    ::closefrom(3);                              // only stdio passes into the bottle
     for (int s : forwarded) ::signal(s, SIG_DFL);
-    if (!plan.interactive) ::setsid();  // no controlling terminal: none of the host's
     auto step = [](const result<void>& r) {
         if (!r) {
             std::fprintf(stderr, "bottle-run: cannot confine the agent: %s\n", r.error().message.c_str());
             _exit(125);
         }
     };
+    if (tty >= 0) step(attach_terminal(tty));  // its own pty, as controlling terminal
+    else ::setsid();                           // no controlling terminal: none of the host's
+    ::closefrom(3);                            // only stdio passes into the bottle
     step(apply_rlimits(plan.limits));
     step(become_agent(plan));
     step(apply_landlock(plan.landlock));
@@ -48,7 +50,7 @@ int status_code(int status) {
 
 }  // namespace
 
-void run_init(const native_plan& plan, int report_fd) {
+void run_init(const native_plan& plan, int report_fd, int tty) {
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // the agent may not read init's memory
     sigset_t set;
     sigemptyset(&set);
@@ -68,7 +70,7 @@ void run_init(const native_plan& plan, int report_fd) {
     if (agent == 0) {
         ::close(report_fd);
         ::close(sfd);
-        agent_main(plan);
+        agent_main(plan, tty);
     }
     (void)::write(report_fd, "running", 7);
     ::close(report_fd);

@@ -4,6 +4,7 @@
 #include "bottle-run/backends/native/launch.hpp"
 
 #include "bottle-run/backends/native/proxy.hpp"
+#include "bottle-run/backends/native/pty.hpp"
 #include "bottle-run/backends/native/steps.hpp"
 #include "bottle-run/run_cli.hpp"
 #include "bottle-run/state.hpp"
@@ -73,7 +74,7 @@ std::string receive_word(int sync) {
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
 }
 
-[[noreturn]] void child_main(native_plan plan, int sync) {
+[[noreturn]] void child_main(native_plan plan, int sync, int tty) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the bottle dies with its launcher
     if (receive_word(sync) != "maps") _exit(exit_launcher_failed);
     auto check = [&](result<void> r) {
@@ -95,7 +96,7 @@ std::string receive_word(int sync) {
     }
     if (receive_word(sync) != "go") _exit(exit_launcher_failed);
     check(fault("filesystem") ? injected("filesystem") : build_filesystem(plan));
-    run_init(plan, sync);
+    run_init(plan, sync, tty);
 }
 
 // --- the launcher ------------------------------------------------------------
@@ -119,9 +120,9 @@ std::string remedy_for(const std::string& message) {
 
 int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) {
     // Signals are data from here on: blocked, read from a signalfd, forwarded.
-    auto blocked = os::blocked_signals::block({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD});
+    auto blocked = os::blocked_signals::block({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGWINCH});
     if (!blocked) return failed(err, blocked.error(), "");
-    auto signals = os::signal_fd::open({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD});
+    auto signals = os::signal_fd::open({SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGWINCH});
     if (!signals) return failed(err, signals.error(), "");
 
     std::string egress_binary;
@@ -135,7 +136,15 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
     auto cgroup = fault("cgroup") ? result<bottle_cgroup>(injected("cgroup").error()) : bottle_cgroup::create(plan);
     if (!cgroup) return failed(err, cgroup.error(), remedy_for(cgroup.error().message));
 
-    // 2. clone into every namespace at once; the child waits for its maps.
+    // 2. the agent's own terminal, when the user's stdin is one.
+    pty_pair pty;
+    if (plan.interactive) {
+        auto p = fault("pty") ? result<pty_pair>(injected("pty").error()) : open_pty(STDIN_FILENO);
+        if (!p) return failed(err, p.error(), "");
+        pty = std::move(*p);
+    }
+
+    // 3. clone into every namespace at once; the child waits for its maps.
     int pair[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
         return failed(err, make_error(errc::io_error, std::string("socketpair: ") + std::strerror(errno)), "");
@@ -147,17 +156,19 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
                       remedy_for("clone"));
     if (pid == 0) {
         sync.reset();
-        child_main(plan, child_end.release());
+        pty.master.reset();
+        child_main(plan, child_end.release(), pty.slave.get());
     }
     child_end.reset();
+    pty.slave.reset();
     child_process child(static_cast<pid_t>(pid));
 
-    // 3. identity: the child's uid/gid maps; then it may proceed.
+    // 4. identity: the child's uid/gid maps; then it may proceed.
     if (auto r = fault("maps") ? injected("maps") : write_id_maps(child.pid(), plan); !r) return failed(err, r.error(), remedy_for("user:"));
     if (auto r = cgroup->add(child.pid()); !r) return failed(err, r.error(), remedy_for("cgroup:"));
     if (::send(sync.get(), "maps", 4, MSG_NOSIGNAL) != 4) return failed(err, make_error(errc::io_error, "the bottle's child is gone"), "");
 
-    // 4. network: the child's listener, served by bottle-egress out here.
+    // 5. network: the child's listener, served by bottle-egress out here.
     std::optional<egress_proxy> proxy;
     const std::string state_dir = facts.runtime_dir.empty() ? state_directory() : facts.runtime_dir;
     auto child_error = [&](const std::string& payload) {
@@ -176,7 +187,7 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
     }
     if (::send(sync.get(), "go", 2, MSG_NOSIGNAL) != 2) return failed(err, make_error(errc::io_error, "the bottle's child is gone"), "");
 
-    // 5. filesystem and PID 1 run in the child; it reports "running".
+    // 6. filesystem and PID 1 run in the child; it reports "running".
     {
         char buf[4096];
         const ssize_t n = ::recv(sync.get(), buf, sizeof buf, 0);
@@ -184,7 +195,7 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
         if (word != "running") return child_error(word);
     }
 
-    // 6. state, so ls/stop/gc see the bottle.
+    // 7. state, so ls/stop/gc see the bottle.
     state_record rec{plan.bottle_id, ::getpid(), child.pid(), proxy ? proxy->pid() : -1, plan.bottle_name, plan.argv, cgroup->dirs(),
                      static_cast<long long>(std::time(nullptr))};
     if (auto r = fault("state") ? injected("state") : write_state(state_dir, rec); !r)
@@ -194,12 +205,31 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
         ~state_guard() { remove_state(dir, id); }
     } state{state_dir, plan.bottle_id};
 
-    // 7. wait: forward signals to PID 1 (which forwards to the agent).
+    // 8. wait: forward signals to PID 1 (which forwards to the agent); with
+    // a pty, relay the user's terminal (raw) to it and back.
+    std::optional<raw_terminal> raw;
+    if (pty.master) {
+        if (auto r = raw_terminal::enter(STDIN_FILENO); r) raw.emplace(std::move(*r));
+    }
+    bool user_open = static_cast<bool>(pty.master), agent_open = static_cast<bool>(pty.master);
     int code = exit_launcher_failed;
     while (true) {
-        auto sig = signals->wait(std::chrono::hours(1));
+        pollfd fds[3] = {{signals->get(), POLLIN, 0}, {user_open ? STDIN_FILENO : -1, POLLIN, 0}, {agent_open ? pty.master.get() : -1, POLLIN, 0}};
+        if (::poll(fds, 3, -1) < 0) {
+            if (errno == EINTR) continue;
+            return failed(err, make_error(errc::io_error, std::string("poll: ") + std::strerror(errno)), "");
+        }
+        if (fds[1].revents) user_open = pump(STDIN_FILENO, pty.master.get());
+        if (fds[2].revents) agent_open = pump(pty.master.get(), STDOUT_FILENO);
+        if (!fds[0].revents) continue;
+        auto sig = signals->wait(std::chrono::milliseconds(0));
         if (!sig) return failed(err, sig.error(), "");
         if (!*sig) continue;
+        if (**sig == SIGWINCH) {
+            if (pty.master) copy_window_size(STDIN_FILENO, pty.master.get());
+            else ::kill(child.pid(), SIGWINCH);
+            continue;
+        }
         if (**sig != SIGCHLD) {
             ::kill(child.pid(), **sig);
             continue;
@@ -211,6 +241,12 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
             code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
             break;
         }
+    }
+    // What the agent wrote last is still in the pty: pass it on.
+    while (agent_open) {
+        pollfd p{pty.master.get(), POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0) break;
+        agent_open = pump(pty.master.get(), STDOUT_FILENO);
     }
     // 8. teardown: proxy, cgroup and state go with their owners' scopes.
     return code;

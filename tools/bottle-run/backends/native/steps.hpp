@@ -76,6 +76,8 @@ private:
 // init.cpp — PID 1 of the bottle: forks the agent (which confines itself
 // and execs), forwards signals to it, reaps every child, and exits with
 // the agent's status (128+N when a signal N ended it).
-[[noreturn]] void run_init(const native_plan& plan, int report_fd);
+/// `tty`: the pty slave that becomes the agent's terminal, or -1 (the
+/// agent keeps the launcher's stdio, in a session of its own).
+[[noreturn]] void run_init(const native_plan& plan, int report_fd, int tty);
 
 }  // namespace bottle::run::native
