@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -31,11 +32,14 @@
 
 namespace bottle::egress::testing {
 
+/// The bottle-egress binary: $BOTTLE_EGRESS_BINARY, else the build tree's
+/// (tests and benchmarks live one directory below the build root).
 inline std::string binary_path() {
+    if (const char* env = std::getenv("BOTTLE_EGRESS_BINARY")) return env;
 #ifdef BOTTLE_BINARY_DIR
     return std::string(BOTTLE_BINARY_DIR) + "/tools/bottle-egress/bottle-egress";
 #else
-    return "bottle-egress";
+    return (std::filesystem::read_symlink("/proc/self/exe").parent_path().parent_path() / "tools/bottle-egress/bottle-egress").string();
 #endif
 }
 

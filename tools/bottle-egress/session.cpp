@@ -314,14 +314,15 @@ asio::awaitable<void> session::tunnel(const request_head& head) {
         }
     }
     set_phase(ctx_.cfg.limits.idle_timeout, "idle timeout", phase::idle);
+    ubuf_ = std::string();  // a tunnel holds no head buffers while it relays
     if (!cbuf_.empty()) {
         if (!co_await write_all(upstream_, cbuf_)) {
             finish(verdict::error, allowed + "; the upstream closed");
             co_return;
         }
         activity_.up += cbuf_.size();
-        cbuf_.clear();
     }
+    cbuf_ = std::string();
     co_await relay(client_, upstream_, ctx_.pool, activity_);
     finish(verdict::allow, allowed + (timed_out_ ? "; closed after the idle timeout" : ""));
 }
