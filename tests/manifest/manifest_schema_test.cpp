@@ -38,8 +38,27 @@ TEST(ManifestSchema, RepoFieldsAreOptionalRawButRequiredResolved) {
     constexpr std::string_view partial = R"({"git-gate": {"repos": {"app": {"key": {"path": "p"}}}}})";
     EXPECT_EQ(check(partial, bm::bottle_form::raw), "<ok>");
     EXPECT_EQ(check(partial, bm::bottle_form::resolved), "f.json: /bottles/b/git-gate/repos/app/key: missing required key \"provider\"");
-    EXPECT_EQ(check(R"({"git-gate": {"repos": {"app": {"key": {"provider": "s", "path": "p"}, "host_key": "k"}}}})", bm::bottle_form::resolved),
+    EXPECT_EQ(check(R"({"git-gate": {"repos": {"app": {"key": {"provider": "static", "path": "p"}, "host_key": "k"}}}})", bm::bottle_form::resolved),
               "f.json: /bottles/b/git-gate/repos/app: missing required key \"url\"");
+}
+
+TEST(ManifestSchema, GitGateKeyProvidersStaticAndGiteaAndAnOptionalHostKey) {
+    const auto resolved = bm::bottle_form::resolved;
+    EXPECT_EQ(check(R"({"git-gate": {"repos": {"app": {"url": "u", "key": {"provider": "static", "path": "~/.ssh/k"}}}}})", resolved), "<ok>");
+    EXPECT_EQ(check(R"({"git-gate": {"repos": {"app": {"url": "u", "key": {"provider": "gitea", "forge_token_env": "GITEA_TOKEN"}, "host_key": "k"}}}})", resolved),
+              "<ok>");
+    EXPECT_EQ(check(R"({"git-gate": {"repos": {"app": {"url": "u", "key": {"provider": "gitea"}}}}})", resolved),
+              "f.json: /bottles/b/git-gate/repos/app/key: missing required key \"forge_token_env\" (key provider gitea)");
+    EXPECT_EQ(check(R"({"git-gate": {"repos": {"app": {"url": "u", "key": {"provider": "static"}}}}})", resolved),
+              "f.json: /bottles/b/git-gate/repos/app/key: missing required key \"path\" (key provider static)");
+    EXPECT_EQ(check(R"({"git-gate": {"repos": {"app": {"url": "u", "key": {"provider": "gitea", "forge_token_env": "T", "path": "p"}}}}})", resolved),
+              "f.json: /bottles/b/git-gate/repos/app/key/path: not used by key provider gitea; set it to null where the provider changes");
+    EXPECT_EQ(check(R"({"git-gate": {"repos": {"app": {"key": {"provider": "vault"}}}}})", bm::bottle_form::raw),
+              "f.json: /bottles/b/git-gate/repos/app/key/provider: unknown git-gate key provider \"vault\" (expected static or gitea)");
+    EXPECT_EQ(check(R"({"git-gate": {"repos": {"app": {"key": {"forge_token_env": "A=B"}}}}})", bm::bottle_form::raw),
+              "f.json: /bottles/b/git-gate/repos/app/key/forge_token_env: invalid environment variable name");
+    EXPECT_EQ(check(R"({"git-gate": {"repos": {"app": {"key": {"token": "x"}}}}})", bm::bottle_form::raw),
+              "f.json: /bottles/b/git-gate/repos/app/key/token: unknown key \"token\"");
 }
 
 TEST(ManifestSchema, RequiredEntryFieldsAndDuplicates) {

@@ -38,7 +38,11 @@ struct resource_spec {
 };
 
 struct git_repo_spec {
-    std::string url, key_provider, key_path, host_key;
+    std::string url;
+    std::string key_provider;     ///< "static" or "gitea"
+    std::string key_path;         ///< static: the deploy key file; empty for gitea
+    std::string forge_token_env;  ///< gitea: the host variable holding the forge token; empty for static
+    std::string host_key;         ///< empty when not pinned (bottle-audit warns)
 };
 
 /// A resolved bottle, typed. Lists keep their merged order.
@@ -98,9 +102,13 @@ inline std::uint32_t to_u32(const boost::json::value& v) {
             if (const auto* repos = gg->get_object().if_contains("repos"))
                 for (const auto& m : repos->get_object()) {
                     const auto& repo = m.value().get_object();
-                    s.repos.emplace(std::string(m.key()),
-                                    git_repo_spec{std::string(repo.at("url").get_string()), std::string(repo.at("key").at("provider").get_string()),
-                                                  std::string(repo.at("key").at("path").get_string()), std::string(repo.at("host_key").get_string())});
+                    const auto& key = repo.at("key").get_object();
+                    auto text = [](const boost::json::object& obj, std::string_view k) {
+                        const auto* v = obj.if_contains(k);
+                        return v ? std::string(v->get_string()) : std::string();
+                    };
+                    s.repos.emplace(std::string(m.key()), git_repo_spec{text(repo, "url"), text(key, "provider"), text(key, "path"),
+                                                                        text(key, "forge_token_env"), text(repo, "host_key")});
                 }
         if (const auto* sv = o.if_contains("supervise")) s.supervise = sv->get_bool();
         if (const auto* b = o.if_contains("backend")) {

@@ -10,6 +10,7 @@
 // returned with the file and JSON pointer it concerns.
 #pragma once
 
+#include "bottle/manifest/agent_md.hpp"
 #include "bottle/manifest/model.hpp"
 #include "bottle/manifest/resolve.hpp"
 #include "bottle/manifest/schema.hpp"
@@ -170,26 +171,49 @@ inline result<manifest> read_manifest_file(const std::filesystem::path& path, co
     }
 }
 
-/// Loads every `*.json` file of `dir` (sorted by name, dot-files skipped),
-/// combines them and checks the result. A directory without manifest files is
-/// an error (not_found), never an empty manifest. Never throws.
+/// Loads every `*.json` file of `dir` (sorted by name, dot-files skipped) and
+/// every markdown agent (`*.md` at the top of `dir` or in `dir`/agents, each an
+/// agent named after its file), combines them and checks the result. A name
+/// defined twice is a conflict naming both files. A directory without
+/// manifest or agent files is an error (not_found), never an empty manifest.
+/// Never throws.
 [[nodiscard]] inline result<manifest> load_manifest_directory(const std::filesystem::path& dir, const limits& lim = {}) noexcept {
     try {
         std::error_code ec;
-        std::vector<std::filesystem::path> files;
-        for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-            const auto name = it->path().filename().string();
-            if (name.empty() || name.front() == '.' || it->path().extension() != ".json") continue;
-            files.push_back(it->path());
-            if (files.size() > lim.max_files)
-                return make_error(errc::limit_exceeded, dir.string() + ": " + detail::limit_text("max_files", lim.max_files));
-        }
-        if (ec) return make_error(errc::io_error, dir.string() + ": cannot list manifest directory: " + ec.message());
-        if (files.empty()) return make_error(errc::not_found, dir.string() + ": no *.json manifest files in this directory");
-        std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.filename().string() < b.filename().string(); });
+        std::vector<std::filesystem::path> files, agents;
+        auto scan = [&](const std::filesystem::path& d, bool json) -> result<void> {
+            for (std::filesystem::directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
+                const auto name = it->path().filename().string();
+                if (name.empty() || name.front() == '.') continue;
+                const auto ext = it->path().extension();
+                if (json && ext == ".json") files.push_back(it->path());
+                else if (ext == ".md") agents.push_back(it->path());
+                else continue;
+                if (files.size() + agents.size() > lim.max_files)
+                    return make_error(errc::limit_exceeded, dir.string() + ": " + detail::limit_text("max_files", lim.max_files));
+            }
+            if (ec) return make_error(errc::io_error, d.string() + ": cannot list manifest directory: " + ec.message());
+            return {};
+        };
+        auto by_name = [](const auto& a, const auto& b) { return a.string() < b.string(); };
+        if (auto r = scan(dir, true); !r) return r.error();
+        std::sort(files.begin(), files.end(), by_name);
+        std::sort(agents.begin(), agents.end(), by_name);
+        const auto top = static_cast<std::ptrdiff_t>(agents.size());
+        if (std::filesystem::is_directory(dir / "agents", ec))
+            if (auto r = scan(dir / "agents", false); !r) return r.error();
+        ec.clear();
+        std::sort(agents.begin() + top, agents.end(), by_name);  // top-level agents first, then agents/
+        if (files.empty() && agents.empty())
+            return make_error(errc::not_found, dir.string() + ": no *.json manifest files or *.md agents in this directory");
         manifest all;
         for (const auto& f : files) {
             auto part = detail::read_manifest_file(f, lim);
+            if (!part) return part.error();
+            if (auto r = combine_manifests(all, *part, lim); !r) return r.error();
+        }
+        for (const auto& f : agents) {
+            auto part = load_agent_markdown(f, lim);
             if (!part) return part.error();
             if (auto r = combine_manifests(all, *part, lim); !r) return r.error();
         }

@@ -263,19 +263,31 @@ inline result<void> check_repo(const schema_ctx& c, std::string_view pointer, co
             if (auto r = check_string(c, p, m.value()); !r) return r;
             continue;
         }
-        if (!m.value().is_object()) return wrong_type(c, p, "an object {provider, path}", m.value());
+        if (!m.value().is_object()) return wrong_type(c, p, "an object {provider, ...}", m.value());
         const auto& k = m.value().get_object();
-        if (auto r = only_keys(c, p, k, {"provider", "path"}); !r) return r;
+        if (auto r = only_keys(c, p, k, {"provider", "path", "forge_token_env"}); !r) return r;
         for (const auto& km : k) {
             if (null_ok(c, km.value())) continue;
             if (auto r = check_string(c, pointer_join(p, km.key()), km.value()); !r) return r;
         }
-        if (c.form == bottle_form::resolved)
-            for (std::string_view req : {"provider", "path"})
-                if (!k.contains(req)) return c.fail(p, "missing required key \"" + std::string(req) + "\"");
+        const auto* prov = k.if_contains("provider");
+        if (prov && prov->is_string() && prov->get_string() != "static" && prov->get_string() != "gitea")
+            return c.fail(pointer_join(p, "provider"), "unknown git-gate key provider \"" + std::string(prov->get_string()) + "\" (expected static or gitea)");
+        if (const auto* env = k.if_contains("forge_token_env"); env && env->is_string())
+            if (env->get_string().find('=') != boost::json::string::npos || has_control_or_space(env->get_string()))
+                return c.fail(pointer_join(p, "forge_token_env"), "invalid environment variable name");
+        if (c.form == bottle_form::resolved) {
+            // static {path}: a deploy key file; gitea {forge_token_env}: a key minted through the forge's API with that token.
+            if (!prov) return c.fail(p, "missing required key \"provider\"");
+            const bool is_static = prov->get_string() == "static";
+            const std::string_view need = is_static ? "path" : "forge_token_env", other = is_static ? "forge_token_env" : "path";
+            if (!k.contains(need)) return c.fail(p, "missing required key \"" + std::string(need) + "\" (key provider " + std::string(prov->get_string()) + ")");
+            if (k.contains(other))
+                return c.fail(pointer_join(p, other), "not used by key provider " + std::string(prov->get_string()) + "; set it to null where the provider changes");
+        }
     }
-    if (c.form == bottle_form::resolved)
-        for (std::string_view req : {"url", "key", "host_key"})
+    if (c.form == bottle_form::resolved)  // host_key is optional: bottle-audit warns when it is not pinned
+        for (std::string_view req : {"url", "key"})
             if (!o.contains(req)) return c.fail(pointer, "missing required key \"" + std::string(req) + "\"");
     return {};
 }
