@@ -4,17 +4,13 @@
 #include "dns_wire.hpp"
 #include "lab_plan.hpp"
 #include "log_file.hpp"
+#include "sink_listeners.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,7 +19,6 @@
 #include <cstdio>
 #include <csignal>
 #include <cstring>
-#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -34,15 +29,10 @@ namespace bottle::escape::lab {
 
 namespace {
 
-enum class kind { tcp, udp, unix_stream, capture };
-
-struct listener {
-    int fd = -1;
-    kind type = kind::tcp;
-    std::string name;      // sink name in the log: "world.tcp", "host.canary", ...
-    std::string local;     // "203.0.113.53:53", "/run/docker.sock", "*:80"
-    std::uint16_t port = 0;
-};
+using detail::kind;
+using detail::listener;
+using detail::local_text;
+using detail::sockaddr_text;
 
 class event_log {
 public:
@@ -59,112 +49,55 @@ private:
     std::mutex mutex_;
 };
 
-std::string sockaddr_text(const sockaddr_storage& ss) {
-    char buf[INET6_ADDRSTRLEN] = "?";
-    if (ss.ss_family == AF_INET) {
-        const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-        inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
-        return std::string(buf) + ":" + std::to_string(ntohs(a->sin_port));
-    }
-    if (ss.ss_family == AF_INET6) {
-        const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-        inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
-        std::string s = buf;
-        if (s.rfind("::ffff:", 0) == 0 && s.find('.') != std::string::npos) return s.substr(7) + ":" + std::to_string(ntohs(a->sin6_port));
-        return "[" + s + "]:" + std::to_string(ntohs(a->sin6_port));
-    }
-    return "unix";
-}
-
-std::string local_text(int fd) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
-    return sockaddr_text(ss);
-}
-
-// Binds a TCP/UDP socket to ip:port ("::" = every address, dual stack).
-int bind_inet(int type, const std::string& ip, std::uint16_t port, std::string& why) {
-    const bool v6 = ip.find(':') != std::string::npos;
-    const int fd = socket(v6 ? AF_INET6 : AF_INET, type | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        why = std::string("socket: ") + std::strerror(errno);
-        return -1;
-    }
-    const int one = 1, zero = 0;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    // AnyIP addresses are local by route, not by interface: IPv6 needs
-    // freebind to bind one of them explicitly.
-    setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof one);
-    int rc;
-    if (v6) {
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, ip == "::" ? &zero : &one, sizeof one);
-        sockaddr_in6 a{};
-        a.sin6_family = AF_INET6;
-        a.sin6_port = htons(port);
-        inet_pton(AF_INET6, ip.c_str(), &a.sin6_addr);
-        rc = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    } else {
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
-        rc = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    }
-    if (rc != 0 || (type == SOCK_STREAM && listen(fd, 64) != 0)) {
-        why = "bind " + ip + ":" + std::to_string(port) + ": " + std::strerror(errno);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-int bind_unix(const std::string& path, std::string& why) {
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    socklen_t len;
-    if (!path.empty() && path[0] == '@') {
-        std::memcpy(a.sun_path + 1, path.data() + 1, path.size() - 1);
-        len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
-    } else {
-        std::error_code ec;
-        std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-        unlink(path.c_str());
-        std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
-        len = sizeof a;
-    }
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || listen(fd, 32) != 0) {
-        why = "unix socket " + path + ": " + std::strerror(errno);
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    if (path[0] != '@') chmod(path.c_str(), 0666);
-    return fd;
-}
-
 bool looks_http(std::string_view d) {
     for (const char* m : {"GET ", "POST ", "PUT ", "HEAD ", "CONNECT ", "OPTIONS ", "DELETE ", "PATCH ", "PRI "})
         if (d.rfind(m, 0) == 0) return true;
     return false;
 }
 
-// One TCP or unix connection: greet, read what the client sends (up to 4 KiB,
-// until it stops for 300 ms, at most 2 s), answer, log.
-void serve_stream(int fd, listener where, std::string peer, event_log& log) {
-    std::string data;
+// One TCP or unix connection, until the peer closes or the sinks stop (an
+// idle connection stays open: a leaked descriptor may be used late in the
+// run). Every chunk is logged as it arrives, with the tail of what came
+// before it so a tag split between two reads is whole in the later line.
+// Answers just enough for the client to go on: a banner (ssh, ftp, smtp),
+// the DNS/TCP answer and the SOCKS5 method choice, and after a complete HTTP
+// head a 200 whose end is marked by shutting the write side — the client
+// sees the end of the reply at once, and anything it still sends (a
+// smuggled request behind a body) is read and logged too. Other protocols'
+// clients see the write side shut after 300 ms of quiet.
+void serve_stream(int fd, listener where, std::string peer, event_log& log, int stop_fd) {
+    constexpr std::size_t overlap = 128, keep = 64 * 1024;
     if (where.port == 22) (void)!::write(fd, "SSH-2.0-bbx-canary\r\n", 20);
     if (where.port == 21) (void)!::write(fd, "220 bbx-canary ftp\r\n", 20);
     if (where.port == 25) (void)!::write(fd, "220 bbx-canary smtp\r\n", 21);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    bool answered = false;
-    while (data.size() < 4096 && std::chrono::steady_clock::now() < deadline) {
-        pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, data.empty() ? 1000 : 300) <= 0) break;
+    const std::string proto = where.type == kind::unix_stream ? "unix" : "tcp";
+    std::string data;  // what arrived so far (the first `keep` bytes)
+    bool answered = false, logged = false;
+    for (;;) {
+        pollfd p[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+        // A client that sent something and waits for an answer we do not
+        // speak (an ssh version line, an agent request) sees the end of our
+        // side after 300 ms quiet; its socket stays open for late data.
+        const int ready = poll(p, 2, data.empty() || answered ? -1 : 300);
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (ready == 0) {
+            shutdown(fd, SHUT_WR);
+            answered = true;
+            continue;
+        }
+        if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)) && p[1].revents) break;  // the run ended
         char buf[4096];
         const ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n <= 0) break;
-        data.append(buf, static_cast<std::size_t>(n));
+        const std::string_view chunk(buf, static_cast<std::size_t>(n));
+        const std::size_t tail = std::min(data.size(), overlap);
+        log.write(where.name, proto, where.local, peer, data.substr(data.size() - tail) + std::string(chunk));
+        logged = true;
+        if (data.size() < keep) data.append(chunk.substr(0, keep - data.size()));
+        if (answered) continue;
         if (where.port == 53 && where.type == kind::tcp && data.size() >= 2) {
             const std::size_t len = (static_cast<unsigned char>(data[0]) << 8) | static_cast<unsigned char>(data[1]);
             if (data.size() >= 2 + len) {
@@ -173,32 +106,33 @@ void serve_stream(int fd, listener where, std::string peer, event_log& log) {
                     const std::string framed = std::string{static_cast<char>(a.size() >> 8), static_cast<char>(a.size() & 0xff)} + a;
                     (void)!::write(fd, framed.data(), framed.size());
                 }
+                shutdown(fd, SHUT_WR);
                 answered = true;
-                break;
             }
-        }
-        if (where.port == 1080 && data.size() >= 2 && data[0] == 5 && !answered) {
+        } else if (where.port == 1080 && data.size() >= 2 && data[0] == 5) {
             (void)!::write(fd, "\x05\x00", 2);  // SOCKS5: no authentication; the request follows
             answered = true;
+        } else if (looks_http(data) && data.find("\r\n\r\n") != std::string::npos) {
+            const std::string body = where.type == kind::unix_stream ? "{\"bbx\":\"fake-engine\",\"Containers\":[]}" : "bbx-sink";
+            const std::string reply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+                                      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+            (void)!::write(fd, reply.data(), reply.size());
+            shutdown(fd, SHUT_WR);
+            answered = true;
         }
-        if (looks_http(data) && data.find("\r\n\r\n") != std::string::npos) break;
     }
-    if (looks_http(data)) {
-        const std::string body = where.type == kind::unix_stream ? "{\"bbx\":\"fake-engine\",\"Containers\":[]}" : "bbx-sink";
-        const std::string reply = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
-                                  std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-        (void)!::write(fd, reply.data(), reply.size());
-    }
-    log.write(where.name, where.type == kind::unix_stream ? "unix" : "tcp", where.local, peer, data);
+    // A connection that carried nothing is still a record (a bare connect).
+    if (!logged) log.write(where.name, proto, where.local, peer, "");
     close(fd);
 }
 
-void serve_udp(const listener& where, event_log& log) {
+// One datagram; false when none was waiting (flags MSG_DONTWAIT).
+bool serve_udp(const listener& where, event_log& log, int flags = 0) {
     char buf[4096];
     sockaddr_storage peer{};
     socklen_t plen = sizeof peer;
-    const ssize_t n = recvfrom(where.fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&peer), &plen);
-    if (n < 0) return;
+    const ssize_t n = recvfrom(where.fd, buf, sizeof buf, flags, reinterpret_cast<sockaddr*>(&peer), &plen);
+    if (n < 0) return false;
     const std::string_view data(buf, static_cast<std::size_t>(n));
     if (where.port == 53) {
         if (auto q = dns::parse_query(data)) {
@@ -207,77 +141,17 @@ void serve_udp(const listener& where, event_log& log) {
         }
     }
     log.write(where.name, "udp", where.local, sockaddr_text(peer), data);
-}
-
-void serve_capture(const listener& where, event_log& log) {
-    char buf[65536];
-    const ssize_t n = recv(where.fd, buf, sizeof buf, 0);
-    if (n <= 0) return;
-    const std::string_view frame(buf, static_cast<std::size_t>(n));
-    if (frame.find("bbx-") == std::string_view::npos) return;
-    log.write(where.name, "frame", where.local, "", frame);
-}
-
-bool add(std::vector<listener>& out, int fd, kind type, std::string name, std::string local, std::uint16_t port) {
-    if (fd < 0) return false;
-    out.push_back({fd, type, std::move(name), std::move(local), port});
     return true;
 }
 
-bool setup_world(const sink_options& o, std::vector<listener>& ls, std::string& why) {
-    for (std::uint16_t port : world_tcp_ports)
-        if (!add(ls, bind_inet(SOCK_STREAM, "::", port, why), kind::tcp, "world.tcp", "*:" + std::to_string(port), port)) return false;
-    // DNS: address-specific sockets so answers come from the address asked.
-    for (std::string_view ip : {dns_v4, dns_v6})
-        if (!add(ls, bind_inet(SOCK_DGRAM, std::string(ip), 53, why), kind::udp, "world.dns", std::string(ip) + ":53", 53)) return false;
-    for (std::uint16_t port : world_udp_ports)
-        if (!add(ls, bind_inet(SOCK_DGRAM, "::", port, why), kind::udp, port == 53 ? "world.dns" : "world.udp",
-                 "*:" + std::to_string(port), port))
-            return false;
-    const int cap = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
-    if (cap < 0) {
-        why = std::string("packet capture socket: ") + std::strerror(errno);
-        return false;
-    }
-    sockaddr_ll ll{};
-    ll.sll_family = AF_PACKET;
-    ll.sll_protocol = htons(ETH_P_ALL);
-    ll.sll_ifindex = static_cast<int>(if_nametoindex(o.capture_ifname.c_str()));
-    if (ll.sll_ifindex == 0 || bind(cap, reinterpret_cast<sockaddr*>(&ll), sizeof ll) != 0) {
-        why = "packet capture on " + o.capture_ifname + ": " + std::strerror(errno);
-        close(cap);
-        return false;
-    }
-    return add(ls, cap, kind::capture, "world.wire", o.capture_ifname, 0);
-}
-
-bool setup_host(const sink_options& o, std::vector<listener>& ls, std::string& why) {
-    struct tcp_spec {
-        std::string_view ip;
-        std::uint16_t port;
-        const char* name;
-    };
-    const tcp_spec tcp[] = {{host_v4_primary, host_canary_port, "host.canary"},
-                            {host_v4_secondary, host_canary_port, "host.canary"},
-                            {"0.0.0.0", host_any_port, "host.any"},
-                            {sibling_v4, sibling_port, "host.sibling"},
-                            {host_v4_primary, host_ssh_port, "host.ssh"}};
-    for (const auto& t : tcp)
-        if (!add(ls, bind_inet(SOCK_STREAM, std::string(t.ip), t.port, why), kind::tcp, t.name,
-                 std::string(t.ip) + ":" + std::to_string(t.port), t.port))
-            return false;
-    // Unix sockets live under the run root, which the lab mounts on /run.
-    auto inside = [&](std::string_view lab_path) { return o.run_root + std::string(lab_path.substr(4)); };  // strip "/run"
-    // No fake containerd socket: a dockerd started in the lab (docker profile)
-    // would take it for a system containerd.
-    const std::pair<std::string_view, const char*> unix_socks[] = {{engine_socket, "host.engine"},
-                                                                   {ssh_agent_socket, "host.ssh_agent"},
-                                                                   {dbus_session_socket, "host.dbus"},
-                                                                   {dbus_system_socket, "host.dbus"}};
-    for (const auto& [path, name] : unix_socks)
-        if (!add(ls, bind_unix(inside(path), why), kind::unix_stream, name, std::string(path), 0)) return false;
-    return add(ls, bind_unix("@" + std::string(abstract_socket), why), kind::unix_stream, "host.abstract",
-               "@" + std::string(abstract_socket), 0);
+// One frame; false when none was waiting (flags MSG_DONTWAIT).
+bool serve_capture(const listener& where, event_log& log, int flags = 0) {
+    char buf[65536];
+    const ssize_t n = recv(where.fd, buf, sizeof buf, flags);
+    if (n <= 0) return false;
+    const std::string_view frame(buf, static_cast<std::size_t>(n));
+    if (frame.find("bbx-") != std::string_view::npos) log.write(where.name, "frame", where.local, "", frame);
+    return true;
 }
 
 }  // namespace
@@ -285,7 +159,7 @@ bool setup_host(const sink_options& o, std::vector<listener>& ls, std::string& w
 int serve(const sink_options& o) {
     std::vector<listener> ls;
     std::string why;
-    const bool ok = o.role == "world" ? setup_world(o, ls, why) : setup_host(o, ls, why);
+    const bool ok = detail::setup_listeners(o, ls, why);
     if (!ok) {
         std::fprintf(stderr, "bottle-escape: lab %s sinks: %s\n", o.role.c_str(), why.c_str());
         return 1;
@@ -298,6 +172,18 @@ int serve(const sink_options& o) {
     std::vector<pollfd> fds;
     for (const auto& l : ls) fds.push_back({l.fd, POLLIN, 0});
     fds.push_back({o.stop_fd, POLLIN, 0});
+    std::vector<std::thread> connections;
+    auto accept_one = [&](const listener& l) {
+        sockaddr_storage peer{};
+        socklen_t plen = sizeof peer;
+        const int c = accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_CLOEXEC);
+        if (c < 0) return false;
+        listener where = l;
+        if (l.type == kind::tcp) where.local = local_text(c);
+        connections.emplace_back(serve_stream, c, where, l.type == kind::tcp ? sockaddr_text(peer) : "unix", std::ref(log),
+                                 o.stop_fd);
+        return true;
+    };
     for (;;) {
         if (poll(fds.data(), fds.size(), -1) < 0) {
             if (errno == EINTR) continue;
@@ -312,16 +198,21 @@ int serve(const sink_options& o) {
             } else if (l.type == kind::capture) {
                 serve_capture(l, log);
             } else {
-                sockaddr_storage peer{};
-                socklen_t plen = sizeof peer;
-                const int c = accept4(l.fd, reinterpret_cast<sockaddr*>(&peer), &plen, SOCK_CLOEXEC);
-                if (c < 0) continue;
-                listener where = l;
-                if (l.type == kind::tcp) where.local = local_text(c);
-                std::thread(serve_stream, c, where, l.type == kind::tcp ? sockaddr_text(peer) : "unix", std::ref(log)).detach();
+                (void)accept_one(l);
             }
         }
     }
+    // Stopping: nothing already queued is lost. Drain every listener, then
+    // let each connection read what is left and join it.
+    for (const auto& l : ls) {
+        if (l.type == kind::udp)
+            while (serve_udp(l, log, MSG_DONTWAIT)) {}
+        else if (l.type == kind::capture)
+            while (serve_capture(l, log, MSG_DONTWAIT)) {}
+        else
+            for (pollfd p{l.fd, POLLIN, 0}; poll(&p, 1, 0) == 1 && accept_one(l);) {}
+    }
+    for (auto& t : connections) t.join();
     return 0;
 }
 
