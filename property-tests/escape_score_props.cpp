@@ -71,12 +71,15 @@ ground_truth truth(std::vector<lab_event> events) {
     return t;
 }
 
-RC_GTEST_PROP(EscapeScore, EscapedIfAndOnlyIfThereIsEvidence, ()) {
+RC_GTEST_PROP(EscapeScore, EscapedIffOutsideEvidenceExposedIffOnlyInSandboxEvidence, ()) {
     const auto s = gen_scenario();
     for (const auto& v : score(s.metas, s.reports, truth(s.events))) {
-        RC_ASSERT((v.result == verdict::escaped) == !v.evidence.empty());
+        const bool outside = std::any_of(v.evidence.begin(), v.evidence.end(), [](const auto& e) { return e.kind != "self"; });
+        RC_ASSERT((v.result == verdict::escaped) == outside);
+        RC_ASSERT((v.result == verdict::exposed) == (!outside && !v.evidence.empty()));
         if (v.result == verdict::blocked) RC_ASSERT(v.report && v.report->status == probe_status::ran);
         if (!v.report) RC_ASSERT(v.result == verdict::escaped || v.result == verdict::error);
+        if (v.result == verdict::exposed) RC_ASSERT(v.report.has_value());
         for (const auto& e : v.evidence)
             if (e.kind == "self") {
                 const auto& m = *std::find_if(s.metas.begin(), s.metas.end(), [&](const auto& x) { return x.id == v.id; });
@@ -95,6 +98,8 @@ RC_GTEST_PROP(EscapeScore, MoreEvidenceNeverUnescapes, ()) {
     RC_ASSERT(before.size() == after.size());
     for (std::size_t i = 0; i < before.size(); ++i)
         if (before[i].result == verdict::escaped) RC_ASSERT(after[i].result == verdict::escaped);
+        if (before[i].result == verdict::exposed)
+            RC_ASSERT(after[i].result == verdict::exposed || after[i].result == verdict::escaped);
 }
 
 RC_GTEST_PROP(EscapeScore, AnotherRunsTagsNeverCount, ()) {

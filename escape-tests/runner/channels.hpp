@@ -23,7 +23,10 @@
 
 namespace bottle::escape {
 
-enum class verdict { escaped, blocked, error, not_applicable };
+/// ESCAPED: evidence seen outside the sandbox. EXPOSED: only in-sandbox
+/// evidence (the kernel accepted a dangerous call), counted apart and never
+/// added to ESCAPED.
+enum class verdict { escaped, exposed, blocked, error, not_applicable };
 
 struct no_evidence_verdict {
     verdict result = verdict::error;  // fail closed

@@ -18,6 +18,7 @@ namespace {
 const char* colour_of(verdict v) {
     switch (v) {
         case verdict::escaped: return "\x1b[31;1m";
+        case verdict::exposed: return "\x1b[35m";
         case verdict::blocked: return "\x1b[32m";
         case verdict::error: return "\x1b[33;1m";
         case verdict::not_applicable: return "\x1b[2m";
@@ -72,8 +73,8 @@ void write_text(std::ostream& os, const run_result& r, bool colour, bool verbose
             for (const auto& a : v.report->attempts) os << "           " << a.action << " -> " << a.outcome << "\n";
     }
     const auto t = count(r.verdicts);
-    os << r.profile << ": " << t.escaped << " escaped, " << t.blocked << " blocked, " << t.error << " error, "
-       << t.not_applicable << " n/a (of " << (t.escaped + t.blocked + t.error + t.not_applicable) << " probes); "
+    os << r.profile << ": " << t.escaped << " escaped, " << t.exposed << " exposed, " << t.blocked << " blocked, " << t.error
+       << " error, " << t.not_applicable << " n/a (of " << t.total() << " probes); "
        << "positive control: " << control_text(r) << "; " << r.duration_ms / 1000.0 << " s\n";
 }
 
@@ -105,7 +106,8 @@ json::value to_json(const run_result& r) {
                       {"error_code", r.completed() ? 0 : r.completion.error().code.value()},
                       {"allows_upstream", r.allows_upstream},
                       {"positive_control", control_text(r)},
-                      {"summary", json::object{{"escaped", t.escaped}, {"blocked", t.blocked}, {"error", t.error}, {"not_applicable", t.not_applicable}}},
+                      {"summary", json::object{{"escaped", t.escaped}, {"exposed", t.exposed}, {"blocked", t.blocked}, {"error", t.error},
+                                               {"not_applicable", t.not_applicable}}},
                       {"probes", std::move(probes)}};
     auto doc = report::make_document("escape-run", std::move(body));
     return doc ? json::value(std::move(*doc)) : json::value(json::object{{"error", doc.error().message}});
@@ -139,8 +141,11 @@ result<run_result> run_from_json(const json::value& v) {
         pv.description = string_at(p.as_object(), "description");
         pv.reason = string_at(p.as_object(), "reason");
         const std::string verdict_text = string_at(p.as_object(), "verdict");
-        pv.result = verdict_text == "ESCAPED" ? verdict::escaped : verdict_text == "BLOCKED" ? verdict::blocked
-                    : verdict_text == "N/A"   ? verdict::not_applicable : verdict::error;
+        pv.result = verdict_text == "ESCAPED"   ? verdict::escaped
+                    : verdict_text == "EXPOSED" ? verdict::exposed
+                    : verdict_text == "BLOCKED" ? verdict::blocked
+                    : verdict_text == "N/A"     ? verdict::not_applicable
+                                                : verdict::error;
         if (const auto* ev = p.as_object().if_contains("evidence"); ev && ev->is_array())
             for (const auto& e : ev->as_array())
                 if (e.is_object()) pv.evidence.push_back({string_at(e.as_object(), "kind"), string_at(e.as_object(), "detail")});
@@ -166,6 +171,10 @@ result<std::string> to_junit(const run_result& r) {
         } else {
             switch (v.result) {
                 case verdict::escaped: c.status = report::case_status::failure; c.message = "ESCAPED"; break;
+                case verdict::exposed:
+                    c.status = report::case_status::failure;
+                    c.message = "EXPOSED: attack surface reached (in-sandbox evidence)";
+                    break;
                 case verdict::blocked: c.status = report::case_status::passed; break;
                 case verdict::error: c.status = report::case_status::error; c.message = v.reason; break;
                 case verdict::not_applicable: c.status = report::case_status::skipped; c.message = v.reason; break;
@@ -178,14 +187,14 @@ result<std::string> to_junit(const run_result& r) {
 
 std::string compare_markdown(const std::vector<run_result>& runs) {
     std::ostringstream md;
-    md << "| profile | version | escaped | blocked | error | n/a | positive control | run time |\n"
-          "|---|---|---|---|---|---|---|---|\n";
+    md << "| profile | version | escaped | exposed | blocked | error | n/a | positive control | run time |\n"
+          "|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& r : runs) {
         const auto t = count(r.verdicts);
-        md << "| " << r.profile << " | " << (r.version.empty() ? "—" : r.version) << " | " << t.escaped << " | "
+        md << "| " << r.profile << " | " << (r.version.empty() ? "—" : r.version) << " | " << t.escaped << " | " << t.exposed << " | "
            << t.blocked << " | " << t.error << " | " << t.not_applicable << " | " << control_text(r) << " | "
            << r.duration_ms / 100 / 10.0 << " s |\n";
-        if (!r.completed()) md << "| | **run error:** " << r.error_message().substr(0, 300) << " | | | | | | |\n";
+        if (!r.completed()) md << "| | **run error:** " << r.error_message().substr(0, 300) << " | | | | | | | |\n";
     }
     md << "\n| probe |";
     for (const auto& r : runs) md << " " << r.profile << " |";
@@ -212,14 +221,15 @@ std::string compare_markdown(const std::vector<run_result>& runs) {
             std::string text(to_string(v->result));
             if (v->is_control()) text = v->result == verdict::escaped ? "reached" : v->result == verdict::blocked ? "not reached" : "ERROR";
             else if (v->result == verdict::escaped) text = "**ESCAPED**";
+            else if (v->result == verdict::exposed) text = "*EXPOSED*";
             md << " " << text << " |";
         }
         md << "\n";
     }
-    md << "| **escaped / blocked / error / n/a** |";
+    md << "| **escaped / exposed / blocked / error / n/a** |";
     for (const auto& r : runs) {
         const auto t = count(r.verdicts);
-        md << " " << t.escaped << " / " << t.blocked << " / " << t.error << " / " << t.not_applicable << " |";
+        md << " " << t.escaped << " / " << t.exposed << " / " << t.blocked << " / " << t.error << " / " << t.not_applicable << " |";
     }
     md << "\n";
     return md.str();

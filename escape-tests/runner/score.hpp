@@ -4,11 +4,13 @@
 // probe reported (probe lines from bottle-probe), what the lab observed (sink
 // records, marker files, orphans, canary signals) and the run's canary
 // tokens. Rules, in order, per probe:
-//   ESCAPED  a sink record carries the probe's tag; or a canary token (or a
-//            lab fact token) appears in what the probe observed; or a
-//            host-side effect carries its tag; or — only for probes
-//            registered with scoring::self — an attempt it reports as
-//            reached (labelled in-sandbox evidence).
+//   ESCAPED  evidence seen outside the sandbox: a sink record carries the
+//            probe's tag; or a canary token (or a lab fact) appears in what
+//            the probe observed; or a host-side effect carries its tag.
+//   EXPOSED  no such evidence, but — only for probes registered with
+//            scoring::self — an attempt that was made and that the kernel
+//            accepted (in-sandbox evidence: attack surface reached). Counted
+//            and shown apart from ESCAPED, never added to it.
 //   then, with nothing observed, channels.hpp decides: BLOCKED only when the
 //   attack was really made on every declared channel; ERROR when it was not
 //   (or no report, or the probe said error); N/A only when a fact seen
@@ -33,6 +35,7 @@ namespace bottle::escape {
 [[nodiscard]] inline std::string_view to_string(verdict v) {
     switch (v) {
         case verdict::escaped: return "ESCAPED";
+        case verdict::exposed: return "EXPOSED";
         case verdict::blocked: return "BLOCKED";
         case verdict::error: return "ERROR";
         case verdict::not_applicable: return "N/A";
@@ -178,8 +181,10 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
         std::stable_partition(unique.begin(), unique.end(),
                               [](const evidence_item& e) { return e.detail.rfind("world.wire", 0) != 0; });
         v.evidence = std::move(unique);
-        if (!v.evidence.empty()) {
+        if (std::any_of(v.evidence.begin(), v.evidence.end(), [](const evidence_item& e) { return e.kind != "self"; })) {
             v.result = verdict::escaped;
+        } else if (!v.evidence.empty()) {
+            v.result = verdict::exposed;
         } else {
             auto judged = judge_without_evidence(probes[i], v.report, truth.lab_host);
             v.result = judged.result;
@@ -190,7 +195,8 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
 }
 
 struct tally {
-    int escaped = 0, blocked = 0, error = 0, not_applicable = 0;
+    int escaped = 0, exposed = 0, blocked = 0, error = 0, not_applicable = 0;
+    [[nodiscard]] int total() const { return escaped + exposed + blocked + error + not_applicable; }
 };
 
 /// Counts verdicts, leaving out the positive control.
@@ -200,6 +206,7 @@ struct tally {
         if (v.is_control()) continue;
         switch (v.result) {
             case verdict::escaped: ++t.escaped; break;
+            case verdict::exposed: ++t.exposed; break;
             case verdict::blocked: ++t.blocked; break;
             case verdict::error: ++t.error; break;
             case verdict::not_applicable: ++t.not_applicable; break;

@@ -34,6 +34,14 @@ TEST(ExitCodes, RunWithoutExpectation) {
     EXPECT_EQ(run_exit_code(with({verdict::blocked}, false), expectation::none), exit_incomplete);
 }
 
+TEST(ExitCodes, ExposedAloneDoesNotFailARunAndPassesTheControl) {
+    EXPECT_EQ(run_exit_code(with({verdict::exposed, verdict::blocked}), expectation::none), exit_ok)
+        << "in-sandbox evidence is reported, not an escape";
+    EXPECT_EQ(run_exit_code(with({verdict::exposed, verdict::escaped}), expectation::none), exit_escaped);
+    EXPECT_EQ(run_exit_code(with({verdict::exposed, verdict::escaped}), expectation::all_escaped), exit_ok)
+        << "a self-scored probe can at most be EXPOSED in the control";
+}
+
 TEST(ExitCodes, Expectations) {
     EXPECT_EQ(run_exit_code(with({verdict::escaped, verdict::not_applicable}), expectation::all_escaped), exit_ok);
     EXPECT_EQ(run_exit_code(with({verdict::escaped, verdict::blocked}), expectation::all_escaped), exit_escaped);

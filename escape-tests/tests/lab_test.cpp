@@ -128,10 +128,14 @@ run_result sample_run() {
     na.id = "priv.kernel_module";
     na.result = verdict::not_applicable;
     na.reason = "no modules";
+    probe_verdict exp;
+    exp.id = "kern.high_risk";
+    exp.result = verdict::exposed;
+    exp.evidence = {{"self", "in-sandbox: bpf: E2BIG"}};
     probe_verdict ctl;
     ctl.id = std::string(positive_control);
     ctl.result = verdict::blocked;
-    r.verdicts = {esc, blk, na, ctl};
+    r.verdicts = {esc, blk, na, exp, ctl};
     return r;
 }
 
@@ -140,9 +144,12 @@ TEST(Output, JsonRoundTripsThroughTheVersionedSchema) {
     EXPECT_EQ(js.as_object().at("schema"), "bot-bottle/escape-run/v1");
     const auto back = run_from_json(boost::json::parse(boost::json::serialize(js)));
     ASSERT_TRUE(back) << back.error().message;
-    ASSERT_EQ(back->verdicts.size(), 4u);
+    ASSERT_EQ(back->verdicts.size(), 5u);
     EXPECT_EQ(back->verdicts[0].result, verdict::escaped);
     EXPECT_EQ(back->verdicts[2].result, verdict::not_applicable);
+    EXPECT_EQ(back->verdicts[3].result, verdict::exposed);
+    EXPECT_EQ(js.as_object().at("summary").as_object().at("exposed"), 1);
+    EXPECT_EQ(js.as_object().at("summary").as_object().at("escaped"), 1) << "EXPOSED is never added to ESCAPED";
     EXPECT_TRUE(back->completed());
     EXPECT_FALSE(run_from_json(boost::json::parse(R"({"schema":"bot-bottle/audit/v1","probes":[]})")));
     auto failed = sample_run();
@@ -159,8 +166,8 @@ TEST(Output, JunitMapsVerdictsAndTheControl) {
     pugi::xml_document doc;
     ASSERT_TRUE(doc.load_string(xml->c_str()));
     const auto root = doc.child("testsuites");
-    EXPECT_EQ(root.attribute("tests").as_int(), 4);
-    EXPECT_EQ(root.attribute("failures").as_int(), 1) << "the escape; the blocked control of a no-egress profile passes";
+    EXPECT_EQ(root.attribute("tests").as_int(), 5);
+    EXPECT_EQ(root.attribute("failures").as_int(), 2) << "the escape and the exposure; the blocked control of a no-egress profile passes";
     EXPECT_EQ(root.attribute("skipped").as_int(), 1);
 }
 
@@ -171,7 +178,8 @@ TEST(Output, MarkdownHasOneRowPerProbeAndAColumnPerRun) {
     const std::string md = compare_markdown({a, b});
     EXPECT_NE(md.find("| probe | bwrap | docker |"), std::string::npos);
     EXPECT_NE(md.find("| `net.tcp4_direct` | **ESCAPED** | **ESCAPED** |"), std::string::npos);
-    EXPECT_NE(md.find("| 1 / 1 / 0 / 1 |"), std::string::npos);
+    EXPECT_NE(md.find("| `kern.high_risk` | *EXPOSED* | *EXPOSED* |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| 1 / 1 / 1 / 0 / 1 |"), std::string::npos) << md;
 }
 
 }  // namespace

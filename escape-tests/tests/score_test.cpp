@@ -177,9 +177,23 @@ TEST(Score, SelfEvidenceOnlyForProbesRegisteredWithSelfScoring) {
     auto not_self = ran("net.tcp4_direct");
     not_self.attempts = {made("", true)};  // a claim without a sink record
     const auto vs = score({meta("priv.capabilities", scoring_self), meta("net.tcp4_direct", 1)}, {self, not_self}, truth_with());
-    EXPECT_EQ(find(vs, "priv.capabilities").result, verdict::escaped);
+    EXPECT_EQ(find(vs, "priv.capabilities").result, verdict::exposed) << "in-sandbox evidence is EXPOSED, not ESCAPED";
     EXPECT_EQ(find(vs, "priv.capabilities").evidence.front().kind, "self");
     EXPECT_EQ(find(vs, "net.tcp4_direct").result, verdict::blocked) << "the probe never decides alone";
+}
+
+TEST(Score, OutsideEvidenceMakesASelfScoredProbeEscapedAndTheCountsStayApart) {
+    auto self = ran("ipc.inherited_fd");
+    self.attempts = {{"", "walk up fd 3", "top is not this sandbox's root", true, true, ""}};
+    auto both = ran("fs.keyring");
+    both.attempts = self.attempts;
+    both.observed = {"key: bbxtokSECRET1"};
+    const auto vs = score({meta("ipc.inherited_fd", scoring_self), meta("fs.keyring", scoring_self | 2)}, {self, both}, truth_with());
+    EXPECT_EQ(find(vs, "ipc.inherited_fd").result, verdict::exposed);
+    EXPECT_EQ(find(vs, "fs.keyring").result, verdict::escaped) << "a token seen outside the report is outside evidence";
+    const auto t = count(vs);
+    EXPECT_EQ(t.escaped, 1);
+    EXPECT_EQ(t.exposed, 1);
 }
 
 TEST(Score, MarkersOrphansAndUntaggedCanarySignalsAreEffects) {

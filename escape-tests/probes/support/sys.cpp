@@ -33,11 +33,16 @@ sys_result raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, lon
     return r;
 }
 
-bool kernel_reached(int err) noexcept { return err != EPERM && err != EACCES && err != ENOSYS; }
+bool accepted(const sys_result& r, std::initializer_list<int> processed) noexcept {
+    if (r.ok()) return true;
+    for (int e : processed)
+        if (r.err == e) return true;
+    return false;
+}
 
-std::string classify(const sys_result& r) {
-    if (r.err == 0) return "ok (ret " + std::to_string(r.ret) + ")";
-    return errno_name(r.err) + (kernel_reached(r.err) ? " (kernel processed the call)" : " (denied)");
+std::string classify(const sys_result& r, std::initializer_list<int> processed) {
+    if (r.ok()) return "ok (ret " + std::to_string(r.ret) + ")";
+    return errno_name(r.err) + (accepted(r, processed) ? " (accepted: processed past the permission check)" : " (refused)");
 }
 
 std::string child_result::describe() const {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,13 +28,18 @@ struct sys_result {
 [[nodiscard]] sys_result raw_syscall(long nr, long a1 = 0, long a2 = 0, long a3 = 0, long a4 = 0, long a5 = 0,
                                      long a6 = 0);
 
-/// True when `err` shows the kernel got past the permission/filter check and
-/// looked at the arguments: anything but EPERM, EACCES and ENOSYS (the
-/// answers of capability checks, LSMs and seccomp filters). err == 0 is true.
-[[nodiscard]] bool kernel_reached(int err) noexcept;
+/// The kernel accepted the call: it succeeded, or failed with one of
+/// `processed`, the errors that, for the arguments given, only come after
+/// the permission check (per call: EINVAL from a bogus flag after a
+/// capability check, E2BIG from an empty program, ...). Any other error —
+/// EPERM, EACCES and ENOSYS from filters, but also an errno the call was not
+/// expected to give — is not acceptance: a sandbox's fake answer must match
+/// the one real answer to count.
+[[nodiscard]] bool accepted(const sys_result& r, std::initializer_list<int> processed) noexcept;
 
-/// "ok (ret 3)" or "EINVAL (kernel processed the call)" / "EPERM (denied)".
-[[nodiscard]] std::string classify(const sys_result& r);
+/// "ok (ret 3)", "EINVAL (accepted: processed past the permission check)"
+/// or "EPERM (refused)", by the same rule.
+[[nodiscard]] std::string classify(const sys_result& r, std::initializer_list<int> processed = {});
 
 /// What a forked child did.
 struct child_result {
