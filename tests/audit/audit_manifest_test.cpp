@@ -171,6 +171,21 @@ TEST_F(ManifestFiles, EgressDeletedByNullIsNoEgress) {
     EXPECT_EQ(of(*o, "manifest.bottle_no_egress")[0].subject, "bottle locked");
 }
 
+TEST_F(ManifestFiles, AGitGateRepoWithoutAPinnedHostKeyIsWarned) {
+    write("m.json", R"({"bottles": {"dev": {"egress": [{"host": "api.anthropic.com", "ports": [443]}], "git-gate": {"repos": {
+        "pinned": {"url": "ssh://git@github.com/me/a.git", "key": {"provider": "static", "path": "~/.ssh/a"}, "host_key": "ssh-ed25519 AAAA"},
+        "open": {"url": "ssh://git@forge.example/me/b.git", "key": {"provider": "gitea", "forge_token_env": "GITEA_TOKEN"}}}}}}})");
+    auto o = audit_manifest_path(dir.path() / "m.json");
+    ASSERT_TRUE(o.has_value()) << o.error().message;
+    auto unpinned = of(*o, "manifest.git_gate_host_key_unpinned");
+    ASSERT_EQ(unpinned.size(), 1u);
+    EXPECT_EQ(unpinned[0].subject, "bottle dev");
+    EXPECT_EQ(unpinned[0].severity, severity::medium);
+    EXPECT_NE(unpinned[0].message.find("\"open\""), std::string::npos) << unpinned[0].message;
+    EXPECT_EQ(unpinned[0].evidence.as_object().at("pointer").as_string(), "/bottles/dev/git-gate/repos/open");
+    EXPECT_EQ(o->findings.size(), 1u) << "the pinned repo is not reported";
+}
+
 TEST_F(ManifestFiles, TheRealisticExampleHasOnlyTheDocumentedFindings) {
     auto o = audit_manifest_path(std::string(BOTTLE_SOURCE_DIR) + "/tests/manifest/data/realistic.json");
     ASSERT_TRUE(o.has_value()) << o.error().message;

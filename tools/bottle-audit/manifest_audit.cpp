@@ -151,6 +151,16 @@ result<audit_outcome> audit_bottles(const manifest::manifest& m, std::string tar
                                                       {"pointer", "/bottles/" + name},
                                                       {"lineage", lineage}}});
         }
+        for (const auto& [repo, gate] : spec->repos) {
+            if (!gate.host_key.empty()) continue;
+            o.findings.push_back({"manifest.git_gate_host_key_unpinned", report::severity::medium, subject,
+                                  "git-gate repo \"" + repo + "\" (" + gate.url + ") has no host_key: the gate trusts whichever server "
+                                  "answers for that host the first time, so a spoofed server could receive the pushes",
+                                  "pin the server's key: \"host_key\": the line `ssh-keyscan HOST` prints, checked out of band",
+                                  boost::json::object{{"file", m.origin_of_bottle(name)},
+                                                      {"pointer", "/bottles/" + name + "/git-gate/repos/" + repo},
+                                                      {"lineage", lineage}}});
+        }
         for (const auto& route : spec->egress) {
             const auto origin = find_route_origin(m, spec->lineage, route.host);
             const boost::json::object base{{"file", origin.file}, {"pointer", origin.pointer}, {"lineage", lineage}};
