@@ -87,7 +87,7 @@ std::string state_directory() {
     return "/tmp/bot-bottle-" + std::to_string(::geteuid());
 }
 
-host_facts probe_host_facts() {
+host_facts probe_host_facts(bool try_userns) {
     host_facts f;
     f.euid = ::geteuid();
     f.egid = ::getegid();
@@ -100,7 +100,7 @@ host_facts probe_host_facts() {
     else f.landlock_why = errno == EOPNOTSUPP ? "Landlock is built but disabled (add landlock to the lsm= boot parameter)"
                                               : std::string("landlock_create_ruleset: ") + std::strerror(errno);
     probe_cgroups(f);
-    probe_userns(f);
+    if (try_userns) probe_userns(f);
     f.seccomp = ::prctl(PR_GET_SECCOMP) >= 0;
     if (const char* h = std::getenv("HOME"); h && h[0] == '/') f.home = h;
     for (const char* name : {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "opt"}) {

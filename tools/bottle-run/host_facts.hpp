@@ -43,8 +43,10 @@ struct host_facts {
 };
 
 /// Reads the facts from this machine. Never fails: a probe that cannot run
-/// records the protection as missing, with the reason.
-[[nodiscard]] host_facts probe_host_facts();
+/// records the protection as missing, with the reason. `try_userns` forks a
+/// child that creates a user namespace (explain wants it; a launch does not:
+/// its own clone says the same, and faster).
+[[nodiscard]] host_facts probe_host_facts(bool try_userns = true);
 
 /// $XDG_RUNTIME_DIR/bot-bottle when set and absolute, else /run/bot-bottle.
 [[nodiscard]] std::string state_directory();

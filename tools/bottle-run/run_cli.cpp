@@ -224,7 +224,7 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
         req.workspace_uid = st.st_uid;
         req.workspace_gid = st.st_gid;
     }
-    const auto facts = probe_host_facts();
+    const auto facts = probe_host_facts(/*try_userns=*/false);
     if (o->dry_run) req.proxy_port = std::nullopt;
     auto plan = native::plan_for(t->bottle, req, facts);
     if (!plan) return fail(err, plan.error().message, "");
