@@ -209,6 +209,18 @@ TEST_F(RunLaunch, EveryInjectedFaultExits125AndLeavesNothing) {
         EXPECT_NE(r.err.find("launch failed"), std::string::npos) << step << ": " << r.err;
         EXPECT_EQ(leftovers(), 0u) << step;
     }
+    // The proxy's steps, in a bottle with a route (bottle-egress must exist
+    // for "listener"; "proxy" fails in its place).
+    std::ofstream(runtime.path() / "m.json") << R"({"bottles":{"web":{"egress":[{"host":"api.example.com","ports":[443]}]}}})";
+    for (const char* step : {"proxy", "listener"}) {
+        if (std::string(step) == "listener" && !fs::exists(BOTTLE_BINARY_DIR "/tools/bottle-egress/bottle-egress")) continue;
+        auto r = run({"--manifest", (runtime.path() / "m.json").string(), "--bottle", "web", "--workspace", w.dir.path().string(), "--",
+                      "/workspace/probe", "exit:0"},
+                     {std::string("BOTTLE_RUN_FAULT=") + step, xdg});
+        EXPECT_EQ(r.code, 125) << step << ": " << r.err;
+        EXPECT_NE(r.err.find("injected fault"), std::string::npos) << step << ": " << r.err;
+        EXPECT_EQ(leftovers(), 0u) << step;
+    }
     auto control = probe_in(w, {"exit:0"}, {"BOTTLE_RUN_FAULT=none", xdg});
     EXPECT_EQ(control.code, 0) << "the control: no fault, a clean launch: " << control.err;
     EXPECT_EQ(leftovers(), 0u) << "a clean exit removes its state";
