@@ -188,12 +188,16 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
     if (::send(sync.get(), "go", 2, MSG_NOSIGNAL) != 2) return failed(err, make_error(errc::io_error, "the bottle's child is gone"), "");
 
     // 6. filesystem and PID 1 run in the child; it reports "running".
+    // Meanwhile the proxy starts: until it is ready the kernel queues the
+    // agent's connections on the listener; if it never is, the bottle goes.
     {
         char buf[4096];
         const ssize_t n = ::recv(sync.get(), buf, sizeof buf, 0);
         const std::string word = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
         if (word != "running") return child_error(word);
     }
+    if (proxy)
+        if (auto r = proxy->wait_ready(); !r) return failed(err, r.error(), remedy_for("proxy:"));
 
     // 7. state, so ls/stop/gc see the bottle.
     state_record rec{plan.bottle_id, ::getpid(), child.pid(), proxy ? proxy->pid() : -1, plan.bottle_name, plan.argv, cgroup->dirs(),

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,37 +61,36 @@ result<egress_proxy> egress_proxy::start(const std::string& binary, int listener
     }
     egress_proxy p;
     p.pid_ = pid;
-    write_end.reset();
+    p.out_ = std::move(read_end);
+    return p;
+}
+
+result<void> egress_proxy::wait_ready() {
     std::string line;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (line.find('\n') == std::string::npos) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         if (left <= 0) return make_error(errc::timeout, "proxy: bottle-egress did not report ready within 5 s");
-        pollfd pfd{read_end.get(), POLLIN, 0};
+        pollfd pfd{out_.get(), POLLIN, 0};
         if (::poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
         char buf[512];
-        const ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+        const ssize_t n = ::read(out_.get(), buf, sizeof buf);
         if (n <= 0) return make_error(errc::io_error, "proxy: bottle-egress exited before it was ready (see its stderr above)");
         line.append(buf, static_cast<std::size_t>(n));
     }
     if (line.find("\"listening\"") == std::string::npos)
         return make_error(errc::io_error, "proxy: unexpected first line from bottle-egress: " + line.substr(0, line.find('\n')));
-    p.out_ = std::move(read_end);
-    return p;
+    return {};
 }
 
 void egress_proxy::stop() noexcept {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-        if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-            pid_ = -1;
-            return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+    // Wait on a pidfd: returns as soon as it exits, SIGKILL after a second.
+    os::unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
+    pollfd p{pidfd.get(), POLLIN, 0};
+    if (!pidfd || ::poll(&p, 1, 1000) <= 0) ::kill(pid_, SIGKILL);
+    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {}
     pid_ = -1;
 }
 

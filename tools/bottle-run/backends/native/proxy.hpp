@@ -28,10 +28,13 @@ public:
     egress_proxy& operator=(const egress_proxy&) = delete;
     ~egress_proxy() { stop(); }
 
-    /// Starts `binary --listen-fd 3 --allow A ... --log log_file` and waits
-    /// (up to 5 s) for its ready line. Errors: io_error, timeout.
+    /// Starts `binary --listen-fd 3 --allow A ... --log log_file`; does not
+    /// wait (the listener already queues connections). Errors: io_error.
     [[nodiscard]] static result<egress_proxy> start(const std::string& binary, int listener, const std::vector<std::string>& allow,
                                                     const std::string& log_file, const std::string& bottle_id);
+    /// Waits (up to 5 s) for its `{"listening":...}` line. Errors: io_error
+    /// (it exited or said something else), timeout.
+    [[nodiscard]] result<void> wait_ready();
     /// SIGTERM, then SIGKILL after a second; reaped. Idempotent.
     void stop() noexcept;
     [[nodiscard]] pid_t pid() const noexcept { return pid_; }
