@@ -226,6 +226,27 @@ TEST_F(RunLaunch, EveryInjectedFaultExits125AndLeavesNothing) {
     EXPECT_EQ(leftovers(), 0u) << "a clean exit removes its state";
 }
 
+TEST_F(RunLaunch, ASingleFileMountIsUsableAndReadOnly) {
+    // A manifest mount of one file (the escape harness mounts its probe so):
+    // Landlock rules on a file may carry file rights only, else the kernel
+    // refuses the rule and the launch fails with 125.
+    workspace w;
+    temp_dir cfg{"bottle-run-cfg"};
+    const auto manifest = cfg.path() / "m.json";
+    const auto data = cfg.path() / "data";
+    std::ofstream(data) << "read me\n";
+    fs::permissions(cfg.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    fs::permissions(data, fs::perms::all);  // even a world-writable file stays read-only in the bottle
+    std::ofstream(manifest) << R"({"bottles": {"f": {"mounts": [{"host": ")" << (w.dir.path() / "probe").string()
+                            << R"(", "guest": "/tools/probe", "mode": "ro"}, {"host": ")" << data.string()
+                            << R"(", "guest": "/tools/data", "mode": "ro"}]}}})";
+    auto r = run({"--manifest", manifest.string(), "--bottle", "f", "--workspace", w.dir.path().string(), "--", "/tools/probe",
+                  "write:/tools/data", "write:/workspace/next-to-it"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has_line(r.out, "write err EROFS") || has_line(r.out, "write err EACCES")) << r.out;
+    EXPECT_TRUE(has_line(r.out, "write ok")) << r.out;
+}
+
 TEST_F(RunLaunch, RootlessAsAnOrdinaryUser) {
     if (::geteuid() != 0) GTEST_SKIP() << "already an ordinary user: the other tests covered it";
     if (!fs::exists("/usr/sbin/runuser")) GTEST_SKIP() << "runuser is not installed";

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -66,7 +67,14 @@ result<void> apply_landlock(const landlock_plan& plan) {
             if (p.optional && errno == ENOENT) continue;
             return fail("open " + p.path);
         }
-        ll::path_beneath_attr rule{p.list_only ? ll::read_dir : p.write ? fs : read_only, dir.get()};
+        std::uint64_t access = p.list_only ? ll::read_dir : p.write ? fs : read_only;
+        // A rule on a file (a manifest mount of one file) may only name file
+        // rights; the kernel refuses directory rights on it with EINVAL.
+        struct stat st {};
+        if (::fstat(dir.get(), &st) != 0) return fail("stat " + p.path);
+        if (!S_ISDIR(st.st_mode)) access &= ll::execute | ll::write_file | ll::read_file | ll::truncate | ll::ioctl_dev;
+        if (access == 0) continue;  // nothing a file could be granted (a list-only rule)
+        ll::path_beneath_attr rule{access, dir.get()};
         if (::syscall(SYS_landlock_add_rule, ruleset.get(), ll::rule_path_beneath, &rule, 0) != 0) return fail("rule for " + p.path);
     }
     if (attr.handled_access_net && plan.connect_port) {
