@@ -5,13 +5,21 @@
 #   2. bottle-audit       — a demo manifest and a demo smolvm state database
 #   3. bottle-escape      — the escape harness attacking a bubblewrap sandbox
 #                           in its sealed lab (needs root)
-# bottle-run (launching agents in bottles) is not built yet; see README.
+#   4. bottle-run         — a demo bottle (examples/manifests/demo-web.json):
+#                           an allowed request goes out through its proxy, a
+#                           denied one is refused; all of it inside a network
+#                           namespace this script creates and removes
+#   5. bottle-escape compare — bottle-native next to bwrap, the table
+# DEMO_NO_BUILD=1 skips the package setup and the build and uses the build
+# directory DEMO_BUILD_DIR (default build/dev) as it is.
 set -uo pipefail
 source "$(dirname "$0")/as-root.sh"
 cd "$(dirname "$0")/.."
-scripts/setup-deps.sh --peers || exit 1
-cmake --preset dev >/dev/null && cmake --build --preset dev || exit 1
-bin=build/dev
+bin=${DEMO_BUILD_DIR:-build/dev}
+if [[ ${DEMO_NO_BUILD:-0} != 1 ]]; then
+  scripts/setup-deps.sh --peers || exit 1
+  cmake --preset dev >/dev/null && cmake --build --preset dev || exit 1
+fi
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "bottle-preflight: host prerequisites per backend"
@@ -36,3 +44,46 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 $bin/escape-tests/bottle-escape run --sandbox bwrap
 echo "(exit $?: 1 = some probes escaped; see docs/escape-scorecard.md for all peers)"
+
+step "bottle-run: a demo bottle (examples/manifests/demo-web.json, bottle demo-web)"
+# Everything happens in a network namespace of our own holding only lo: the
+# demo upstream (127.0.0.1:18080, the bottle's one route), bottle-egress and
+# the bottle. Nothing is sent to any other address.
+ns=bbdemo-$$
+demo=$(mktemp -d)
+cleanup_demo() {
+  if [[ -n ${web_pid:-} ]]; then kill "$web_pid" 2>/dev/null; wait "$web_pid" 2>/dev/null; web_pid=; fi
+  ip netns del "$ns" 2>/dev/null
+  rm -rf "$demo"
+}
+trap cleanup_demo EXIT
+mkdir -p "$demo/www" "$demo/state"
+echo "hello from the demo upstream" > "$demo/www/hello.txt"
+if ip netns add "$ns" && ip -n "$ns" link set lo up; then
+  ip netns exec "$ns" python3 -m http.server --bind 127.0.0.1 --directory "$demo/www" 18080 \
+    >"$demo/web.log" 2>&1 &
+  web_pid=$!
+  for _ in $(seq 50); do
+    ip netns exec "$ns" bash -c 'exec 3<>/dev/tcp/127.0.0.1/18080' 2>/dev/null && break
+    sleep 0.1
+  done
+  # XDG_RUNTIME_DIR: the bottle's state and its proxy's decision log go there.
+  ip netns exec "$ns" env XDG_RUNTIME_DIR="$demo/state" "$bin/tools/bottle-run/bottle-run" \
+    --manifest examples/manifests/demo-web.json --bottle demo-web -- \
+    sh -c 'echo "in the bottle: HTTP_PROXY=$HTTP_PROXY"
+           printf "allowed  http://127.0.0.1:18080/hello.txt -> "; curl -sS http://127.0.0.1:18080/hello.txt
+           printf "denied   http://denied.example/ -> HTTP "; curl -sS -o /dev/null -w "%{http_code}\n" http://denied.example/
+           printf "bypass   (no proxy) 127.0.0.1:18080 -> "; curl -sS --noproxy "*" -m 3 http://127.0.0.1:18080/ 2>&1 | head -1'
+  echo "(bottle-run exit $?)"
+  echo "the proxy's decision log:"
+  cat "$demo"/state/bot-bottle/*.egress.log 2>/dev/null || echo "(no decision log found)"
+else
+  echo "skipped: could not create the network namespace $ns"
+fi
+cleanup_demo
+trap - EXIT
+
+step "bottle-escape compare: bottle-native next to bwrap, in the sealed lab"
+PATH="$PWD/$bin/tools/bottle-run:$PWD/$bin/tools/bottle-egress:$PATH" \
+  $bin/escape-tests/bottle-escape compare --sandbox bottle-native --sandbox bwrap
+echo "(exit $?: 0 = both runs completed; the table counts ESCAPED and EXPOSED apart)"
