@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-deps.sh --peers
 cmake --preset dev >/dev/null
-cmake --build --preset dev --target bottle-escape bottle-probe
+cmake --build --preset dev --target bottle-escape bottle-probe bottle-run bottle-egress
+# bottle-native takes bottle-run (and the bottle-egress it starts) from PATH.
+export PATH="$PWD/build/dev/tools/bottle-run:$PWD/build/dev/tools/bottle-egress:$PATH"
 profiles=("$@")
-((${#profiles[@]})) || profiles=(none bwrap firejail firejail-default srt codex docker)
+((${#profiles[@]})) || profiles=(none bottle-native bwrap firejail firejail-default srt codex docker)
 args=()
 for p in "${profiles[@]}"; do args+=(--sandbox "$p"); done
 out=docs/escape-scorecard.md
