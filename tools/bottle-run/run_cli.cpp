@@ -2,8 +2,10 @@
 
 #include "bottle-run/backends/native/launch.hpp"
 #include "bottle-run/backends/native/plan.hpp"
+#include "bottle-run/backend_select.hpp"
 #include "bottle-run/explain.hpp"
 #include "bottle-run/host_facts.hpp"
+#include "bottle-run/provider_setup.hpp"
 #include "bottle-run/state.hpp"
 
 #include "bottle/manifest/agent.hpp"
@@ -24,8 +26,8 @@ namespace bottle::run {
 
 std::string usage_text() {
     return "usage: bottle-run [--manifest PATH] [--bottle NAME]... [--workspace DIR]\n"
-           "                  [--backend native] [--json] [--dry-run] [--] COMMAND [ARG...]\n"
-           "       bottle-run agent NAME [--bottle NAME]... [--workspace DIR] [-- ARG...]\n"
+           "                  [--backend NAME] [--json] [--dry-run] [--] COMMAND [ARG...]\n"
+           "       bottle-run agent NAME [--bottle NAME]... [--workspace DIR] [--dry-run] [-- ARG...]\n"
            "       bottle-run ls [--json] | stop ID | gc | explain [--bottle NAME]...\n"
            "\n"
            "Runs a command or a manifest's agent in a bottle: its own user, mount, pid, network,\n"
@@ -35,11 +37,13 @@ std::string usage_text() {
            "  --manifest PATH   manifest file or directory (default $XDG_CONFIG_HOME/bot-bottle/)\n"
            "  --bottle NAME     bottle to run in; repeat to merge bottles left to right\n"
            "  --workspace DIR   host directory mounted read-write at /workspace (the working dir)\n"
-           "  --backend NAME    native (the only backend built)\n"
+           "  --backend NAME    native (the only backend built; else $BOT_BOTTLE_BACKEND,\n"
+           "                    then the bottle's backend)\n"
            "  --dry-run         print the launch plan as JSON and start nothing\n"
            "  --json            JSON output for ls and explain\n"
            "\n"
-           "  agent NAME        run a manifest agent (its command, then ARGs after --)\n"
+           "  agent NAME        run a manifest agent (its command or its provider's, then ARGs\n"
+           "                    after --); the provider's credentials come from the environment\n"
            "  ls                list running bottles      stop ID   stop one\n"
            "  gc                remove what killed launchers left behind\n"
            "  explain           which protections this host gives a bottle, and why\n"
@@ -106,8 +110,6 @@ result<options> parse_arguments(const std::vector<std::string>& args) {
     if (m->count()) o.manifest = manifest;
     if (w->count()) o.workspace = workspace;
     if (!backend.empty()) o.backend = backend;
-    if (o.backend != "native")
-        return make_error(errc::invalid_argument, "--backend: only native is built (got '" + o.backend + "')");
     for (const auto& b : o.bottles)
         if (b.empty()) return make_error(errc::invalid_argument, "--bottle needs a value");
     if (o.command == "run" && o.argv.empty()) return make_error(errc::invalid_argument, "missing COMMAND (give it after --)");
@@ -154,6 +156,7 @@ result<manifest::manifest> load(const options& o, const std::map<std::string, st
 struct target {
     manifest::bottle_spec bottle;
     std::vector<std::string> argv;
+    std::optional<provider_launch> provider;  ///< agents: their provider's part
 };
 
 result<target> resolve(const options& o, const std::map<std::string, std::string>& env) {
@@ -161,11 +164,21 @@ result<target> resolve(const options& o, const std::map<std::string, std::string
     if (!m) return m.error();
     target t;
     if (o.command == "agent") {
-        auto a = manifest::resolve_agent(*m, o.target, o.bottles);
+        auto providers = load_provider_templates(env);
+        if (!providers) return providers.error();
+        auto a = manifest::resolve_agent(*m, o.target, o.bottles, *providers);
         if (!a) return a.error();
         auto spec = manifest::to_spec(a->bottle);
         if (!spec) return spec.error();
         t.bottle = std::move(*spec);
+        if (a->provider_spec) {
+            // Planned now, before anything starts: a missing credential is an
+            // error with its remedy, not an agent that cannot log in.
+            auto p = prepare_provider(*a->provider_spec, env);
+            if (!p) return p.error();
+            add_provider(t.bottle, *p);
+            t.provider = std::move(*p);
+        }
         t.argv = a->command;
         t.argv.insert(t.argv.end(), o.argv.begin(), o.argv.end());
         return t;
@@ -208,12 +221,25 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     }
     if (o->command == "ls" || o->command == "stop" || o->command == "gc") return state_command(*o, out, err);
     auto t = resolve(*o, env);
-    if (!t) return fail(err, t.error().message, "fix the manifest or the bottle names (bottle-run --dry-run shows the plan)");
+    if (!t) {
+        const bool credentials = t.error().message.find("missing credentials") != std::string::npos;
+        return fail(err, t.error().message, credentials ? "nothing was started" : "fix the manifest or the bottle names (bottle-run --dry-run shows the plan)");
+    }
+    std::optional<std::string> bottle_backend;
+    if (t->bottle.backend)
+        bottle_backend = *t->bottle.backend == manifest::backend_kind::native ? "native"
+                         : *t->bottle.backend == manifest::backend_kind::docker ? "docker"
+                                                                                 : "smolmachines";
+    const auto env_backend = env.count("BOT_BOTTLE_BACKEND") ? std::optional<std::string>(env.at("BOT_BOTTLE_BACKEND")) : std::nullopt;
+    auto backend = select_backend(o->backend, env_backend, bottle_backend);
+    if (!backend) return fail(err, backend.error().message, "use --backend native (or unset BOT_BOTTLE_BACKEND)");
+    t->bottle.backend.reset();  // chosen: native (a flag may override the bottle's own backend)
     native::launch_request req;
     req.argv = t->argv;
     req.launcher_env = env;
     req.bottle_id = new_bottle_id();
     req.interactive = ::isatty(STDIN_FILENO) == 1;
+    if (t->provider) req.credential_env = t->provider->credential_env;
     if (o->workspace) {
         std::error_code ec;
         auto abs = std::filesystem::canonical(*o->workspace, ec);
@@ -229,7 +255,9 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     auto plan = native::plan_for(t->bottle, req, facts);
     if (!plan) return fail(err, plan.error().message, "");
     if (o->dry_run) {
-        out << boost::json::serialize(native::to_json(*plan)) << '\n';
+        auto j = native::to_json(*plan);
+        if (t->provider) j.as_object()["provider"] = provider_json(*t->provider);
+        out << boost::json::serialize(j) << '\n';
         return 0;
     }
     return native::launch(*plan, facts, err);

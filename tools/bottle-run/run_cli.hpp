@@ -1,8 +1,8 @@
 // tools/bottle-run/run_cli.hpp — the command line of bottle-run.
 //
 //   bottle-run [--manifest PATH] [--bottle NAME]... [--workspace DIR]
-//              [--backend native] [--json] [--dry-run] [--] COMMAND [ARG...]
-//   bottle-run agent NAME [--bottle NAME]... [--workspace DIR] [-- ARG...]
+//              [--backend NAME] [--json] [--dry-run] [--] COMMAND [ARG...]
+//   bottle-run agent NAME [--bottle NAME]... [--workspace DIR] [--dry-run] [-- ARG...]
 //   bottle-run ls [--json] | stop ID | gc | explain [--bottle NAME]...
 //
 // Exit status: the agent's own; 125 when bottle-run itself failed (usage,
@@ -31,7 +31,7 @@ struct options {
     std::optional<std::string> manifest{};
     std::vector<std::string> bottles{};
     std::optional<std::string> workspace{};
-    std::string backend{"native"};
+    std::optional<std::string> backend{};    ///< --backend; chosen with BOT_BOTTLE_BACKEND by select_backend
     bool json = false;
     bool dry_run = false;
     bool help = false, version = false;
@@ -44,9 +44,10 @@ struct options {
 /// command's own options are never read as ours. Errors: invalid_argument.
 [[nodiscard]] result<options> parse_arguments(const std::vector<std::string>& args);
 
-/// The tool: `env` is the launcher's environment (PATH/TERM/LANG pass into
-/// the bottle through the allowlist; HOME and XDG_CONFIG_HOME locate the
-/// manifest).
+/// The tool: `env` is the launcher's environment (TERM/LANG pass into the
+/// bottle through the allowlist; HOME and XDG_CONFIG_HOME locate the
+/// manifest; BOT_BOTTLE_PROVIDERS the provider templates; BOT_BOTTLE_BACKEND
+/// the backend; an agent's provider takes its credential variables from it).
 [[nodiscard]] int run_main(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
                            std::ostream& out, std::ostream& err);
 

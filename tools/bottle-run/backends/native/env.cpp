@@ -18,6 +18,9 @@ int exec_agent(const native_plan& plan) {
         envp.push_back(const_cast<char*>(e.c_str()));
         if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
     }
+    std::vector<std::string> credentials;  // plan_for kept them out of env (and so out of every printout)
+    for (const auto& [k, v] : plan.credential_env) credentials.push_back(k + "=" + v);
+    for (auto& c : credentials) envp.push_back(c.data());
     envp.push_back(nullptr);
     const std::string& cmd = plan.argv.front();
     int saw = ENOENT;

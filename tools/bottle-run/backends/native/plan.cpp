@@ -213,6 +213,8 @@ result<native_plan> plan_for(const manifest::bottle_spec& bottle, const launch_r
         p.mounts.push_back({m.read_write ? mount_kind::bind_rw : mount_kind::bind_ro, host, m.guest, "", false});
     }
     p.env = agent_environment(bottle, request, home_path);
+    p.credential_env = request.credential_env;
+    std::erase_if(p.env, [&](const std::string& e) { return p.credential_env.count(e.substr(0, e.find('='))) != 0; });
     p.seccomp = seccomp_deny_list();
     fill_landlock(p, facts);
     if (p.landlock.restrict_tcp) p.landlock.connect_port = request.proxy_port;
@@ -305,6 +307,8 @@ boost::json::value to_json(const native_plan& p) {
     if (p.limits.cpus) limits["cpus"] = *p.limits.cpus;
     if (p.limits.memory_mib) limits["memory_mib"] = *p.limits.memory_mib;
     if (p.limits.pids) limits["pids"] = *p.limits.pids;
+    json::array credential_names;  // names only: the values are secrets
+    for (const auto& [k, v] : p.credential_env) credential_names.emplace_back(k);
     json::value bottle = json::parse(p.canonical.empty() ? std::string("{}") : p.canonical);
     return json::object{{"schema", "bot-bottle/run-plan/v1"},
                         {"backend", "native"},
@@ -319,6 +323,7 @@ boost::json::value to_json(const native_plan& p) {
                         {"mounts", std::move(mounts)},
                         {"workdir", p.workdir},
                         {"env", strings(p.env)},
+                        {"credential_env", credential_names},
                         {"argv", strings(p.argv)},
                         {"no_new_privs", true},
                         {"capabilities", json::array{}},

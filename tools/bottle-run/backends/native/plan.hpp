@@ -37,6 +37,7 @@ struct launch_request {
     std::string bottle_id{};                  ///< unique per launch; the hostname
     bool interactive = false;                 ///< stdin is a terminal: give a pty
     std::optional<std::uint16_t> proxy_port{};  ///< known only after the listener exists
+    std::map<std::string, std::string> credential_env{};  ///< the provider's planned credential variables (secrets)
 };
 
 struct id_map {
@@ -115,7 +116,10 @@ struct native_plan {
     bool drop_supplementary_groups = false;  ///< root launch: setgroups(0) inside
     std::vector<mount_entry> mounts{};
     std::string workdir{};
-    std::vector<std::string> env{};          ///< the agent's whole environment
+    std::vector<std::string> env{};          ///< the agent's environment but its credentials
+    /// The credential variables, kept out of `env` so nothing that prints the
+    /// plan can show them: exec adds them, to_json names them only.
+    std::map<std::string, std::string> credential_env{};
     std::vector<std::string> argv{};
     std::vector<seccomp_rule> seccomp{};
     landlock_plan landlock{};

@@ -1,0 +1,88 @@
+#include "bottle-run/provider_setup.hpp"
+
+#include "bottle/manifest/credentials.hpp"
+
+#include <boost/json/array.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#ifndef BOTTLE_RUN_SOURCE_DIR
+#define BOTTLE_RUN_SOURCE_DIR ""
+#endif
+
+namespace bottle::run {
+
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+}  // namespace
+
+result<manifest::provider_set> load_provider_templates(const std::map<std::string, std::string>& env) {
+    std::optional<std::string_view> override_dir;
+    if (auto it = env.find("BOT_BOTTLE_PROVIDERS"); it != env.end()) override_dir = it->second;
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    const auto dirs = manifest::provider_dirs(override_dir, ec ? std::filesystem::path() : exe.parent_path(),
+                                              std::filesystem::path(BOTTLE_RUN_SOURCE_DIR));
+    auto dir = manifest::find_providers_dir(dirs, [](const std::filesystem::path& d) {
+        std::error_code e;
+        return std::filesystem::is_directory(d, e);
+    });
+    if (!dir) return dir.error();
+    return manifest::load_providers(*dir);
+}
+
+result<provider_launch> prepare_provider(const manifest::provider& p, const std::map<std::string, std::string>& env) {
+    const manifest::env_map host(env.begin(), env.end());
+    auto plan = manifest::plan_credentials(p, host, [](const std::string& path) { return ::access(path.c_str(), R_OK) == 0; });
+    if (!plan) return plan.error();
+    if (!plan->files.empty())
+        return make_error(errc::unsupported, "provider " + p.name + ": forwarding a login file into the bottle is not built in bottle-run yet");
+    provider_launch out;
+    out.name = p.name;
+    out.source = p.source;
+    out.env = p.env;
+    out.credential_env = std::move(plan->env);
+    for (const auto& route : p.egress) {  // parse_provider checked the form
+        const auto& o = route.as_object();
+        manifest::egress_route r{std::string(o.at("host").as_string()), {}};
+        if (const auto* ports = o.if_contains("ports"))
+            for (const auto& port : ports->as_array()) r.ports.push_back(static_cast<std::uint16_t>(manifest::detail::port_of(port)));
+        out.egress.push_back(std::move(r));
+    }
+    return out;
+}
+
+void add_provider(manifest::bottle_spec& bottle, const provider_launch& p) {
+    for (const auto& r : p.egress) {
+        const auto host = lower(r.host);
+        const bool named = std::any_of(bottle.egress.begin(), bottle.egress.end(), [&](const auto& b) { return lower(b.host) == host; });
+        if (!named) bottle.egress.push_back(r);
+    }
+    for (const auto& [k, v] : p.env) bottle.env.emplace(k, v);  // emplace: the bottle's value stays
+}
+
+boost::json::object provider_json(const provider_launch& p) {
+    boost::json::array routes, names;
+    for (const auto& r : p.egress) {
+        boost::json::array ports;
+        for (auto port : r.ports) ports.emplace_back(port);
+        boost::json::object o{{"host", r.host}};
+        if (!ports.empty()) o["ports"] = std::move(ports);
+        routes.push_back(std::move(o));
+    }
+    for (const auto& [k, v] : p.credential_env) names.emplace_back(k);
+    boost::json::object env;
+    for (const auto& [k, v] : p.env) env[k] = v;
+    return {{"name", p.name}, {"template", p.source}, {"egress", std::move(routes)}, {"env", std::move(env)}, {"credential_env", std::move(names)}};
+}
+
+}  // namespace bottle::run
