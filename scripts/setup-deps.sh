@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what bot-bottle builds and tests with, from Debian's packages and the
 # npm registry. Idempotent and quiet: installs only what is missing.
-# Usage: scripts/setup-deps.sh [--peers]   (--peers adds the peer sandboxes
-# the escape harness scores: firejail, docker.io, sandbox-runtime, codex)
+# Usage: scripts/setup-deps.sh [--peers | --bench]   (--peers adds the peer
+# sandboxes the escape harness scores: firejail, docker.io, sandbox-runtime,
+# codex; --bench adds the proxies bench/egress_bench.cpp compares bottle-egress
+# with: tinyproxy and squid, their system services stopped and disabled, since
+# the bench starts its own instances on loopback)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -16,6 +19,9 @@ packages=(
 )
 if [[ "${1:-}" == "--peers" ]]; then
   packages+=(firejail socat docker.io ripgrep)
+fi
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(tinyproxy squid)
 fi
 
 missing=()
@@ -37,4 +43,19 @@ if [[ "${1:-}" == "--peers" ]]; then
     echo "setup: installing npm peers (sandbox-runtime, codex)"
     (cd "$here" && npm install --no-audit --no-fund --silent >/dev/null)
   fi
+fi
+
+if [[ "${1:-}" == "--bench" ]]; then
+  # The packages enable (and, where allowed, start) system-wide proxies on
+  # 3128 / 8888; nothing here wants them running.
+  sudo_cmd=""
+  [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
+  for unit in tinyproxy squid; do
+    if [[ -d /run/systemd/system ]]; then
+      $sudo_cmd systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    else
+      $sudo_cmd systemctl disable "$unit" >/dev/null 2>&1 || true   # links only; no systemd running
+      $sudo_cmd service "$unit" stop >/dev/null 2>&1 || true
+    fi
+  done
 fi

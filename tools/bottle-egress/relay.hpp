@@ -1,11 +1,15 @@
 // tools/bottle-egress/relay.hpp — the byte relay of an open tunnel.
 //
-// Plain non-blocking read/write on the Asio (epoll) loop: read what is
-// there, write it on, and only when a socket would block wait for it. An
-// idle direction holds no buffer (buffers come from a small pool only while
-// bytes are in flight), so a thousand idle tunnels cost a thousand pairs of
-// sockets and little else. An end of stream is passed on as a half-close;
-// an error on either side ends both directions.
+// Non-blocking splice(2) on the Asio (epoll) loop: bytes move socket ->
+// pipe -> socket inside the kernel (no copy through user space: the profile
+// of a read/write relay is mostly those two copies), and only when a socket
+// would block do we wait for it. An idle direction holds no pipe and no
+// buffer (both come from a small pool only while bytes are in flight), so a
+// thousand idle tunnels cost a thousand pairs of sockets and little else.
+// When no pipe can be had (descriptor limit) a direction falls back to plain
+// read/write through a pooled buffer. The bytes relayed are the same either
+// way; every check happened before the relay started. An end of stream is
+// passed on as a half-close; an error on either side ends both directions.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -20,15 +24,32 @@
 
 namespace bottle::egress {
 
-/// Fixed-size buffers reused across tunnels (one event loop, no locking).
+/// An empty pipe for splicing; closes its ends.
+struct splice_pipe {
+    int read_end = -1;
+    int write_end = -1;
+    splice_pipe() = default;
+    splice_pipe(splice_pipe&& o) noexcept;
+    splice_pipe& operator=(splice_pipe&& o) noexcept;
+    ~splice_pipe();
+    explicit operator bool() const { return read_end >= 0; }
+};
+
+/// Fixed-size buffers and empty pipes reused across tunnels (one event
+/// loop, no locking).
 class buffer_pool {
 public:
-    static constexpr std::size_t buffer_bytes = 64 * 1024;
+    static constexpr std::size_t buffer_bytes = 256 * 1024;
     std::unique_ptr<char[]> acquire();
     void release(std::unique_ptr<char[]> b);
+    /// An empty pipe, or an empty object when none can be made.
+    splice_pipe acquire_pipe();
+    /// Only an empty pipe may come back; one with bytes left is closed.
+    void release_pipe(splice_pipe p);
 
 private:
     std::vector<std::unique_ptr<char[]>> free_;
+    std::vector<splice_pipe> free_pipes_;
 };
 
 /// Counts bytes and marks activity (the idle timeout watches `last`).
