@@ -3,9 +3,7 @@
 // The precedence is manifest/backend_choice.hpp's: --backend, then
 // $BOT_BOTTLE_BACKEND, then the bottle's `backend`, then native. Only native
 // is built, so any other choice is an error naming it and where it came from
-// (never a silent fall back to native). Kept in its own translation unit:
-// backend_choice.hpp and bottle_spec.hpp both declare manifest::backend_kind,
-// so they cannot share one.
+// (never a silent fall back to native).
 #pragma once
 
 #include "bottle/result.hpp"

@@ -227,9 +227,7 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     }
     std::optional<std::string> bottle_backend;
     if (t->bottle.backend)
-        bottle_backend = *t->bottle.backend == manifest::backend_kind::native ? "native"
-                         : *t->bottle.backend == manifest::backend_kind::docker ? "docker"
-                                                                                 : "smolmachines";
+        bottle_backend = std::string(manifest::to_string(*t->bottle.backend));
     const auto env_backend = env.count("BOT_BOTTLE_BACKEND") ? std::optional<std::string>(env.at("BOT_BOTTLE_BACKEND")) : std::nullopt;
     auto backend = select_backend(o->backend, env_backend, bottle_backend);
     if (!backend) return fail(err, backend.error().message, "use --backend native (or unset BOT_BOTTLE_BACKEND)");

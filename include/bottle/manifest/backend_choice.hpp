@@ -11,6 +11,7 @@
 // where it came from — never a silent fall back to another backend.
 #pragma once
 
+#include "bottle/manifest/backend_kind.hpp"
 #include "bottle/result.hpp"
 
 #include <array>
@@ -19,8 +20,6 @@
 #include <string_view>
 
 namespace bottle::manifest {
-
-enum class backend_kind { native, docker, smolmachines };
 
 /// Where the chosen backend came from (for "backend docker (from BOT_BOTTLE_BACKEND)").
 enum class backend_source { flag, environment, bottle, fallback };
@@ -32,15 +31,6 @@ struct backend_choice {
 
 inline constexpr std::string_view backend_env_var = "BOT_BOTTLE_BACKEND";
 
-[[nodiscard]] constexpr std::string_view to_string(backend_kind b) noexcept {
-    switch (b) {
-        case backend_kind::native: return "native";
-        case backend_kind::docker: return "docker";
-        case backend_kind::smolmachines: return "smolmachines";
-    }
-    return "native";
-}
-
 [[nodiscard]] constexpr std::string_view to_string(backend_source s) noexcept {
     switch (s) {
         case backend_source::flag: return "--backend";
@@ -49,13 +39,6 @@ inline constexpr std::string_view backend_env_var = "BOT_BOTTLE_BACKEND";
         case backend_source::fallback: return "the default";
     }
     return "the default";
-}
-
-/// The backend named `name` (exact, lower case), or nothing.
-[[nodiscard]] constexpr std::optional<backend_kind> parse_backend(std::string_view name) noexcept {
-    for (auto b : {backend_kind::native, backend_kind::docker, backend_kind::smolmachines})
-        if (to_string(b) == name) return b;
-    return std::nullopt;
 }
 
 /// Chooses the backend by the precedence in the banner. Errors:

@@ -7,6 +7,7 @@
 // absent (std::optional / empty lists): defaults belong to the consumer.
 #pragma once
 
+#include "bottle/manifest/backend_kind.hpp"
 #include "bottle/manifest/canonical.hpp"
 #include "bottle/manifest/resolve.hpp"
 #include "bottle/manifest/schema.hpp"
@@ -19,8 +20,6 @@
 #include <vector>
 
 namespace bottle::manifest {
-
-enum class backend_kind { native, docker, smolmachines };
 
 struct egress_route {
     std::string host;                  ///< as written (merge compared it case-insensitively)
