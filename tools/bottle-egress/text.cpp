@@ -1,6 +1,8 @@
 // tools/bottle-egress/text.cpp — see text.hpp.
 #include "bottle-egress/text.hpp"
 
+#include "bottle/net/detail/strict_text.hpp"
+
 namespace bottle::egress {
 
 std::string lower(std::string_view s) {
@@ -15,22 +17,6 @@ std::string_view trim_ows(std::string_view s) noexcept {
     return s;
 }
 
-std::string quote(std::string_view text, std::size_t max) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out = "\"";
-    for (std::size_t i = 0; i < text.size() && i < max; ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-            out += static_cast<char>(c);
-        } else {
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 0xf];
-        }
-    }
-    if (text.size() > max) out += "...";
-    out += '"';
-    return out;
-}
+std::string quote(std::string_view text, std::size_t max) { return net::detail::quote(text, max); }
 
 }  // namespace bottle::egress
