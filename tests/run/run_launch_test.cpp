@@ -247,6 +247,37 @@ TEST_F(RunLaunch, ASingleFileMountIsUsableAndReadOnly) {
     EXPECT_TRUE(has_line(r.out, "write ok")) << r.out;
 }
 
+TEST_F(RunLaunch, RootlessPidsLimitHoldsWithoutCgroups) {
+    // An ordinary user cannot write this host's cgroups: the manifest's pids
+    // limit falls back to RLIMIT_NPROC in the bottle (a fork bomb stops there).
+    if (::geteuid() != 0) GTEST_SKIP() << "runs as nobody through runuser, from root";
+    if (!fs::exists("/usr/sbin/runuser")) GTEST_SKIP() << "runuser is not installed";
+    workspace w;
+    temp_dir bin{"bottle-run-bin"};
+    fs::permissions(bin.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    fs::copy_file(bottle_run, bin.path() / "bottle-run");
+    std::ofstream(bin.path() / "m.json") << R"({"bottles": {"small": {"resources": {"pids": 12}}, "roomy": {"resources": {"pids": 200}}}})";
+    fs::permissions(bin.path() / "m.json", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+    auto forty_sleeps = [&](const std::string& bottle) {
+        bottle::os::spawn_request r;
+        r.argv = {"/usr/sbin/runuser", "-u", "nobody", "--", (bin.path() / "bottle-run").string(), "--manifest",
+                  (bin.path() / "m.json").string(), "--bottle", bottle, "--", "sh", "-c",
+                  "for i in $(seq 40); do sleep 2 & done; echo spawned-all"};
+        r.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + w.dir.path().string()};
+        r.timeout = std::chrono::seconds(30);
+        return bottle::os::spawn(r);
+    };
+    auto roomy = forty_sleeps("roomy");
+    ASSERT_TRUE(roomy) << roomy.error().message;
+    EXPECT_EQ(roomy->exit_code, 0) << "the control: 40 processes fit under 200: " << roomy->err;
+    EXPECT_NE(roomy->out.find("spawned-all"), std::string::npos);
+    auto small = forty_sleeps("small");
+    ASSERT_TRUE(small) << small.error().message;
+    EXPECT_EQ(small->out.find("spawned-all"), std::string::npos) << "40 processes under a limit of 12";
+    EXPECT_NE(small->err.find("fork"), std::string::npos) << small->err;  // dash: "Cannot fork", exit 2
+    EXPECT_NE(small->exit_code, 0);
+}
+
 TEST_F(RunLaunch, RootlessAsAnOrdinaryUser) {
     if (::geteuid() != 0) GTEST_SKIP() << "already an ordinary user: the other tests covered it";
     if (!fs::exists("/usr/sbin/runuser")) GTEST_SKIP() << "runuser is not installed";

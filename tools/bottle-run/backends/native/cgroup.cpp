@@ -110,6 +110,13 @@ result<void> apply_rlimits(const limits_plan& l) {
         rlimit r{bytes, bytes};
         if (::setrlimit(RLIMIT_AS, &r) != 0) return make_error(errc::io_error, std::string("rlimit: address space: ") + std::strerror(errno));
     }
+    // Processes: since Linux 5.14 RLIMIT_NPROC is counted per user namespace,
+    // so in the bottle's own namespace it counts the bottle's processes (its
+    // PID 1 included) and bounds a fork bomb when no cgroup can.
+    if (l.pids) {
+        rlimit r{*l.pids, *l.pids};
+        if (::setrlimit(RLIMIT_NPROC, &r) != 0) return make_error(errc::io_error, std::string("rlimit: processes: ") + std::strerror(errno));
+    }
     return {};
 }
 
