@@ -14,7 +14,7 @@ packages=(
   g++ clang libclang-rt-14-dev
   libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev
   libsqlite3-dev sqlite3 libpugixml-dev librapidcheck-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libc-ares-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libc-ares-dev libyaml-cpp-dev
   bubblewrap libseccomp-dev iproute2 util-linux busybox-static
 )
 if [[ "${1:-}" == "--peers" ]]; then
