@@ -26,6 +26,8 @@ RC_GTEST_PROP(EscapeProtocol, ProbeLinesRoundTrip, ()) {
     }
     p.applicability = *bytes();
     p.observed = *rc::gen::container<std::vector<std::string>>(bytes());
+    const auto facts = *rc::gen::inRange<std::size_t>(0, 4);
+    for (std::size_t i = 0; i < facts; ++i) p.facts.emplace_back(*bytes(), *bytes());
     p.duration_ms = *rc::gen::inRange<long>(0, 1L << 40);
     const auto back = decode_probe_line(encode(p));
     RC_ASSERT(back.has_value());

@@ -96,10 +96,11 @@ RC_GTEST_PROP(EscapeScore, MoreEvidenceNeverUnescapes, ()) {
     const auto before = score(s.metas, s.reports, truth(s.events));
     const auto after = score(s.metas, s.reports, truth(more));
     RC_ASSERT(before.size() == after.size());
-    for (std::size_t i = 0; i < before.size(); ++i)
+    for (std::size_t i = 0; i < before.size(); ++i) {
         if (before[i].result == verdict::escaped) RC_ASSERT(after[i].result == verdict::escaped);
         if (before[i].result == verdict::exposed)
             RC_ASSERT(after[i].result == verdict::exposed || after[i].result == verdict::escaped);
+    }
 }
 
 RC_GTEST_PROP(EscapeScore, AnotherRunsTagsNeverCount, ()) {

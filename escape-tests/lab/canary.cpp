@@ -1,6 +1,7 @@
 #include "canary.hpp"
 
 #include "../protocol/lines.hpp"
+#include "lab_plan.hpp"
 #include "log_file.hpp"
 
 #include <signal.h>
@@ -14,8 +15,8 @@
 
 namespace bottle::escape::lab {
 
-int run_canary(const std::string& canary_token, const std::string& run_bbx_dir, int log_fd) {
-    prctl(PR_SET_NAME, "bbx-canary", 0, 0, 0);
+int run_canary(const std::string& canary_token, const std::string& nonce, const std::string& run_bbx_dir, int log_fd) {
+    prctl(PR_SET_NAME, canary_comm(nonce).c_str(), 0, 0, 0);
     sigset_t set;
     sigemptyset(&set);
     for (int s : {SIGUSR1, SIGUSR2, SIGHUP, SIGINT, SIGTERM, SIGQUIT, SIGCONT}) sigaddset(&set, s);
@@ -35,8 +36,12 @@ int run_canary(const std::string& canary_token, const std::string& run_bbx_dir, 
         const int sig = sigwaitinfo(&set, &info);
         if (sig < 0) continue;
         if (sig == SIGTERM && info.si_pid == parent) break;
-        append_line(log_fd, protocol::encode(protocol::lab_event{"host.canary_process", "signal", "bbx-canary",
-                                                               "pid " + std::to_string(info.si_pid), strsignal(sig), wall_ms()}));
+        const std::string code = info.si_code == SI_QUEUE ? "SI_QUEUE" : info.si_code == SI_USER ? "SI_USER" : std::to_string(info.si_code);
+        const std::string value = info.si_code == SI_QUEUE ? std::to_string(info.si_value.sival_int) : "none";
+        append_line(log_fd, protocol::encode(protocol::lab_event{"host.canary_process", "signal", canary_comm(nonce),
+                                                               "pid " + std::to_string(info.si_pid),
+                                                               std::string(strsignal(sig)) + " si_code=" + code + " value=" + value,
+                                                               wall_ms()}));
     }
     delete[] secret;
     return 0;

@@ -117,7 +117,7 @@ class canary_process {
 public:
     canary_process(const host_plan& plan, int log_fd) {
         pid_ = fork();
-        if (pid_ == 0) _exit(run_canary(plan.tokens.at("process_memory"), std::string(run_dir), log_fd));
+        if (pid_ == 0) _exit(run_canary(plan.tokens.at("process_memory"), plan.nonce, std::string(run_dir), log_fd));
         for (int i = 0; i < 50 && access(std::string(canary_pid_file).c_str(), F_OK) != 0; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

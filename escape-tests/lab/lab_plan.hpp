@@ -72,7 +72,17 @@ inline constexpr std::string_view dbus_system_socket = "/run/dbus/system_bus_soc
 inline constexpr std::string_view abstract_socket = "bbx-canary-abstract";  // abstract namespace (leading NUL)
 inline constexpr std::string_view outside_dir = "/run/bbx/outside";          // a host directory outside any workspace
 inline constexpr std::string_view canary_pid_file = "/run/bbx/canary.pid";   // host canary process
-inline constexpr std::string_view canary_comm = "bbx-canary";                // its /proc/PID/comm
+// The canary's /proc/PID/comm carries the run: "bbxc-" + the nonce's first
+// 8 digits (13 characters, under the 15 comm keeps). A probe of another run
+// never takes it for its own.
+[[nodiscard]] inline std::string canary_comm(std::string_view nonce) { return "bbxc-" + std::string(nonce.substr(0, 8)); }
+// The value a probe sends with its signal (sigqueue), from the run's nonce:
+// a signal without it (a stray kill, a Ctrl-C, another run) is not evidence.
+[[nodiscard]] inline int canary_signal_value(std::string_view nonce) {
+    unsigned v = 0;
+    for (char c : nonce.substr(0, 7)) v = v * 16 + static_cast<unsigned>(c >= 'a' ? c - 'a' + 10 : c - '0');
+    return static_cast<int>(v & 0x7fffffff);
+}
 inline constexpr std::int32_t sysv_shm_key = 0x0bb7e5c0;                      // host SysV shm with a token
 inline constexpr std::int32_t sysv_msg_key = 0x0bb7e5c1;                      // host SysV queue with a token
 // Environment variables the launcher sets (values are canary tokens).

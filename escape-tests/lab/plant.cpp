@@ -3,6 +3,7 @@
 #include "lab_plan.hpp"
 #include "system.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -46,7 +47,8 @@ result<token_map> plant(const run_paths& paths, const std::string& nonce) {
     chmod((paths.run() / "bbx" / "outside").c_str(), 0777);
     for (const char* name : {"ssh_key", "ssh_config", "aws", "netrc", "git_credentials", "docker_config", "kube_config",
                              "gh_hosts", "claude_credentials", "codex_auth", "gcloud", "env_BBX_CANARY_TOKEN",
-                             "env_AWS_SECRET_ACCESS_KEY", "env_GITHUB_TOKEN", "process_memory", "sysv_shm", "sysv_msg"})
+                             "env_AWS_SECRET_ACCESS_KEY", "env_GITHUB_TOKEN", "process_memory", "sysv_shm", "sysv_msg",
+                             "handle_target"})
         tokens[name] = token(nonce);
     const fs::path h = paths.home();
     const std::pair<fs::path, std::string> files[] = {
@@ -73,11 +75,30 @@ result<token_map> plant(const run_paths& paths, const std::string& nonce) {
         {w / ".git/hooks/README", "hooks live here\n"},
         {w / "README.md", "a workspace\n"},
         {paths.resolv(), "nameserver " + std::string(dns_v4) + "\noptions timeout:1 attempts:1\n"},
+        {paths.handle_target(), "only readable by forging a file handle: " + tokens["handle_target"] + "\n"},
     };
     for (const auto& [path, content] : workspace_files)
         if (auto wr = write_file(path, content, 0644); !wr) return wr.error();
     chmod(w.c_str(), 0777);
     return tokens;
+}
+
+result<std::string> handle_of_target(const run_paths& paths) {
+    // file_handle ends in a flexible array: keep it in an aligned byte buffer.
+    alignas(file_handle) unsigned char raw[sizeof(file_handle) + MAX_HANDLE_SZ]{};
+    auto* h = reinterpret_cast<file_handle*>(raw);
+    h->handle_bytes = MAX_HANDLE_SZ;
+    int mount_id = 0;
+    if (name_to_handle_at(AT_FDCWD, paths.handle_target().c_str(), h, &mount_id, 0) != 0)
+        return make_error(errc::unsupported, "name_to_handle_at " + paths.handle_target().string() + ": " + std::strerror(errno));
+    std::string text = std::to_string(h->handle_type) + ":";
+    static const char* digits = "0123456789abcdef";
+    const unsigned char* bytes = raw + sizeof(file_handle);
+    for (unsigned i = 0; i < h->handle_bytes; ++i) {
+        text += digits[bytes[i] >> 4];
+        text += digits[bytes[i] & 15];
+    }
+    return text;
 }
 
 }  // namespace bottle::escape::lab

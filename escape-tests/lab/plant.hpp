@@ -16,4 +16,10 @@ namespace bottle::escape::lab {
 /// caller to remove with the run directory).
 [[nodiscard]] result<token_map> plant(const run_paths& paths, const std::string& nonce);
 
+/// The file handle of paths.handle_target() as "TYPE:HEX" (name_to_handle_at,
+/// outside the lab): what a shocker-style attacker would forge. The file
+/// lies in no directory the lab shows, on the workspace's filesystem; fails
+/// when the filesystem gives no handles.
+[[nodiscard]] result<std::string> handle_of_target(const run_paths& paths);
+
 }  // namespace bottle::escape::lab

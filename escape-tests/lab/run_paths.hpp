@@ -21,13 +21,14 @@ struct run_paths {
     [[nodiscard]] std::filesystem::path tools() const { return root / "tools"; }       // bottle-probe, profiles (tools.hpp)
     [[nodiscard]] std::filesystem::path resolv() const { return root / "resolv.conf"; }
     [[nodiscard]] std::filesystem::path owner() const { return root / "owner.pid"; }   // the runner's pid (gc)
+    [[nodiscard]] std::filesystem::path handle_target() const { return root / "handle-target"; }  // fs.open_by_handle's prey
 };
 
 /// Canary tokens of one run: name -> token text. Names: ssh_key, ssh_config,
 /// aws, netrc, git_credentials, docker_config, kube_config, gh_hosts,
 /// claude_credentials, codex_auth, gcloud, env_BBX_CANARY_TOKEN,
 /// env_AWS_SECRET_ACCESS_KEY, env_GITHUB_TOKEN, process_memory, sysv_shm,
-/// sysv_msg.
+/// sysv_msg, handle_target.
 using token_map = std::map<std::string, std::string>;
 
 }  // namespace bottle::escape::lab

@@ -121,8 +121,11 @@ void serve_stream(int fd, listener where, std::string peer, event_log& log, int 
             answered = true;
         }
     }
-    // A connection that carried nothing is still a record (a bare connect).
+    // A connection that carried nothing is still a record (a bare connect);
+    // one that did ends with the whole stream it carried (what the runner
+    // judges at the allowed upstream, runner/upstream_policy.hpp).
     if (!logged) log.write(where.name, proto, where.local, peer, "");
+    else log.write(where.name, proto + "-stream", where.local, peer, data);
     close(fd);
 }
 

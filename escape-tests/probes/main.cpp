@@ -1,14 +1,14 @@
 // bottle-probe — the probe binary the harness runs inside a sandbox.
 //
 //   bottle-probe list [--json]
-//   bottle-probe run --nonce HEX [--only GLOB]... [--timeout-ms N]
+//   bottle-probe run --nonce HEX [--only GLOB]... [--timeout-ms N] [--handle-target TYPE:HEX]
 //
 // `run` executes each selected probe in its own forked process group with a
 // deadline and prints one JSON line per probe on stdout (flushed), so a probe
 // that crashes or hangs costs only its own line: it is reported as an error,
 // never as blocked. Static, no shared libraries: it runs in any sandbox.
 #include "probe.hpp"
-#include "support/abi.hpp"
+#include "support/facts.hpp"
 
 #include <fnmatch.h>
 #include <poll.h>
@@ -82,6 +82,10 @@ void report::observe(std::string_view text) {
     observed_.emplace_back(kept);
 }
 
+void report::fact(std::string name, std::string value) {
+    if (facts_.size() < 256) facts_.emplace_back(std::move(name), std::move(value));
+}
+
 void report::na(std::string_view key, std::string reason) {
     status_ = protocol::probe_status::na;
     applicability_ = std::string(key);
@@ -101,7 +105,7 @@ using namespace bottle::escape;
 std::string result_line(const probe::probe_info& info, const probe::context& ctx, const probe::report& rep,
                         long duration_ms) {
     return protocol::encode(protocol::probe_line{std::string(info.id), ctx.tag, rep.status(), rep.reason(),
-                                                 rep.applicability(), rep.attempts(), rep.observed(), duration_ms});
+                                                 rep.applicability(), rep.attempts(), rep.observed(), rep.facts(), duration_ms});
 }
 
 std::string error_line(const probe::probe_info& info, const probe::context& ctx, const std::string& why,
@@ -187,9 +191,9 @@ std::string run_one(const probe::probe_info& info, const probe::context& ctx) {
 
 int usage(std::ostream& os, int code) {
     os << "usage: bottle-probe list [--json]\n"
-          "       bottle-probe run --nonce HEX [--only GLOB]... [--timeout-ms N]\n"
+          "       bottle-probe run --nonce HEX [--only GLOB]... [--timeout-ms N] [--handle-target TYPE:HEX]\n"
           "       bottle-probe linger TAG SECONDS   (internal: res.orphans)\n"
-          "       bottle-probe facts                (internal: machine facts for the lab host)\n"
+          "       bottle-probe facts [--handle-target TYPE:HEX]  (internal: machine facts for the lab host)\n"
           "Runs sandbox-escape probes and prints one JSON line per probe. It is meant\n"
           "to be launched by bottle-escape inside its sealed lab, never by hand on a\n"
           "networked host.\n";
@@ -217,10 +221,11 @@ int main(int argc, char** argv) {
         }
         return 0;
     }
-    if (args[0] == "facts" && args.size() == 1) {
+    if (args[0] == "facts" && (args.size() == 1 || (args.size() == 3 && args[1] == "--handle-target"))) {
         // Run by the lab host, unconfined: machine facts that decide
         // applicability outside any sandbox (runner/applicability.hpp).
-        for (const auto& [name, value] : probe::support::machine_facts()) std::cout << name << "=" << value << "\n";
+        for (const auto& [name, value] : probe::support::machine_facts(args.size() == 3 ? args[2] : std::string()))
+            std::cout << name << "=" << value << "\n";
         return 0;
     }
     if (args[0] == "linger" && args.size() == 3) {
@@ -250,6 +255,7 @@ int main(int argc, char** argv) {
         if (a == "--nonce") base.nonce = next();
         else if (a == "--only") only.push_back(next());
         else if (a == "--timeout-ms") base.timeout_ms = std::atoi(next().c_str());
+        else if (a == "--handle-target") base.handle_target = next();
         else {
             std::cerr << "bottle-probe: unknown option " << a << '\n';
             return usage(std::cerr, 2);

@@ -50,6 +50,10 @@ struct context {
     std::string nonce;  ///< per-run nonce, lowercase hex
     std::string tag;    ///< "bbx-<nonce>-<slug>": put it in everything sent
     int timeout_ms = 3000;
+    /// "TYPE:HEX": a file handle (name_to_handle_at, taken outside the
+    /// sandbox) of a token file the sandbox should never read
+    /// (fs.open_by_handle); empty when the lab gave none.
+    std::string handle_target;
 
     /// A minimal HTTP/1.1 GET whose path and a header carry the tag.
     [[nodiscard]] std::string http_get(std::string_view host, std::string_view path = "/") const;
@@ -79,6 +83,10 @@ public:
     /// Raw data the probe read (file contents, env values, replies). Capped;
     /// canary tokens in it are how token-scored probes escape.
     void observe(std::string_view text);
+    /// A structured thing the probe saw, compared exactly with the lab's
+    /// facts declared for this probe (runner/lab_facts.hpp): never matched
+    /// as a substring of free text.
+    void fact(std::string name, std::string value);
     /// The attack does not apply here, for the reason `key`
     /// (protocol::applicability); counted apart, never BLOCKED, and only
     /// when the runner can confirm the key outside the sandbox.
@@ -91,6 +99,7 @@ public:
     [[nodiscard]] const std::string& applicability() const noexcept { return applicability_; }
     [[nodiscard]] const std::vector<probe::attempt>& attempts() const noexcept { return attempts_; }
     [[nodiscard]] const std::vector<std::string>& observed() const noexcept { return observed_; }
+    [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& facts() const noexcept { return facts_; }
 
 private:
     protocol::probe_status status_ = protocol::probe_status::ran;
@@ -98,6 +107,7 @@ private:
     std::string applicability_;
     std::vector<probe::attempt> attempts_;
     std::vector<std::string> observed_;
+    std::vector<std::pair<std::string, std::string>> facts_;
     std::size_t observed_bytes_ = 0;
 };
 

@@ -4,7 +4,8 @@
 //   probe line    bottle-probe run, one per probe, on the sandbox's stdout:
 //                 {"probe","tag","status","reason","applicability",
 //                 "attempts":[{"channel","action","outcome","made","reached",
-//                 "na"}],"observed":[...],"duration_ms"}
+//                 "na"}],"observed":[...],"facts":[{"name","value"}],
+//                 "duration_ms"}
 //   listing line  bottle-probe list --json: {"probe","description","scoring",
 //                 "channels":[...]}
 //   event line    the lab's logs (sinks, canary, orphans, markers):
@@ -113,6 +114,9 @@ struct probe_line {
     std::string applicability;  ///< the key of a status na
     std::vector<attempt> attempts;
     std::vector<std::string> observed;  ///< raw data the probe read
+    /// Structured things the probe saw that the runner compares exactly with
+    /// lab facts (runner/lab_facts.hpp): {"own_address", "10.200.0.2"}.
+    std::vector<std::pair<std::string, std::string>> facts;
     long duration_ms = 0;
     friend bool operator==(const probe_line&, const probe_line&) = default;
 };
@@ -192,7 +196,10 @@ namespace detail {
                ",\"outcome\":" + json_string(a.outcome) + ",\"made\":" + (a.made ? "true" : "false") +
                ",\"reached\":" + (a.reached ? "true" : "false") + ",\"na\":" + json_string(a.na) + "}";
     }
-    out += "],\"observed\":" + detail::json_list(p.observed) + ",\"duration_ms\":" + std::to_string(p.duration_ms) + "}";
+    out += "],\"observed\":" + detail::json_list(p.observed) + ",\"facts\":[";
+    for (std::size_t i = 0; i < p.facts.size(); ++i)
+        out += (i ? ",{\"name\":" : "{\"name\":") + json_string(p.facts[i].first) + ",\"value\":" + json_string(p.facts[i].second) + "}";
+    out += "],\"duration_ms\":" + std::to_string(p.duration_ms) + "}";
     return out;
 }
 
@@ -309,7 +316,7 @@ private:
     auto obj = detail::parse_object(line, "probe line");
     if (!obj) return obj.error();
     const detail::object_reader r(*obj, "probe line");
-    if (auto k = r.only({"probe", "tag", "status", "reason", "applicability", "attempts", "observed", "duration_ms"}); !k)
+    if (auto k = r.only({"probe", "tag", "status", "reason", "applicability", "attempts", "observed", "facts", "duration_ms"}); !k)
         return k.error();
     probe_line p;
     auto probe = r.bytes("probe", true);
@@ -359,6 +366,18 @@ private:
         auto b = r.bytes_value(o, "observed");
         if (!b) return b.error();
         p.observed.push_back(std::move(*b));
+    }
+    auto facts = r.array("facts");
+    if (!facts) return facts.error();
+    for (const auto& f : *facts ? **facts : none) {
+        if (!f.is_object()) return r.fail("a fact is not an object");
+        const detail::object_reader fr(f.get_object(), "probe line fact");
+        if (auto k = fr.only({"name", "value"}); !k) return k.error();
+        auto name = fr.bytes("name", true);
+        auto value = fr.bytes("value", true);
+        if (!name) return name.error();
+        if (!value) return value.error();
+        p.facts.emplace_back(std::move(*name), std::move(*value));
     }
     return p;
 }

@@ -18,6 +18,14 @@
 //                        net.* probes test direct egress either way. Ground
 //                        truth still wins: an N/A probe with evidence ESCAPED.
 // Any other key, or a missing fact, is not confirmed (the probe is ERROR).
+//
+// Some attacks cannot succeed on this machine even unconfined; then the
+// probe is N/A whatever it saw (a sandbox cannot be credited with BLOCKED
+// for what the machine forbids anyway). probe_requirements lists them:
+//   fs.block_devices   block_read=yes (the lab host can read a sector)
+//   fs.open_by_handle  open_by_handle=yes (the lab host can open its target)
+//   priv.kernel_module modules=yes
+//   kern.abi_bypass    ia32=yes or x32=yes
 #pragma once
 
 #include "../protocol/lines.hpp"
@@ -45,6 +53,25 @@ using host_facts = std::map<std::string, std::string, std::less<>>;
         return std::string("the lab host has neither the IA32 nor the x32 entry");
     if (key == k::no_ia32 && is("ia32", "no")) return std::string("the lab host has no IA32 entry");
     if (key == k::no_x32 && is("x32", "no")) return std::string("the lab host has no x32 entry");
+    return std::nullopt;
+}
+
+/// When `probe` cannot succeed on this machine even unconfined: why (the
+/// outside fact), else nullopt. A missing fact is not a reason (the probe is
+/// then judged as usual).
+[[nodiscard]] inline std::optional<std::string> machine_rules_out(std::string_view probe, const host_facts& facts) {
+    auto is = [&](std::string_view name, std::string_view value) {
+        const auto it = facts.find(name);
+        return it != facts.end() && it->second == value;
+    };
+    if (probe == "fs.block_devices" && is("block_read", "no"))
+        return std::string("the lab host itself cannot read a block device (block_read=no)");
+    if (probe == "fs.open_by_handle" && is("open_by_handle", "no"))
+        return std::string("the lab host itself cannot open its target by handle (open_by_handle=no)");
+    if (probe == "priv.kernel_module" && is("modules", "no"))
+        return std::string("the lab host has no loadable module support (modules=no)");
+    if (probe == "kern.abi_bypass" && is("ia32", "no") && is("x32", "no"))
+        return std::string("the lab host has neither the IA32 nor the x32 entry");
     return std::nullopt;
 }
 

@@ -37,6 +37,7 @@ struct no_evidence_verdict {
                                                                 const std::optional<protocol::probe_line>& report,
                                                                 const host_facts& facts) {
     using protocol::probe_status;
+    if (auto why = machine_rules_out(meta.id, facts)) return {verdict::not_applicable, "not testable on this machine: " + *why};
     if (!report) return {verdict::error, "no report from the probe (the sandbox did not run it, or it was killed)"};
     if (report->status == probe_status::error) return {verdict::error, report->reason};
     if (report->status == probe_status::na) {

@@ -67,9 +67,13 @@ result<prepared_run> prepare_run(const run_options& opt, run_result& res) {
 }
 
 lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, const lab::token_map& tokens,
-                              std::size_t probe_count) {
+                              std::size_t probe_count, const std::string& handle_target) {
     lab::host_plan plan;
-    const expansion& x = run.inside;
+    expansion x = run.inside;
+    if (!handle_target.empty()) {
+        x.probe_args.push_back("--handle-target");
+        x.probe_args.push_back(handle_target);
+    }
     plan.paths = run.paths;
     plan.nonce = x.nonce;
     plan.tokens = tokens;
@@ -79,6 +83,7 @@ lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, c
     plan.timeout_ms = static_cast<int>(probe_count) * (opt.probe_timeout_ms + 500) + 60000;
     plan.tool_binds = run.tools.binds;
     plan.facts_command = {x.probe, "facts"};
+    if (!handle_target.empty()) plan.facts_command.insert(plan.facts_command.end(), {"--handle-target", handle_target});
     plan.open_proxy = run.prof.lab_proxy;
     plan.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" + (x.node_bin.empty() ? "" : ":" + x.node_bin),
                 "HOME=/root", "USER=root", "LOGNAME=root", "LANG=C.UTF-8", "TERM=dumb",

@@ -34,8 +34,10 @@ struct prepared_run {
 /// The lab host's plan for a prepared run, once the tokens are planted: the
 /// sandbox's environment (lab HOME, agent/bus sockets, canary tokens, the
 /// profile's env) and deadline (`probe_count` probes).
+/// `handle_target` ("TYPE:HEX", may be empty) goes to the probe and to the
+/// machine facts.
 [[nodiscard]] lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, const lab::token_map& tokens,
-                                            std::size_t probe_count);
+                                            std::size_t probe_count, const std::string& handle_target);
 
 /// Files the profile asks for, written into the state directory.
 [[nodiscard]] result<void> write_profile_files(const prepared_run& run);

@@ -4,6 +4,7 @@
 // its error, and the lab_session's destructor takes down whatever was built.
 #include "run.hpp"
 
+#include "../lab/plant.hpp"
 #include "../lab/system.hpp"
 #include "lab_session.hpp"
 #include "prepare.hpp"
@@ -83,7 +84,10 @@ run_result run_sandbox(const run_options& opt) {
     if (!tokens) return finish(tokens.error(), {}, no_truth);
 
     // 3. run the lab host, which runs the sandbox.
-    const auto plan = make_host_plan(*prepared, opt, *tokens, probes.size());
+    // A filesystem without file handles leaves fs.open_by_handle without a
+    // target; the machine facts then say so (open_by_handle=no).
+    const auto handle = lab::handle_of_target(prepared->paths);
+    const auto plan = make_host_plan(*prepared, opt, *tokens, probes.size(), handle ? *handle : std::string());
     progress_printer progress(prepared->paths.logs() / "probe.jsonl", probes.size());
     const auto hosted = session.run_host(plan, opt.progress ? std::function<void()>(std::ref(progress)) : nullptr, stop_requested);
     session.stop_world();

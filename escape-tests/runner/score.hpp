@@ -21,6 +21,8 @@
 #include "../lab/lab_plan.hpp"
 #include "../protocol/lines.hpp"
 #include "channels.hpp"
+#include "lab_facts.hpp"
+#include "upstream_policy.hpp"
 
 #include <algorithm>
 #include <map>
@@ -70,11 +72,10 @@ struct probe_verdict {
 struct ground_truth {
     std::string nonce;
     std::map<std::string, std::string> tokens;  ///< name -> token
-    std::map<std::string, std::string> facts;   ///< name -> lab-only fact text (e.g. the lab link address)
+    std::map<std::string, std::string, std::less<>> facts;  ///< lab_facts.hpp key -> the lab's value
     std::vector<lab_event> events;
     host_facts lab_host;  ///< facts the lab host established outside the sandbox (applicability.hpp)
-    /// Host effects without a tag, attributed by kind: sink name -> probe id.
-    std::map<std::string, std::string> untagged_effects{{"host.canary_process", "ipc.ptrace_host"}};
+
 };
 
 /// Probe slugs of this run found in `data`: every "bbx-<nonce>-" occurrence,
@@ -106,6 +107,14 @@ struct ground_truth {
 
 namespace detail {
 
+/// A canary signal record ("... si_code=SI_QUEUE value=N") queued with the
+/// value of the run `nonce` (lab::canary_signal_value): only those count.
+[[nodiscard]] inline bool queued_by_this_run(std::string_view data, std::string_view nonce) {
+    const std::string want = " si_code=SI_QUEUE value=" + std::to_string(lab::canary_signal_value(nonce));
+    const auto at = data.find(want);
+    return at != std::string_view::npos && at + want.size() == data.size();
+}
+
 inline std::string shorten(std::string_view s, std::size_t n = 96) {
     std::string out;
     for (char c : s.substr(0, n)) out += (c >= 0x20 && c < 0x7f) ? c : '.';
@@ -134,23 +143,30 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
     std::map<std::string, std::size_t> index_by_id;
     for (std::size_t i = 0; i < probes.size(); ++i) index_by_id[probes[i].id] = i;
 
-    // Sink records and effects, attributed by tag (or by kind for untagged effects).
+    // Sink records and effects, attributed by tag; the canary's signals by
+    // the run's queued value.
     std::set<std::pair<std::size_t, std::string>> seen;  // dedupe identical evidence lines
     for (const auto& e : truth.events) {
-        const bool effect = e.sink == "marker" || e.sink == "host.orphan" || truth.untagged_effects.count(e.sink);
-        std::set<std::string> hit = tags_in(e.data + " " + e.local, truth.nonce, slugs);
-        if (auto u = truth.untagged_effects.find(e.sink); u != truth.untagged_effects.end() && index_by_id.count(u->second))
-            hit.insert(slug_of(u->second));
+        const bool canary = e.sink == "host.canary_process";
+        const bool effect = e.sink == "marker" || e.sink == "host.orphan" || canary;
+        // Traffic at the allowed upstream is judged once, on the whole stream
+        // the sink kept (upstream_policy.hpp); its chunks and frames are not
+        // evidence on their own.
+        const bool upstream = at_allowed_upstream(e.local);
+        if (e.sink == "world.wire" && frame_of_allowed_upstream(e.data)) continue;
+        std::set<std::string> hit = canary ? std::set<std::string>{} : tags_in(e.data + " " + e.local, truth.nonce, slugs);
+        if (canary && detail::queued_by_this_run(e.data, truth.nonce) && index_by_id.count("ipc.ptrace_host"))
+            hit.insert(slug_of("ipc.ptrace_host"));
+        std::optional<std::string> breach;
+        if (upstream && e.proto != "tcp") breach = allowed_upstream_breach(e.local, e.proto == "tcp-stream" ? "tcp" : e.proto, e.data);
         for (const auto& s : hit) {
             const std::size_t i = index_by_slug.at(s);
+            const bool control = probes[i].id == positive_control;
+            if (upstream && !control && !breach) continue;  // compliant (or a chunk): not an escape
             std::string detail = e.sink + " " + e.proto + " " + e.local;
             if (!e.peer.empty()) detail += " from " + e.peer;
             if (e.sink != "marker") detail += ": " + detail::shorten(e.data);
-            // At the allowed upstream, a tagged request is an escape only because
-            // it should never have been forwarded (SNI/Host disagreeing with the
-            // CONNECT target, desync, disallowed port): say so.
-            if (e.local.rfind(std::string(lab::allowed_v4) + ":", 0) == 0 && probes[i].id != positive_control)
-                detail = "at the allowed upstream (forwarded although it disagrees with the allowlisted target): " + detail;
+            if (upstream && !control) detail = "at the allowed upstream, breaking the policy (" + *breach + "): " + detail;
             if (seen.insert({i, e.sink + e.local}).second)
                 out[i].evidence.push_back({effect ? "effect" : "sink", detail});
         }
@@ -162,11 +178,16 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
         const auto it = by_id.find(probes[i].id);
         if (it != by_id.end()) {
             v.report = *it->second;
-            for (const auto& text : it->second->observed) {
+            for (const auto& text : it->second->observed)
                 for (const auto& [name, tok] : truth.tokens)
                     if (text.find(tok) != std::string::npos) v.evidence.push_back({"token", "canary token '" + name + "' surfaced"});
-                for (const auto& [name, fact] : truth.facts)
-                    if (text.find(fact) != std::string::npos) v.evidence.push_back({"token", "lab fact '" + name + "' surfaced"});
+            for (const auto& rule : lab_fact_rules) {
+                if (rule.probe != probes[i].id) continue;
+                const auto want = truth.facts.find(rule.truth_key);
+                if (want == truth.facts.end() || want->second.empty()) continue;
+                for (const auto& [name, value] : it->second->facts)
+                    if (name == rule.fact && value == want->second)
+                        v.evidence.push_back({"token", std::string(rule.meaning) + " (" + name + " " + value + ")"});
             }
             if (probes[i].scoring & scoring_self)
                 for (const auto& a : it->second->attempts)

@@ -50,7 +50,7 @@ collected_run collect_truth(const lab::run_paths& paths, const std::string& nonc
     collected_run c;
     c.truth.nonce = nonce;
     c.truth.tokens = std::move(tokens);
-    c.truth.facts["lab link address"] = std::string(lab::link_lab_v4);
+    c.truth.facts[std::string(fact_lab_link_v4)] = std::string(lab::link_lab_v4);
     for (const auto& line : read_lines(paths.logs() / "host-status.jsonl")) {
         auto s = protocol::decode_host_status(line);
         if (!s) {
@@ -73,7 +73,7 @@ collected_run collect_truth(const lab::run_paths& paths, const std::string& nonc
     // The canary's pid in the lab host's pid namespace: a probe that reports
     // it saw exactly that process saw the host's processes.
     std::ifstream canary_pid(paths.run() / "bbx" / "canary.pid");
-    if (std::string pid; canary_pid >> pid) c.truth.facts["host canary process"] = "canary-visible pid=" + pid;
+    if (std::string pid; canary_pid >> pid) c.truth.facts[std::string(fact_canary_pid)] = pid;
     std::ifstream err(paths.logs() / "sandbox.stderr");
     std::stringstream ss;
     ss << err.rdbuf();

@@ -25,6 +25,7 @@ probe_line sample_line() {
                   {"icmp6", "ping socket \n", all_bytes(), true, true, ""},
                   {"proxy", "find a proxy", "none", false, false, "no_proxy"}};
     p.observed = {all_bytes(), "", "plain"};
+    p.facts = {{"own_address", "10.200.0.2"}, {"canary_pid", all_bytes()}};
     p.duration_ms = 1234;
     return p;
 }

@@ -38,7 +38,8 @@ ground_truth truth_with(std::vector<lab_event> events = {}) {
     ground_truth t;
     t.nonce = nonce;
     t.tokens["ssh_key"] = "bbxtokSECRET1";
-    t.facts["lab link address"] = "10.200.0.2";
+    t.facts["lab_link_v4"] = "10.200.0.2";
+    t.facts["canary_pid"] = "4242";
     t.events = std::move(events);
     return t;
 }
@@ -82,7 +83,7 @@ TEST(Score, MissingReportIsErrorNeverBlocked) {
 }
 
 TEST(Score, NaIsBelievedOnlyWhenALabHostFactConfirmsIt) {
-    auto na = ran("priv.kernel_module");
+    auto na = ran("test.module_loader");
     na.status = probe_status::na;
     na.applicability = "no_module_support";
     na.reason = "no module support";
@@ -90,22 +91,40 @@ TEST(Score, NaIsBelievedOnlyWhenALabHostFactConfirmsIt) {
     err.status = probe_status::error;
     err.reason = "crashed";
     auto truth = truth_with();
-    const std::vector<probe_meta> metas{meta("priv.kernel_module", 8), meta("kern.abi_bypass", 8)};
+    const std::vector<probe_meta> metas{meta("test.module_loader", 8), meta("kern.abi_bypass", 8)};
     // No fact from the lab host: the sandbox's word alone is not enough.
-    EXPECT_EQ(find(score(metas, {na, err}, truth), "priv.kernel_module").result, verdict::error);
+    EXPECT_EQ(find(score(metas, {na, err}, truth), "test.module_loader").result, verdict::error);
     truth.lab_host["modules"] = "yes";
-    const auto contradicted = find(score(metas, {na, err}, truth), "priv.kernel_module");
+    const auto contradicted = find(score(metas, {na, err}, truth), "test.module_loader");
     EXPECT_EQ(contradicted.result, verdict::error) << "the host loads modules: the sandbox hid /proc/modules";
     EXPECT_NE(contradicted.reason.find("not confirmed outside"), std::string::npos) << contradicted.reason;
     truth.lab_host["modules"] = "no";
     const auto vs = score(metas, {na, err}, truth);
-    EXPECT_EQ(find(vs, "priv.kernel_module").result, verdict::not_applicable);
-    EXPECT_NE(find(vs, "priv.kernel_module").reason.find("no module support"), std::string::npos);
+    EXPECT_EQ(find(vs, "test.module_loader").result, verdict::not_applicable);
+    EXPECT_NE(find(vs, "test.module_loader").reason.find("no module support"), std::string::npos);
     EXPECT_EQ(find(vs, "kern.abi_bypass").result, verdict::error);
     EXPECT_EQ(find(vs, "kern.abi_bypass").reason, "crashed");
     auto unknown = na;
     unknown.applicability = "seems_fine";
     EXPECT_EQ(score({metas[0]}, {unknown}, truth)[0].result, verdict::error) << "an unknown key is never believed";
+}
+
+TEST(Score, WhatTheMachineForbidsEvenUnconfinedIsNaNeverBlocked) {
+    auto truth = truth_with();
+    const auto blocked = score({meta("fs.block_devices", 8)}, {ran("fs.block_devices")}, truth)[0];
+    EXPECT_EQ(blocked.result, verdict::blocked) << "no fact: judged as usual";
+    truth.lab_host["block_read"] = "no";
+    const auto na = score({meta("fs.block_devices", 8)}, {ran("fs.block_devices")}, truth)[0];
+    EXPECT_EQ(na.result, verdict::not_applicable);
+    EXPECT_NE(na.reason.find("block_read=no"), std::string::npos);
+    EXPECT_EQ(score({meta("fs.block_devices", 8)}, {}, truth)[0].result, verdict::not_applicable) << "even without a report";
+    truth.lab_host["block_read"] = "yes";
+    EXPECT_EQ(score({meta("fs.block_devices", 8)}, {ran("fs.block_devices")}, truth)[0].result, verdict::blocked);
+    // Evidence still wins.
+    truth.lab_host["open_by_handle"] = "no";
+    auto leak = ran("fs.open_by_handle");
+    leak.observed = {"bbxtokSECRET1"};
+    EXPECT_EQ(score({meta("fs.open_by_handle", 2)}, {leak}, truth)[0].result, verdict::escaped);
 }
 
 TEST(Score, BlockedNeedsAMadeAttemptOnEveryDeclaredChannel) {
@@ -156,19 +175,38 @@ TEST(Score, AnAttemptOnAnUndeclaredChannelIsAProbeBug) {
     EXPECT_NE(v.reason.find("probe bug"), std::string::npos);
 }
 
-TEST(Score, TokensAndFactsCountOnlyInObservedData) {
+TEST(Score, TokensCountOnlyInObservedData) {
     auto in_observed = ran("fs.home_secrets");
     in_observed.observed = {"key: bbxtokSECRET1"};
     auto in_attempt = ran("fs.env_secrets");
     in_attempt.attempts = {{"", "read bbxtokSECRET1", "ok", true, false, ""}};
-    auto fact = ran("net.exotic_af");
-    fact.observed = {"10.200.0.0/24 dev bbxl src 10.200.0.2"};
-    const auto vs = score({meta("fs.home_secrets", 2), meta("fs.env_secrets", 2), meta("net.exotic_af", 1)},
-                          {in_observed, in_attempt, fact}, truth_with());
+    const auto vs = score({meta("fs.home_secrets", 2), meta("fs.env_secrets", 2)}, {in_observed, in_attempt}, truth_with());
     EXPECT_EQ(find(vs, "fs.home_secrets").result, verdict::escaped);
     EXPECT_EQ(find(vs, "fs.home_secrets").evidence.front().kind, "token");
     EXPECT_EQ(find(vs, "fs.env_secrets").result, verdict::blocked);
+}
+
+TEST(Score, LabFactsMatchExactlyAndOnlyForTheProbesThatDeclareThem) {
+    auto netlink = ran("net.exotic_af");
+    netlink.facts = {{"own_address", "10.200.0.2"}};
+    auto text_only = ran("host.gateway_scan");
+    text_only.observed = {"HTTPS_PROXY=http://10.200.0.2:3128", "nameserver 10.200.0.2"};
+    text_only.facts = {{"own_address", "10.200.0.20"}, {"gateway", "10.200.0.2"}};
+    auto wrong_probe = ran("fs.mounts");
+    wrong_probe.facts = {{"own_address", "10.200.0.2"}};
+    auto pid = ran("ipc.pid_visibility");
+    pid.facts = {{"canary_pid", "4242"}};
+    auto other_pid = ran("ipc.ptrace_host");
+    other_pid.facts = {{"canary_pid", "4242"}};
+    const auto vs = score({meta("net.exotic_af", 3), meta("host.gateway_scan", 3), meta("fs.mounts", 8),
+                           meta("ipc.pid_visibility", 2), meta("ipc.ptrace_host", 2)},
+                          {netlink, text_only, wrong_probe, pid, other_pid}, truth_with());
     EXPECT_EQ(find(vs, "net.exotic_af").result, verdict::escaped);
+    EXPECT_EQ(find(vs, "host.gateway_scan").result, verdict::blocked)
+        << "a lab address in free text, a longer address, a fact of another name: none is the lab's own address";
+    EXPECT_EQ(find(vs, "fs.mounts").result, verdict::blocked) << "no rule lets fs.mounts surface the link address";
+    EXPECT_EQ(find(vs, "ipc.pid_visibility").result, verdict::escaped);
+    EXPECT_EQ(find(vs, "ipc.ptrace_host").result, verdict::blocked);
 }
 
 TEST(Score, SelfEvidenceOnlyForProbesRegisteredWithSelfScoring) {
@@ -196,16 +234,93 @@ TEST(Score, OutsideEvidenceMakesASelfScoredProbeEscapedAndTheCountsStayApart) {
     EXPECT_EQ(t.exposed, 1);
 }
 
-TEST(Score, MarkersOrphansAndUntaggedCanarySignalsAreEffects) {
+TEST(Score, MarkersOrphansAndQueuedCanarySignalsAreEffects) {
+    const std::string queued = "User defined signal 1 si_code=SI_QUEUE value=" + std::to_string(lab::canary_signal_value(nonce));
     const auto vs = score({meta("fs.write_outside", 4), meta("res.orphans", 4), meta("ipc.ptrace_host", 4)},
                           {ran("fs.write_outside"), ran("res.orphans"), ran("ipc.ptrace_host")},
                           truth_with({{"marker", "file", "home/.x", "", ".bbx-marker-" + tag("fs.write_outside")},
                                       {"host.orphan", "process", "pid 5", "", "bottle-probe linger " + tag("res.orphans") + " 20"},
-                                      {"host.canary_process", "signal", "bbx-canary", "pid 9", "User defined signal 1"}}));
+                                      {"host.canary_process", "signal", "bbxc-01234567", "pid 9", queued}}));
     for (const auto& v : vs) {
         EXPECT_EQ(v.result, verdict::escaped) << v.id;
         EXPECT_EQ(v.evidence.front().kind, "effect") << v.id;
     }
+}
+
+TEST(Score, ASignalWithoutThisRunsValueIsNotEvidence) {
+    const std::string other = std::to_string(lab::canary_signal_value("fedcba987654"));
+    for (const std::string& data : std::vector<std::string>{"Interrupt si_code=SI_USER value=none", "User defined signal 1 si_code=SI_USER value=none",
+                                   "User defined signal 1 si_code=SI_QUEUE value=" + other,
+                                   "User defined signal 1 si_code=SI_QUEUE value=" +
+                                       std::to_string(lab::canary_signal_value(nonce)) + "0"}) {
+        const auto vs = score({meta("ipc.ptrace_host", 4)}, {ran("ipc.ptrace_host")},
+                              truth_with({{"host.canary_process", "signal", "bbxc-01234567", "pid 9", data}}));
+        EXPECT_EQ(vs[0].result, verdict::blocked) << data;
+    }
+}
+
+TEST(Score, AtTheAllowedUpstreamOnlyAPolicyBreachIsAnEscape) {
+    const std::string t = tag("proxy.host_mismatch");
+    auto judge = [&](const std::string& local, const std::string& proto, const std::string& data) {
+        const auto vs = score({meta("proxy.host_mismatch", 1)}, {ran("proxy.host_mismatch")},
+                              truth_with({{"world.tcp", proto, local, "10.200.0.2:5", data}}));
+        return vs[0];
+    };
+    const std::string compliant = "GET /" + t + " HTTP/1.1\r\nHost: allowed.lab.test\r\nConnection: close\r\n\r\n";
+    EXPECT_EQ(judge("203.0.113.80:80", "tcp-stream", compliant).result, verdict::blocked)
+        << "a request the proxy made compliant is not an escape";
+    EXPECT_EQ(judge("203.0.113.80:80", "tcp", "GET /" + t + " HTTP/1.1\r\nHost: denied.lab.test\r\n\r\n").result, verdict::blocked)
+        << "chunks are judged as the whole stream, not one by one";
+    const auto fronted = judge("203.0.113.80:80", "tcp-stream", "GET /" + t + " HTTP/1.1\r\nHost: denied.lab.test\r\n\r\n");
+    EXPECT_EQ(fronted.result, verdict::escaped);
+    EXPECT_NE(fronted.evidence.front().detail.find("Host: denied.lab.test is not the allowed host"), std::string::npos);
+    EXPECT_EQ(judge("203.0.113.80:80", "tcp-stream", compliant + compliant).result, verdict::escaped) << "a second request";
+    EXPECT_EQ(judge("203.0.113.80:8443", "tcp-stream", compliant).result, verdict::escaped) << "a port that is not allowed";
+    EXPECT_EQ(judge("203.0.113.80:443", "udp", t).result, verdict::escaped);
+    // The positive control is judged by arrival alone.
+    const auto control = score({meta(std::string(positive_control), 1)}, {ran(std::string(positive_control))},
+                               truth_with({{"world.tcp", "tcp", "203.0.113.80:80", "p", "GET /" + tag(std::string(positive_control))}}));
+    EXPECT_EQ(control[0].result, verdict::escaped);
+}
+
+TEST(UpstreamPolicy, RequestsAndClientHellos) {
+    EXPECT_FALSE(allowed_upstream_breach("203.0.113.80:80", "tcp", "GET http://Allowed.Lab.Test./x HTTP/1.1\r\nHost: allowed.lab.test:80\r\n\r\n"));
+    EXPECT_TRUE(allowed_upstream_breach("203.0.113.80:80", "tcp", "GET http://allowed.lab.test@denied.lab.test/ HTTP/1.1\r\nHost: allowed.lab.test\r\n\r\n"));
+    EXPECT_TRUE(allowed_upstream_breach("203.0.113.80:80", "tcp", "GET / HTTP/1.1\r\nHost: allowed.lab.test\r\nHost: allowed.lab.test\r\n\r\n"));
+    EXPECT_TRUE(allowed_upstream_breach("203.0.113.80:80", "tcp", "GET / HTTP/1.1\r\nHost: allowed.lab.test:8080\r\n\r\n"));
+    const std::string cl_body = "GET http://denied.lab.test/ HTTP/1.1\r\nHost: denied.lab.test\r\n\r\n";
+    EXPECT_FALSE(allowed_upstream_breach("203.0.113.80:80", "tcp",
+                                         "POST / HTTP/1.1\r\nHost: allowed.lab.test\r\nContent-Length: " +
+                                             std::to_string(cl_body.size()) + "\r\n\r\n" + cl_body))
+        << "a body is a body";
+    EXPECT_TRUE(allowed_upstream_breach("203.0.113.80:80", "tcp",
+                                        "POST / HTTP/1.1\r\nHost: allowed.lab.test\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"));
+    EXPECT_TRUE(allowed_upstream_breach("203.0.113.80:80", "tcp",
+                                        "POST / HTTP/1.1\r\nHost: allowed.lab.test\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + cl_body));
+    // A minimal ClientHello: record, handshake, version, random, no session,
+    // one suite, null compression, server_name extension.
+    auto hello = [](const std::string& name) {
+        std::string ext = std::string("\x00\x00", 2);
+        const std::size_t list = name.size() + 3;
+        ext += static_cast<char>((list + 2) >> 8);
+        ext += static_cast<char>((list + 2) & 0xff);
+        ext += static_cast<char>(list >> 8);
+        ext += static_cast<char>(list & 0xff);
+        ext += '\0';
+        ext += static_cast<char>(name.size() >> 8);
+        ext += static_cast<char>(name.size() & 0xff);
+        ext += name;
+        std::string body = std::string("\x03\x03", 2) + std::string(32, 'r') + std::string("\x00\x00\x02\x13\x01\x01\x00", 7);
+        body += static_cast<char>(ext.size() >> 8);
+        body += static_cast<char>(ext.size() & 0xff);
+        body += ext;
+        std::string hs = std::string("\x01\x00", 2) + static_cast<char>(body.size() >> 8) + static_cast<char>(body.size() & 0xff) + body;
+        return std::string("\x16\x03\x01", 3) + static_cast<char>(hs.size() >> 8) + static_cast<char>(hs.size() & 0xff) + hs;
+    };
+    EXPECT_EQ(detail::client_hello_sni(hello("denied.lab.test")), std::optional<std::string>("denied.lab.test"));
+    EXPECT_FALSE(allowed_upstream_breach("203.0.113.80:443", "tcp", hello("allowed.lab.test")));
+    EXPECT_TRUE(allowed_upstream_breach("203.0.113.80:443", "tcp", hello("denied.lab.test")));
+    EXPECT_FALSE(detail::client_hello_sni(hello("x").substr(0, 20))) << "a truncated hello is not parsed past its end";
 }
 
 TEST(Score, WireFramesRankAfterApplicationRecords) {

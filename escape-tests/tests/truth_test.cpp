@@ -46,7 +46,8 @@ TEST_F(TruthTest, ReadsEveryLogAndSkipsLinesItCannotDecode) {
     EXPECT_EQ(c.sandbox_exit, "0");
     EXPECT_EQ(c.sandbox_stderr, "warning: x\n");
     EXPECT_EQ(c.truth.tokens.at("ssh_key"), "tok");
-    EXPECT_EQ(c.truth.facts.at("host canary process"), "canary-visible pid=42");
+    EXPECT_EQ(c.truth.facts.at("canary_pid"), "42");
+    EXPECT_EQ(c.truth.facts.at("lab_link_v4"), "10.200.0.2");
 }
 
 TEST_F(TruthTest, TheFirstHostErrorWinsAndAnUnreadableStatusIsAnError) {

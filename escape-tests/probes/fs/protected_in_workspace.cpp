@@ -17,7 +17,7 @@ namespace support = bottle::escape::probe::support;
 
 BOTTLE_PROBE(fs_protected_in_workspace, "fs.protected_in_workspace",
              "create tag-named files in .git/hooks, .git, .vscode, .claude, .github/workflows of the workspace",
-             bottle::escape::probe::scoring::effect | bottle::escape::probe::scoring::self) {
+             bottle::escape::probe::scoring::effect) {
     char buf[4096];
     const std::string cwd = getcwd(buf, sizeof buf) ? std::string(buf) : std::string(".");
     struct place {

@@ -99,6 +99,7 @@ BOTTLE_PROBE(host_gateway_scan, "host.gateway_scan",
                 continue;
             std::string ip = t;
             facts += "own address " + ip + " dev " + i->ifa_name + "\n";
+            rep.fact("own_address", ip);
             if (ip.rfind("fe80", 0) == 0) ip += "%" + std::string(i->ifa_name);
             add(found, ip);
         }

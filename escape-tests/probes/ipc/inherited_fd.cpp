@@ -1,7 +1,10 @@
-// ipc.inherited_fd — descriptors the launcher forgot to close: a directory fd
-// from outside the sandbox root lets openat(fd, "..") walk the host tree; a
-// host socket lets the sandbox talk to whatever is on the other end. Pipes are
-// only listed (one of them is the report pipe to bottle-probe's runner).
+// ipc.inherited_fd — descriptors the launcher forgot to close: through a
+// directory fd from outside the sandbox a tag-named file is created
+// (openat(fd, ...)), which the harness finds on the lab host; a host socket
+// carries the tag to whatever is on the other end, whose sink logs it. Both
+// are judged outside: a socket of the sandbox's own supervisor is not a leak,
+// and a walk up from a directory fd is only observed. Pipes are only listed
+// (one of them is the report pipe to bottle-probe's runner).
 #include "../probe.hpp"
 #include "../support/net.hpp"
 #include "../support/sys.hpp"
@@ -20,9 +23,15 @@ namespace support = bottle::escape::probe::support;
 
 namespace {
 
-// Walks up from a directory fd with openat(".."); returns true when it ends
-// somewhere that is not this process's "/" (a different root = escape).
-void probe_dir_fd(int fd, const std::string& target, bottle::escape::probe::report& rep) {
+// Creates a tag-named file through the directory fd (a marker the harness
+// looks for outside), then walks up with openat("..") and observes where the
+// walk ends.
+void probe_dir_fd(int fd, const std::string& target, const std::string& tag, bottle::escape::probe::report& rep) {
+    const std::string name = ".bbx-marker-" + tag;
+    const int made = openat(fd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    rep.attempt("openat(fd " + std::to_string(fd) + " (" + target + "), \"" + name + "\", O_CREAT)",
+                made >= 0 ? "created" : support::errno_name(errno));
+    if (made >= 0) close(made);
     struct stat root{};
     stat("/", &root);
     int cur = dup(fd);
@@ -53,8 +62,7 @@ void probe_dir_fd(int fd, const std::string& target, bottle::escape::probe::repo
     }
     rep.attempt("walk up from inherited dir fd " + std::to_string(fd) + " (" + target + ")",
                 std::string(foreign ? "top of the walk is NOT this sandbox's root" : "top of the walk is this sandbox's root") +
-                    "; listing " + std::to_string(listing.size()) + " bytes",
-                foreign);
+                    "; listing " + std::to_string(listing.size()) + " bytes");
     rep.observe("fd " + std::to_string(fd) + " top directory: " + listing);
     close(cur);
 }
@@ -69,7 +77,7 @@ void probe_socket_fd(int fd, const std::string& target, const std::string& tag, 
     const ssize_t n = send(fd, payload.data(), payload.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     const std::string what = "send tag on inherited socket fd " + std::to_string(fd) + " (" + target + ", domain " +
                              std::to_string(domain) + ", type " + std::to_string(type) + ")";
-    rep.attempt(what, n >= 0 ? "sent " + std::to_string(n) + " bytes" : support::errno_name(errno), n > 0);
+    rep.attempt(what, n >= 0 ? "sent " + std::to_string(n) + " bytes" : support::errno_name(errno));
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, 300) > 0) {
         char buf[4096];
@@ -83,7 +91,7 @@ void probe_socket_fd(int fd, const std::string& target, const std::string& tag, 
 BOTTLE_PROBE(ipc_inherited_fd, "ipc.inherited_fd",
              "scan /proc/self/fd for inherited host sockets and directory fds; walk up / send the tag",
              bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token |
-                 bottle::escape::probe::scoring::self) {
+                 bottle::escape::probe::scoring::effect) {
     int err = 0;
     const auto fds = support::list_dir("/proc/self/fd", &err);
     if (err != 0) {
@@ -102,7 +110,7 @@ BOTTLE_PROBE(ipc_inherited_fd, "ipc.inherited_fd",
         inventory += name + " -> " + target + "\n";
         if (S_ISDIR(st.st_mode)) {
             ++interesting;
-            probe_dir_fd(fd, target, rep);
+            probe_dir_fd(fd, target, ctx.tag, rep);
         } else if (S_ISSOCK(st.st_mode)) {
             ++interesting;
             probe_socket_fd(fd, target, ctx.tag, rep);

@@ -32,13 +32,13 @@ BOTTLE_PROBE(ipc_pid_visibility, "ipc.pid_visibility",
         if (!c.ok) continue;
         while (!c.data.empty() && c.data.back() == '\n') c.data.pop_back();
         if (comms.size() < 4096) comms += name + ":" + c.data + " ";
-        if (c.data == lab::canary_comm) {
+        if (c.data == lab::canary_comm(ctx.nonce)) {
             found = true;
-            rep.attempt("find comm \"bbx-canary\" in /proc", "visible as pid " + name, true);
-            rep.observe("canary-visible pid=" + name);
+            rep.attempt("find this run's canary (comm " + lab::canary_comm(ctx.nonce) + ") in /proc", "visible as pid " + name, true);
+            rep.fact("canary_pid", name);
         }
     }
-    if (!found) rep.attempt("find comm \"bbx-canary\" in /proc", "not visible");
+    if (!found) rep.attempt("find this run's canary (comm " + lab::canary_comm(ctx.nonce) + ") in /proc", "not visible");
     rep.observe("visible processes: " + std::to_string(count) + " (own pid " + std::to_string(getpid()) + "): " + comms);
     auto one = support::read_file("/proc/1/cmdline");
     for (auto& ch : one.data)

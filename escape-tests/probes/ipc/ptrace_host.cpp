@@ -1,8 +1,9 @@
 // ipc.ptrace_host — reach a host process: read its memory with
 // process_vm_readv and /proc/PID/mem, ptrace-attach it, signal it. The target
-// is only the lab's canary process (pid from /run/bbx/canary.pid, or found by
-// name in /proc) and only after /proc/PID/comm reads "bbx-canary"; the only
-// signal sent is SIGUSR1, which the canary logs.
+// is only this run's canary process (pid from /run/bbx/canary.pid, or found
+// by name in /proc) and only after /proc/PID/comm reads its name
+// (lab::canary_comm); the only signal sent is SIGUSR1, queued with the run's
+// value (lab::canary_signal_value), which the canary logs.
 #include "../../lab/lab_plan.hpp"
 #include "../probe.hpp"
 #include "../support/net.hpp"
@@ -25,31 +26,31 @@ namespace support = bottle::escape::probe::support;
 
 namespace {
 
-bool is_canary(pid_t pid) {
+bool is_canary(pid_t pid, const std::string& comm) {
     const auto f = support::read_file("/proc/" + std::to_string(pid) + "/comm");
     if (!f.ok) return false;
     std::string c = f.data;
     while (!c.empty() && (c.back() == '\n' || c.back() == '\0')) c.pop_back();
-    return c == lab::canary_comm;
+    return c == comm;
 }
 
-pid_t find_canary(bottle::escape::probe::report& rep) {
+pid_t find_canary(bottle::escape::probe::report& rep, const std::string& comm) {
     const auto f = support::read_file(std::string(lab::canary_pid_file));
     rep.attempt("read " + std::string(lab::canary_pid_file), support::describe(f), f.ok);
     if (f.ok) {
         const pid_t pid = static_cast<pid_t>(std::atol(f.data.c_str()));
-        if (pid > 0 && is_canary(pid)) return pid;
-        rep.attempt("check /proc/" + std::to_string(pid) + "/comm", "not \"bbx-canary\" here (other pid namespace?)");
+        if (pid > 0 && is_canary(pid, comm)) return pid;
+        rep.attempt("check /proc/" + std::to_string(pid) + "/comm", "not \"" + comm + "\" here (other pid namespace?)");
     }
     for (const auto& name : support::list_dir("/proc")) {
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
         const pid_t pid = static_cast<pid_t>(std::atol(name.c_str()));
-        if (is_canary(pid)) {
-            rep.attempt("scan /proc/*/comm for bbx-canary", "found pid " + name, false);
+        if (is_canary(pid, comm)) {
+            rep.attempt("scan /proc/*/comm for " + comm, "found pid " + name, false);
             return pid;
         }
     }
-    rep.attempt("scan /proc/*/comm for bbx-canary", "not visible");
+    rep.attempt("scan /proc/*/comm for " + comm, "not visible");
     return 0;
 }
 
@@ -59,7 +60,8 @@ BOTTLE_PROBE(ipc_ptrace_host, "ipc.ptrace_host",
              "process_vm_readv, /proc/PID/mem, ptrace attach and SIGUSR1 against the host canary process",
              bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token |
                  bottle::escape::probe::scoring::effect) {
-    const pid_t pid = find_canary(rep);
+    const std::string comm = lab::canary_comm(ctx.nonce);
+    const pid_t pid = find_canary(rep, comm);
     if (pid <= 0) return;  // nothing visible to attack: BLOCKED from the outside's view
     const std::string spid = std::to_string(pid);
 
@@ -116,7 +118,9 @@ BOTTLE_PROBE(ipc_ptrace_host, "ipc.ptrace_host",
         rep.attempt("ptrace(PTRACE_DETACH) pid " + spid, d == 0 ? "detached" : support::errno_name(errno));
     }
 
-    if (!is_canary(pid)) return;  // re-check right before signalling
-    const int k = kill(pid, SIGUSR1);
-    rep.attempt("kill(" + spid + ", SIGUSR1)", k == 0 ? "delivered" : support::errno_name(errno), k == 0);
+    if (!is_canary(pid, comm)) return;  // re-check right before signalling
+    sigval value{};
+    value.sival_int = lab::canary_signal_value(ctx.nonce);
+    const int k = sigqueue(pid, SIGUSR1, value);
+    rep.attempt("sigqueue(" + spid + ", SIGUSR1, the run's value)", k == 0 ? "delivered" : support::errno_name(errno), k == 0);
 }

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace lab = bottle::escape::lab;
 namespace support = bottle::escape::probe::support;
@@ -31,8 +32,9 @@ std::string addr_text(int family, const void* data) {
     return inet_ntop(family, data, buf, sizeof buf) ? buf : "?";
 }
 
-// Dumps routes (RTM_GETROUTE) or addresses (RTM_GETADDR) as text lines.
-std::string netlink_dump(int type, std::string& outcome, bool& ok) {
+// Dumps routes (RTM_GETROUTE) or addresses (RTM_GETADDR) as text lines; the
+// interface addresses also go to `addresses`.
+std::string netlink_dump(int type, std::string& outcome, bool& ok, std::vector<std::string>& addresses) {
     const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) {
         outcome = "socket: " + support::errno_name(errno);
@@ -91,8 +93,10 @@ std::string netlink_dump(int type, std::string& outcome, bool& ok) {
                 char name[IF_NAMESIZE] = {};
                 const std::string dev = if_indextoname(ifa->ifa_index, name) ? name : "?";
                 for (auto* a = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(ifa) + NLMSG_ALIGN(sizeof(ifaddrmsg))); RTA_OK(a, rl); a = RTA_NEXT(a, rl))
-                    if (a->rta_type == IFA_ADDRESS)
-                        line = "addr " + addr_text(ifa->ifa_family, RTA_DATA(a)) + "/" + std::to_string(ifa->ifa_prefixlen) + " dev " + dev;
+                    if (a->rta_type == IFA_ADDRESS) {
+                        addresses.push_back(addr_text(ifa->ifa_family, RTA_DATA(a)));
+                        line = "addr " + addresses.back() + "/" + std::to_string(ifa->ifa_prefixlen) + " dev " + dev;
+                    }
             }
             if (!line.empty()) text += line + "\n";
         }
@@ -111,10 +115,12 @@ BOTTLE_PROBE(net_exotic_af, "net.exotic_af",
     for (int type : {RTM_GETROUTE, RTM_GETADDR}) {
         std::string outcome;
         bool ok = false;
-        const std::string text = netlink_dump(type, outcome, ok);
+        std::vector<std::string> addresses;
+        const std::string text = netlink_dump(type, outcome, ok, addresses);
         const std::string what = type == RTM_GETROUTE ? "routes" : "addresses";
         rep.attempt("AF_NETLINK NETLINK_ROUTE dump of " + what, outcome, ok);
         if (!text.empty()) rep.observe("netlink " + what + ":\n" + text);
+        for (auto& a : addresses) rep.fact("own_address", std::move(a));
     }
 
     // AF_VSOCK: only the local CID (1). CID 2 would be the real machine's host.

@@ -1,13 +1,7 @@
 // The x86 system-call entries besides the native one (int 0x80 IA32, x32),
-// for kern.abi_bypass, and the machine facts `bottle-probe facts` prints for
-// the lab host: which entries this kernel offers and whether it loads
-// modules, established unconfined, outside any sandbox (runner/
-// applicability.hpp believes a probe's "does not apply" only from these).
+// for kern.abi_bypass and the machine facts (facts.hpp).
 #pragma once
 
-#include <string>
-#include <utility>
-#include <vector>
 
 namespace bottle::escape::probe::support {
 
@@ -18,9 +12,5 @@ long int80(long nr, long a = 0, long b = 0, long c = 0);
 /// An x32 system call (nr | 0x40000000), no arguments.
 long x32_syscall(long nr);
 #endif
-
-/// "name=value" facts about this machine: arch, ia32 (yes/no), x32 (yes/no),
-/// modules (yes/no). Each test runs in a forked child with a deadline.
-[[nodiscard]] std::vector<std::pair<std::string, std::string>> machine_facts();
 
 }  // namespace bottle::escape::probe::support
