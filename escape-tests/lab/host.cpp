@@ -17,7 +17,9 @@
 #include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/shm.h>
+#include <grp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,10 +85,18 @@ result<void> make_lab_mounts(const host_plan& plan) {
         fs::create_directories(inside.parent_path(), ec);
         fs::copy_file(plan.paths.resolv(), inside, fs::copy_options::overwrite_existing, ec);
     }
-    const std::pair<fs::path, const char*> replaced[] = {
-        {plan.paths.run(), "/run"}, {plan.paths.home(), "/root"}, {plan.paths.tmp(), "/tmp"}, {plan.paths.vartmp(), "/var/tmp"}};
+    const std::pair<fs::path, const char*> replaced[] = {{plan.paths.run(), "/run"},       {plan.paths.home(), "/root"},
+                                                         {plan.paths.tmp(), "/tmp"},       {plan.paths.vartmp(), "/var/tmp"},
+                                                         {plan.paths.passwd(), "/etc/passwd"}, {plan.paths.group(), "/etc/group"}};
     for (const auto& [from, to] : replaced)
         if (auto b = bind_mount(from, to); !b) return b;
+    // /home: only the lab user's, which is the planted home (a checkout
+    // under /home was bound under tools/ above).
+    if (mount("bbx-home", "/home", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755") != 0)
+        return make_error(errc::io_error, std::string("mount a tmpfs on /home: ") + std::strerror(errno));
+    if (mkdir(std::string(lab_user_home).c_str(), 0755) != 0 && errno != EEXIST)
+        return make_error(errc::io_error, "mkdir " + std::string(lab_user_home) + ": " + std::strerror(errno));
+    if (auto b = bind_mount(plan.paths.home(), std::string(lab_user_home)); !b) return b;
     if (!resolv_in_run) return bind_mount(plan.paths.resolv(), "/etc/resolv.conf");
     return {};
 }
@@ -233,6 +243,14 @@ result<void> run_setup(const host_plan& plan) {
     dup2(err, 2);
     // Nothing of the lab host's leaks, except the two staged descriptors.
     if (!staged.install()) _exit(125);
+    if (plan.run_as) {
+        const gid_t gid = plan.run_as->gid;
+        if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(plan.run_as->uid) != 0 || getuid() != plan.run_as->uid ||
+            geteuid() != plan.run_as->uid) {
+            std::fprintf(stderr, "cannot become the lab user %u: %s\n", plan.run_as->uid, std::strerror(errno));
+            _exit(126);
+        }
+    }
     if (chdir(plan.paths.workspace().c_str()) != 0) _exit(126);
     std::vector<char*> args, envp;
     for (const auto& a : plan.command) args.push_back(const_cast<char*>(a.c_str()));

@@ -5,7 +5,9 @@
 // UTS namespaces, then, in this order (run_lab_host is the spine):
 //   1. mounts: the harness's programs bound under the run directory's tools/
 //      (tools.hpp), then /run, /root, /tmp, /var/tmp and /etc/resolv.conf
-//      replaced by the run directory's lab copies;
+//      replaced by the run directory's lab copies, /home by a fresh tmpfs
+//      holding only the lab user's home (the planted one), /etc/passwd and
+//      /etc/group by copies naming the lab user (lab_user.hpp);
 //   2. host services (sinks.hpp, role "host"), SysV objects holding tokens,
 //      the canary process (canary.hpp), the open proxy when the profile asks
 //      for it (open_proxy.hpp);
@@ -13,16 +15,19 @@
 //      descriptors staged and recorded, both as host-status facts: the
 //      runner decides applicability from these, never from inside; a
 //      staging failure is a run error;
-//   4. the profile's setup, the sandbox command (stdout -> logs/probe.jsonl,
-//      with fds 3 and 4 inherited), the profile's teardown;
+//   4. the profile's setup (as root), the sandbox command (as the lab user
+//      unless the profile runs as root; stdout -> logs/probe.jsonl, fds 3
+//      and 4 inherited), the profile's teardown (as root);
 //   5. orphans recorded and killed; canary and services stopped.
 // Every fact the runner needs goes to logs/host-status.jsonl as protocol
 // host_status lines.
 #pragma once
 
+#include "lab_user.hpp"
 #include "run_paths.hpp"
 #include "tools.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +45,7 @@ struct host_plan {
     std::vector<lab_bind> tool_binds;   ///< the harness's programs, bound under paths.tools()
     std::vector<std::string> facts_command;  ///< `bottle-probe facts`, run unconfined (empty: none)
     bool open_proxy = false;            ///< run the permissive control proxy (open_proxy.hpp)
+    std::optional<lab_user> run_as;     ///< the sandbox command's user; nullopt: root (profile "run_as": "root")
     int timeout_ms = 240000;            ///< the whole sandbox run
     int setup_timeout_ms = 120000;
 };

@@ -22,6 +22,8 @@ struct run_paths {
     [[nodiscard]] std::filesystem::path resolv() const { return root / "resolv.conf"; }
     [[nodiscard]] std::filesystem::path owner() const { return root / "owner.pid"; }   // the runner's pid (gc)
     [[nodiscard]] std::filesystem::path handle_target() const { return root / "handle-target"; }  // fs.open_by_handle's prey
+    [[nodiscard]] std::filesystem::path passwd() const { return root / "etc" / "passwd"; }  // -> /etc/passwd (lab_user.hpp)
+    [[nodiscard]] std::filesystem::path group() const { return root / "etc" / "group"; }    // -> /etc/group
 };
 
 /// Canary tokens of one run: name -> token text. Names: ssh_key, ssh_config,

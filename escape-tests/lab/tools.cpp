@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 
 bool hidden_in_lab(const fs::path& absolute_path) {
     const fs::path p = absolute_path.lexically_normal();
-    for (const char* replaced : {"/tmp", "/var/tmp", "/run", "/root"}) {
+    for (const char* replaced : {"/tmp", "/var/tmp", "/run", "/root", "/home"}) {
         const fs::path r(replaced);
         auto pi = p.begin();
         auto ri = r.begin();

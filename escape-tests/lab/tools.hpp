@@ -1,7 +1,7 @@
 // escape-tests/lab/tools.hpp — the harness's own programs as the lab sees them.
 //
-// The lab host mounts fresh directories on /tmp, /var/tmp, /run and /root
-// (lab.hpp). A checkout or build tree under any of them (a CI runner's /tmp
+// The lab host mounts fresh directories on /tmp, /var/tmp, /run, /root and
+// /home (lab.hpp). A checkout or build tree under any of them (a CI runner's /tmp
 // workspace, root's home) would vanish from the lab's view, and the sandbox
 // could not start `bottle-probe` ("cannot run .../bottle-probe: No such file
 // or directory"). So the runner never hands the lab a path of its own: the

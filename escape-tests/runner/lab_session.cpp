@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace bottle::escape {
@@ -37,6 +38,7 @@ result<lab::token_map> lab_session::build(const prepared_run& run) {
     }
     auto tokens = lab::plant(paths_, run.inside.nonce);
     if (!tokens) return tokens.error();
+    if (auto made = make_lab_user(); !made) return made.error();
     if (auto made = lab::make_mount_points(run.tools); !made) return made.error();
     if (auto files = write_profile_files(run); !files) return files.error();
     if (auto made = net_.create(); !made) return made.error();
@@ -51,6 +53,27 @@ result<lab::token_map> lab_session::build(const prepared_run& run) {
     if (!world) return world.error();
     world_ = std::move(*world);
     return tokens;
+}
+
+result<void> lab_session::make_lab_user() {
+    auto read = [](const char* path) {
+        std::ifstream in(path);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return ss.str();
+    };
+    const std::string passwd = read("/etc/passwd"), group = read("/etc/group");
+    auto user = lab::choose_lab_user(passwd, group);
+    if (!user) return user.error();
+    user_ = *user;
+    std::error_code ec;
+    fs::create_directories(paths_.passwd().parent_path(), ec);
+    std::ofstream(paths_.passwd()) << lab::passwd_with(passwd, user_);
+    std::ofstream(paths_.group()) << lab::group_with(group, user_);
+    if (!fs::exists(paths_.passwd()) || !fs::exists(paths_.group()))
+        return make_error(errc::io_error, "cannot write the lab's passwd/group under " + paths_.passwd().parent_path().string());
+    if (auto r = lab::give_to(paths_.home(), user_); !r) return r;
+    return lab::give_to(paths_.workspace(), user_);
 }
 
 result<void> lab_session::run_host(const lab::host_plan& plan, const std::function<void()>& on_poll,

@@ -9,6 +9,7 @@
 // directory unless kept, whatever step failed or was interrupted.
 #pragma once
 
+#include "../lab/lab_user.hpp"
 #include "../lab/network.hpp"
 #include "../lab/run_paths.hpp"
 #include "../lab/sinks.hpp"
@@ -27,9 +28,13 @@ public:
     lab_session& operator=(const lab_session&) = delete;
     ~lab_session() { teardown(); }
 
-    /// Run directory, secrets, mount points, profile files, network, world
-    /// sinks. Returns the planted tokens.
+    /// Run directory, secrets, the lab user (its passwd/group copies; the
+    /// planted home and the workspace given to it), mount points, profile
+    /// files, network, world sinks. Returns the planted tokens.
     [[nodiscard]] result<lab::token_map> build(const prepared_run& run);
+
+    /// The lab's unprivileged user (valid after build()).
+    [[nodiscard]] const lab::lab_user& user() const noexcept { return user_; }
 
     /// Runs the lab host to its end. `on_poll` is called about every 100 ms
     /// (progress). When `stop` becomes true the lab's processes are killed
@@ -46,7 +51,10 @@ public:
     [[nodiscard]] const lab::run_paths& paths() const noexcept { return paths_; }
 
 private:
+    [[nodiscard]] result<void> make_lab_user();
+
     lab::run_paths paths_;
+    lab::lab_user user_;
     bool keep_;
     bool made_root_ = false;
     lab::network_lab net_;

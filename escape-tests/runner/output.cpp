@@ -34,6 +34,12 @@ const probe_verdict* control_of(const run_result& r) {
 
 std::string category_of(const std::string& id) { return id.substr(0, id.find('.')); }
 
+// "bbx-lab (uid 64200)", "root (uid 0)", or "—" when the sandbox never ran.
+std::string run_as_text(const run_result& r) {
+    if (r.uid < 0 || r.run_as.empty()) return "—";
+    return r.run_as + " (uid " + std::to_string(r.uid) + ")";
+}
+
 std::string string_at(const json::object& o, std::string_view key) {
     const auto* v = o.if_contains(key);
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -59,7 +65,8 @@ std::string control_text(const run_result& r) {
 
 void write_text(std::ostream& os, const run_result& r, bool colour, bool verbose) {
     const char* reset = colour ? "\x1b[0m" : "";
-    os << "sandbox " << r.profile << (r.version.empty() ? "" : " (" + r.version + ")") << ", nonce " << r.nonce << "\n";
+    os << "sandbox " << r.profile << (r.version.empty() ? "" : " (" + r.version + ")") << ", run as " << run_as_text(r)
+       << ", nonce " << r.nonce << "\n";
     if (!r.completed()) os << "run error: " << r.error_message() << "\n";
     for (const auto& v : r.verdicts) {
         std::string label(to_string(v.result));
@@ -100,6 +107,8 @@ json::value to_json(const run_result& r) {
     json::object body{{"profile", r.profile},
                       {"description", r.description},
                       {"version", r.version},
+                      {"run_as", r.run_as},
+                      {"uid", r.uid},
                       {"nonce", r.nonce},
                       {"duration_ms", r.duration_ms},
                       {"error", r.error_message()},
@@ -121,6 +130,8 @@ result<run_result> run_from_json(const json::value& v) {
     r.profile = string_at(o, "profile");
     r.description = string_at(o, "description");
     r.version = string_at(o, "version");
+    r.run_as = string_at(o, "run_as");
+    if (const auto* u = o.if_contains("uid"); u && u->is_int64()) r.uid = static_cast<long>(u->as_int64());
     r.nonce = string_at(o, "nonce");
     if (const std::string e = string_at(o, "error"); e.empty()) {
         r.completion = {};
@@ -187,14 +198,15 @@ result<std::string> to_junit(const run_result& r) {
 
 std::string compare_markdown(const std::vector<run_result>& runs) {
     std::ostringstream md;
-    md << "| profile | version | escaped | exposed | blocked | error | n/a | positive control | run time |\n"
-          "|---|---|---|---|---|---|---|---|---|\n";
+    md << "| profile | version | runs as | escaped | exposed | blocked | error | n/a | positive control | run time |\n"
+          "|---|---|---|---|---|---|---|---|---|---|\n";
     for (const auto& r : runs) {
         const auto t = count(r.verdicts);
-        md << "| " << r.profile << " | " << (r.version.empty() ? "—" : r.version) << " | " << t.escaped << " | " << t.exposed << " | "
+        md << "| " << r.profile << " | " << (r.version.empty() ? "—" : r.version) << " | " << run_as_text(r) << " | "
+           << t.escaped << " | " << t.exposed << " | "
            << t.blocked << " | " << t.error << " | " << t.not_applicable << " | " << control_text(r) << " | "
            << r.duration_ms / 100 / 10.0 << " s |\n";
-        if (!r.completed()) md << "| | **run error:** " << r.error_message().substr(0, 300) << " | | | | | | | |\n";
+        if (!r.completed()) md << "| | **run error:** " << r.error_message().substr(0, 300) << " | | | | | | | | |\n";
     }
     md << "\n| probe |";
     for (const auto& r : runs) md << " " << r.profile << " |";

@@ -67,7 +67,7 @@ result<prepared_run> prepare_run(const run_options& opt, run_result& res) {
 }
 
 lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, const lab::token_map& tokens,
-                              std::size_t probe_count, const std::string& handle_target) {
+                              std::size_t probe_count, const std::string& handle_target, const lab::lab_user& user) {
     lab::host_plan plan;
     expansion x = run.inside;
     if (!handle_target.empty()) {
@@ -85,8 +85,11 @@ lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, c
     plan.facts_command = {x.probe, "facts"};
     if (!handle_target.empty()) plan.facts_command.insert(plan.facts_command.end(), {"--handle-target", handle_target});
     plan.open_proxy = run.prof.lab_proxy;
+    if (!run.prof.run_as_root) plan.run_as = user;
+    const std::string user_name = run.prof.run_as_root ? "root" : std::string(lab::lab_user_name);
+    const std::string home = run.prof.run_as_root ? "/root" : std::string(lab::lab_user_home);
     plan.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" + (x.node_bin.empty() ? "" : ":" + x.node_bin),
-                "HOME=/root", "USER=root", "LOGNAME=root", "LANG=C.UTF-8", "TERM=dumb",
+                "HOME=" + home, "USER=" + user_name, "LOGNAME=" + user_name, "LANG=C.UTF-8", "TERM=dumb",
                 "SSH_AUTH_SOCK=" + std::string(lab::ssh_agent_socket),
                 "DBUS_SESSION_BUS_ADDRESS=unix:path=" + std::string(lab::dbus_session_socket)};
     for (const auto& name : lab::canary_env) plan.env.push_back(std::string(name) + "=" + tokens.at("env_" + std::string(name)));

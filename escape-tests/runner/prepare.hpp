@@ -35,9 +35,10 @@ struct prepared_run {
 /// sandbox's environment (lab HOME, agent/bus sockets, canary tokens, the
 /// profile's env) and deadline (`probe_count` probes).
 /// `handle_target` ("TYPE:HEX", may be empty) goes to the probe and to the
-/// machine facts.
+/// machine facts. The sandbox runs as `user` unless the profile runs as root.
 [[nodiscard]] lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, const lab::token_map& tokens,
-                                            std::size_t probe_count, const std::string& handle_target);
+                                            std::size_t probe_count, const std::string& handle_target,
+                                            const lab::lab_user& user);
 
 /// Files the profile asks for, written into the state directory.
 [[nodiscard]] result<void> write_profile_files(const prepared_run& run);

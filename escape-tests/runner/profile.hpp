@@ -5,6 +5,7 @@
 //    "requires": ["bwrap"],                 // programs that must exist (PATH or node_modules/.bin)
 //    "version": ["bwrap", "--version"],     // printed in every scorecard
 //    "allows_upstream": false,              // does it claim to allow the lab's allowed upstream?
+//    "run_as": "user",                      // "user" (default: the lab's unprivileged user) or "root"
 //    "lab_proxy": false,                    // run the lab's open (permissive) proxy on 127.0.0.1:3128
 //                                           // (the none-proxy control; lab/open_proxy.hpp)
 //    "files": {"settings.json": {...}},     // written to {state}/ before setup
@@ -38,6 +39,7 @@ struct profile {
     std::vector<std::string> version;
     bool allows_upstream = false;
     bool lab_proxy = false;
+    bool run_as_root = false;  ///< "run_as": "root"; else the lab user (people run most sandboxes as themselves)
     std::map<std::string, boost::json::value> files;
     std::map<std::string, std::string> env;
     std::vector<std::string> setup, teardown, command;

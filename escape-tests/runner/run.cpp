@@ -87,7 +87,10 @@ run_result run_sandbox(const run_options& opt) {
     // A filesystem without file handles leaves fs.open_by_handle without a
     // target; the machine facts then say so (open_by_handle=no).
     const auto handle = lab::handle_of_target(prepared->paths);
-    const auto plan = make_host_plan(*prepared, opt, *tokens, probes.size(), handle ? *handle : std::string());
+    const auto plan =
+        make_host_plan(*prepared, opt, *tokens, probes.size(), handle ? *handle : std::string(), session.user());
+    res.run_as = plan.run_as ? std::string(lab::lab_user_name) : "root";
+    res.uid = plan.run_as ? static_cast<long>(plan.run_as->uid) : 0;
     progress_printer progress(prepared->paths.logs() / "probe.jsonl", probes.size());
     const auto hosted = session.run_host(plan, opt.progress ? std::function<void()>(std::ref(progress)) : nullptr, stop_requested);
     session.stop_world();

@@ -30,6 +30,8 @@ struct run_result {
     std::string description;
     std::string version;                       ///< the profile's version output (first line)
     bool allows_upstream = false;
+    std::string run_as;                        ///< who ran the sandbox: "bbx-lab" (the lab user) or "root"
+    long uid = -1;                             ///< its uid (-1: the sandbox never ran)
     std::string nonce;
     long duration_ms = 0;
     /// Success, or why the run could not be completed (every probe without

@@ -69,7 +69,7 @@ TEST(DnsWire, RejectsMalformedQueries) {
 
 TEST(Profiles, ShippedProfilesLoad) {
     const auto names = list_profiles(BOTTLE_ESCAPE_PROFILES_DIR);
-    for (const char* want : {"none", "bwrap", "firejail", "srt", "codex", "docker"})
+    for (const char* want : {"none", "none-proxy", "none-user", "bwrap", "firejail", "srt", "codex", "docker"})
         EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
     for (const auto& n : names) {
         const auto p = load_profile(BOTTLE_ESCAPE_PROFILES_DIR, n);
@@ -87,10 +87,16 @@ TEST(Profiles, BadProfilesAreRejectedWithTheReason) {
     write("noargs", R"({"name":"noargs","command":["x","{probe}"]})");
     write("wrongname", R"({"name":"other","command":["x","{probe_args}"]})");
     write("badfile", R"({"name":"badfile","files":{"../escape":"x"},"command":["x","{probe_args}"]})");
+    write("badrunas", R"({"name":"badrunas","run_as":"admin","command":["x","{probe_args}"]})");
+    write("asroot", R"({"name":"asroot","run_as":"root","command":["x","{probe_args}"]})");
+    write("asuser", R"({"name":"asuser","command":["x","{probe_args}"]})");
     EXPECT_NE(load_profile(dir, "typo").error().message.find("/commnd"), std::string::npos);
     EXPECT_NE(load_profile(dir, "noargs").error().message.find("{probe_args}"), std::string::npos);
     EXPECT_NE(load_profile(dir, "wrongname").error().message.find("/name"), std::string::npos);
     EXPECT_NE(load_profile(dir, "badfile").error().message.find("plain name"), std::string::npos);
+    EXPECT_NE(load_profile(dir, "badrunas").error().message.find("\"user\" or \"root\""), std::string::npos);
+    EXPECT_TRUE(load_profile(dir, "asroot")->run_as_root);
+    EXPECT_FALSE(load_profile(dir, "asuser")->run_as_root) << "profiles run as the lab user unless they say root";
     EXPECT_TRUE(bottle::failed_with(load_profile(dir, "missing"), bottle::errc::not_found));
     EXPECT_TRUE(bottle::failed_with(load_profile(dir, "../etc/passwd"), bottle::errc::invalid_argument));
     EXPECT_TRUE(bottle::failed_with(load_profile(dir, "custom"), bottle::errc::invalid_argument));
@@ -117,6 +123,8 @@ run_result sample_run() {
     r.version = "bubblewrap 0.8.0";
     r.nonce = "0123456789ab";
     r.completion = {};
+    r.run_as = "bbx-lab";
+    r.uid = 64200;
     probe_verdict esc;
     esc.id = "net.tcp4_direct";
     esc.result = verdict::escaped;
@@ -151,6 +159,8 @@ TEST(Output, JsonRoundTripsThroughTheVersionedSchema) {
     EXPECT_EQ(js.as_object().at("summary").as_object().at("exposed"), 1);
     EXPECT_EQ(js.as_object().at("summary").as_object().at("escaped"), 1) << "EXPOSED is never added to ESCAPED";
     EXPECT_TRUE(back->completed());
+    EXPECT_EQ(back->run_as, "bbx-lab");
+    EXPECT_EQ(back->uid, 64200);
     EXPECT_FALSE(run_from_json(boost::json::parse(R"({"schema":"bot-bottle/audit/v1","probes":[]})")));
     auto failed = sample_run();
     failed.completion = bottle::make_error(bottle::errc::timeout, "sandbox timed out");
@@ -177,6 +187,7 @@ TEST(Output, MarkdownHasOneRowPerProbeAndAColumnPerRun) {
     b.profile = "docker";
     const std::string md = compare_markdown({a, b});
     EXPECT_NE(md.find("| probe | bwrap | docker |"), std::string::npos);
+    EXPECT_NE(md.find("| bwrap | bubblewrap 0.8.0 | bbx-lab (uid 64200) |"), std::string::npos) << md;
     EXPECT_NE(md.find("| `net.tcp4_direct` | **ESCAPED** | **ESCAPED** |"), std::string::npos);
     EXPECT_NE(md.find("| `kern.high_risk` | *EXPOSED* | *EXPOSED* |"), std::string::npos) << md;
     EXPECT_NE(md.find("| 1 / 1 / 1 / 0 / 1 |"), std::string::npos) << md;
