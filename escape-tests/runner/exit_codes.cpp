@@ -26,7 +26,7 @@ int run_exit_code(const run_result& r, expectation expect) {
 
 int compare_exit_code(const std::vector<run_result>& runs) {
     for (const auto& r : runs)
-        if (!r.completed()) return exit_incomplete;
+        if (!r.completed() || count(r.verdicts).error > 0) return exit_incomplete;
     return exit_ok;
 }
 

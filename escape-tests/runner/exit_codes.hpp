@@ -27,7 +27,8 @@ inline constexpr int exit_incomplete = 3;  ///< the run could not be completed, 
 /// escaped, else 0.
 [[nodiscard]] int run_exit_code(const run_result& r, expectation expect);
 
-/// `compare`: 3 when a run is incomplete, else 0.
+/// `compare`: 3 when a run is incomplete or any probe of any run is ERROR
+/// (a scorecard with holes must not pass as complete), else 0.
 [[nodiscard]] int compare_exit_code(const std::vector<run_result>& runs);
 
 }  // namespace bottle::escape

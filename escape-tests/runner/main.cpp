@@ -23,7 +23,9 @@ constexpr const char* usage_text = R"(usage: bottle-escape COMMAND [OPTIONS]
 
 Attacks a sandbox from inside, in a sealed lab (network namespaces with no
 link to the real network), and scores each probe from ground truth observed
-outside the sandbox: ESCAPED, BLOCKED, ERROR or N/A.
+outside the sandbox: ESCAPED, EXPOSED (in-sandbox evidence only), BLOCKED,
+ERROR or N/A. Sandboxes run as the lab's unprivileged user unless their
+profile says root.
 
 commands:
   list                          the probes, with one-line descriptions
@@ -56,6 +58,7 @@ run/compare options:
 
 exit codes (run): 0 no probe escaped and all ran; 1 a probe escaped (or
 --expect not met); 2 usage error; 3 the run could not be completed or a probe
+errored. compare: 0, or 3 when a run could not be completed or any probe
 errored. Needs root.
 
 example:

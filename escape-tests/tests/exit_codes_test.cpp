@@ -51,6 +51,13 @@ TEST(ExitCodes, Expectations) {
     EXPECT_EQ(run_exit_code(with({verdict::blocked, verdict::error}), expectation::no_error), exit_escaped);
 }
 
+TEST(ExitCodes, CompareFailsOnAnIncompleteRunOrAnyErrorProbe) {
+    EXPECT_EQ(compare_exit_code({with({verdict::escaped}), with({verdict::blocked, verdict::not_applicable})}), exit_ok);
+    EXPECT_EQ(compare_exit_code({with({verdict::escaped}), with({verdict::blocked, verdict::error})}), exit_incomplete);
+    EXPECT_EQ(compare_exit_code({with({verdict::escaped}), with({verdict::blocked}, false)}), exit_incomplete);
+    EXPECT_EQ(compare_exit_code({}), exit_ok);
+}
+
 TEST(ExitCodes, ExpectationSpellings) {
     EXPECT_EQ(expectation_from(""), expectation::none);
     EXPECT_EQ(expectation_from("all-escaped"), expectation::all_escaped);
