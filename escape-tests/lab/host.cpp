@@ -309,8 +309,8 @@ int run_lab_host(const host_plan& plan) {
     make_sysv_objects(plan.tokens);
     canary_process canary(plan, logs.canary);
     lab::open_proxy proxy;
-    if (plan.open_proxy)
-        if (auto started = proxy.start(); !started) {
+    if (!plan.lab_proxy.empty())
+        if (auto started = proxy.start(plan.lab_proxy == "rewrite" ? proxy_mode::rewrite : proxy_mode::open); !started) {
             logs.error(started.error().message);
             return 1;
         }

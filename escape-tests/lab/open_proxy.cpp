@@ -75,7 +75,7 @@ void relay(int a, int b) {
     }
 }
 
-void serve_client(int client) {
+void serve_client(int client, proxy_mode mode) {
     std::string head;
     char buf[4096];
     while (head.find("\r\n\r\n") == std::string::npos && head.size() < 16384) {
@@ -91,6 +91,34 @@ void serve_client(int client) {
         return;
     }
     const std::string method = head.substr(0, sp1), target = head.substr(sp1 + 1, sp2 - sp1 - 1);
+    if (mode == proxy_mode::rewrite) {
+        if (method == "CONNECT") {
+            send_text(client, "HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n");
+            close(client);
+            return;
+        }
+        std::string path = target;
+        if (path.rfind("http://", 0) == 0) path = path.find('/', 7) == std::string::npos ? "/" : path.substr(path.find('/', 7));
+        if (path.empty() || path[0] != '/') path = "/" + path;
+        head = "GET " + path + " HTTP/1.1\r\nHost: " + std::string(allowed_name) + "\r\nConnection: close\r\n\r\n";
+        const int upstream = connect_lab(std::string(allowed_v4), "80");
+        if (upstream < 0) {
+            send_text(client, "HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n");
+            close(client);
+            return;
+        }
+        send_text(upstream, head);
+        shutdown(upstream, SHUT_WR);
+        // Only the answer goes back; nothing more of the client's goes out.
+        char answer[16384];
+        for (pollfd p{upstream, POLLIN, 0}; poll(&p, 1, idle_ms) > 0;) {
+            const ssize_t n = recv(upstream, answer, sizeof answer, 0);
+            if (n <= 0 || ::send(client, answer, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n) break;
+        }
+        close(upstream);
+        close(client);
+        return;
+    }
     std::string host, port;
     if (method == "CONNECT") {
         split(target, host, port, "443");
@@ -121,7 +149,7 @@ void serve_client(int client) {
 
 }  // namespace
 
-result<void> open_proxy::start() {
+result<void> open_proxy::start(proxy_mode mode) {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -144,7 +172,7 @@ result<void> open_proxy::start() {
         signal(SIGPIPE, SIG_IGN);
         for (;;) {
             const int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
-            if (c >= 0) std::thread(serve_client, c).detach();
+            if (c >= 0) std::thread(serve_client, c, mode).detach();
         }
     }
     close(fd);

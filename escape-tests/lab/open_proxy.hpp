@@ -8,6 +8,12 @@
 // as they are, Host and SNI unchecked), so every proxy probe must come out
 // ESCAPED. It still never leaves the lab: names resolve through the lab's
 // resolver, and any address outside lab::is_lab_target is refused (502).
+//
+// Its `rewrite` mode is one of the liars of ctest escape.liars: a proxy that
+// makes every request compliant — whatever was asked, it sends only
+// "GET <path>" with Host: allowed.lab.test to the allowed upstream (body and
+// anything after the head dropped) and refuses CONNECT. Nothing it forwards
+// may be scored ESCAPED.
 #pragma once
 
 #include "bottle/result.hpp"
@@ -20,6 +26,8 @@ namespace bottle::escape::lab {
 
 inline constexpr std::uint16_t open_proxy_port = 3128;  ///< on 127.0.0.1 of the lab host
 
+enum class proxy_mode { open, rewrite };
+
 /// The open proxy's process; stop() (also the destructor) kills and reaps it.
 class open_proxy {
 public:
@@ -29,7 +37,7 @@ public:
     ~open_proxy() { stop(); }
 
     /// Binds 127.0.0.1:3128 and forks the serving process.
-    [[nodiscard]] result<void> start();
+    [[nodiscard]] result<void> start(proxy_mode mode = proxy_mode::open);
     void stop() noexcept;
 
 private:

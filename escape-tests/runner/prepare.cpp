@@ -84,7 +84,7 @@ lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, c
     plan.tool_binds = run.tools.binds;
     plan.facts_command = {x.probe, "facts"};
     if (!handle_target.empty()) plan.facts_command.insert(plan.facts_command.end(), {"--handle-target", handle_target});
-    plan.open_proxy = run.prof.lab_proxy;
+    plan.lab_proxy = run.prof.lab_proxy;
     if (!run.prof.run_as_root) plan.run_as = user;
     const std::string user_name = run.prof.run_as_root ? "root" : std::string(lab::lab_user_name);
     const std::string home = run.prof.run_as_root ? "/root" : std::string(lab::lab_user_home);

@@ -57,7 +57,8 @@ result<profile> load_profile(const std::filesystem::path& dir, const std::string
         if (key == "name" && value.is_string()) p.name = value.as_string();
         else if (key == "description" && value.is_string()) p.description = value.as_string();
         else if (key == "allows_upstream" && value.is_bool()) p.allows_upstream = value.as_bool();
-        else if (key == "lab_proxy" && value.is_bool()) p.lab_proxy = value.as_bool();
+        else if (key == "lab_proxy" && value.is_string() && (value.as_string() == "open" || value.as_string() == "rewrite"))
+            p.lab_proxy = value.as_string();
         else if (key == "run_as" && value.is_string() && (value.as_string() == "root" || value.as_string() == "user"))
             p.run_as_root = value.as_string() == "root";
         else if (key == "requires" || key == "version" || key == "setup" || key == "teardown" || key == "command") {
@@ -78,7 +79,9 @@ result<profile> load_profile(const std::filesystem::path& dir, const std::string
                 p.env[std::string(k)] = std::string(val.as_string());
             }
         } else {
-            return make_error(errc::parse_error, where(key) + (key == "run_as" ? ": must be \"user\" or \"root\"" : ": unknown key or wrong type"));
+            return make_error(errc::parse_error, where(key) + (key == "run_as"      ? ": must be \"user\" or \"root\""
+                                                 : key == "lab_proxy" ? ": must be \"open\" or \"rewrite\""
+                                                                      : ": unknown key or wrong type"));
         }
     }
     if (p.name != name) return make_error(errc::parse_error, path.string() + ": /name must be \"" + name + "\"");

@@ -6,8 +6,8 @@
 //    "version": ["bwrap", "--version"],     // printed in every scorecard
 //    "allows_upstream": false,              // does it claim to allow the lab's allowed upstream?
 //    "run_as": "user",                      // "user" (default: the lab's unprivileged user) or "root"
-//    "lab_proxy": false,                    // run the lab's open (permissive) proxy on 127.0.0.1:3128
-//                                           // (the none-proxy control; lab/open_proxy.hpp)
+//    "lab_proxy": "open",                   // run the lab's proxy on 127.0.0.1:3128: "open" (permissive,
+//                                           // the none-proxy control) or "rewrite" (a liar; lab/open_proxy.hpp)
 //    "files": {"settings.json": {...}},     // written to {state}/ before setup
 //    "env": {"KEY": "VALUE"},               // added to the sandbox's environment
 //    "setup": [...], "teardown": [...],     // optional argv run inside the lab
@@ -38,7 +38,7 @@ struct profile {
     std::vector<std::string> requires_programs;
     std::vector<std::string> version;
     bool allows_upstream = false;
-    bool lab_proxy = false;
+    std::string lab_proxy;  ///< "", "open" or "rewrite"
     bool run_as_root = false;  ///< "run_as": "root"; else the lab user (people run most sandboxes as themselves)
     std::map<std::string, boost::json::value> files;
     std::map<std::string, std::string> env;

@@ -79,6 +79,17 @@ TEST(Profiles, ShippedProfilesLoad) {
     }
 }
 
+TEST(Profiles, TheLiarsLoadToo) {
+    const std::string dir = std::string(BOTTLE_ESCAPE_PROFILES_DIR) + "/../tests/liars";
+    const auto names = list_profiles(dir);
+    EXPECT_EQ(names.size(), 7u);
+    for (const auto& n : names) {
+        const auto p = load_profile(dir, n);
+        ASSERT_TRUE(p) << n << ": " << p.error().message;
+    }
+    EXPECT_EQ(load_profile(dir, "rewriting-proxy")->lab_proxy, "rewrite");
+}
+
 TEST(Profiles, BadProfilesAreRejectedWithTheReason) {
     const auto dir = std::filesystem::temp_directory_path() / ("bbx-profiles-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
@@ -90,6 +101,7 @@ TEST(Profiles, BadProfilesAreRejectedWithTheReason) {
     write("badrunas", R"({"name":"badrunas","run_as":"admin","command":["x","{probe_args}"]})");
     write("asroot", R"({"name":"asroot","run_as":"root","command":["x","{probe_args}"]})");
     write("asuser", R"({"name":"asuser","command":["x","{probe_args}"]})");
+    write("badproxy", R"({"name":"badproxy","lab_proxy":true,"command":["x","{probe_args}"]})");
     EXPECT_NE(load_profile(dir, "typo").error().message.find("/commnd"), std::string::npos);
     EXPECT_NE(load_profile(dir, "noargs").error().message.find("{probe_args}"), std::string::npos);
     EXPECT_NE(load_profile(dir, "wrongname").error().message.find("/name"), std::string::npos);
@@ -97,6 +109,7 @@ TEST(Profiles, BadProfilesAreRejectedWithTheReason) {
     EXPECT_NE(load_profile(dir, "badrunas").error().message.find("\"user\" or \"root\""), std::string::npos);
     EXPECT_TRUE(load_profile(dir, "asroot")->run_as_root);
     EXPECT_FALSE(load_profile(dir, "asuser")->run_as_root) << "profiles run as the lab user unless they say root";
+    EXPECT_NE(load_profile(dir, "badproxy").error().message.find("\"open\" or \"rewrite\""), std::string::npos);
     EXPECT_TRUE(bottle::failed_with(load_profile(dir, "missing"), bottle::errc::not_found));
     EXPECT_TRUE(bottle::failed_with(load_profile(dir, "../etc/passwd"), bottle::errc::invalid_argument));
     EXPECT_TRUE(bottle::failed_with(load_profile(dir, "custom"), bottle::errc::invalid_argument));
