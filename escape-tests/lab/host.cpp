@@ -73,6 +73,9 @@ result<void> make_lab_mounts(const host_plan& plan) {
     if (mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0)
         return make_error(errc::io_error, std::string("make / a slave mount: ") + std::strerror(errno));
     sethostname("bbx-lab", 7);
+    // This process lives in the lab's pid namespace: its /proc.
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+        return make_error(errc::io_error, std::string("mount the lab's /proc: ") + std::strerror(errno));
     // The harness's programs first: their sources may lie under the
     // directories replaced below.
     if (auto bound = bind_tools(plan.tool_binds); !bound) return bound;

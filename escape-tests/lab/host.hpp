@@ -1,9 +1,13 @@
 // escape-tests/lab/host.hpp — the lab host: the process that stands in for
 // the machine a sandbox runs on.
 //
-// It runs inside the lab network namespace and makes its own mount, IPC and
-// UTS namespaces, then, in this order (run_lab_host is the spine):
-//   1. mounts: the harness's programs bound under the run directory's tools/
+// It runs inside the lab network namespace and the lab's own pid namespace
+// (whose PID 1 reaps orphans and, when the lab host ends, takes everything
+// the sandbox started with it; runner/lab_session.cpp) and makes its own
+// mount, IPC and UTS namespaces, then, in this order (run_lab_host is the
+// spine):
+//   1. mounts: /proc of the lab's pid namespace; the harness's programs bound
+//      under the run directory's tools/
 //      (tools.hpp), then /run, /root, /tmp, /var/tmp and /etc/resolv.conf
 //      replaced by the run directory's lab copies, /home by a fresh tmpfs
 //      holding only the lab user's home (the planted one), /etc/passwd and

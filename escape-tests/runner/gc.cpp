@@ -1,6 +1,8 @@
 // bottle-escape gc: removes what killed runs left behind.
 #include "run.hpp"
 
+#include "gc.hpp"
+
 #include "../lab/network.hpp"
 #include "../lab/run_paths.hpp"
 #include "../lab/system.hpp"
@@ -14,24 +16,26 @@ namespace bottle::escape {
 namespace fs = std::filesystem;
 
 std::vector<std::string> collect_garbage(const fs::path& work_root) {
-    std::vector<std::string> removed;
+    std::vector<run_dir_state> dirs;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(work_root, ec)) {
-        const std::string name = e.path().filename();
-        if (name.rfind("run-", 0) != 0) continue;
         std::ifstream in(lab::run_paths{e.path()}.owner());
         pid_t owner = 0;
         in >> owner;
-        if (owner > 0 && kill(owner, 0) == 0) continue;  // still running
-        const std::string id = name.substr(4, 8);
-        for (const std::string& ns : {"bbx-" + id + "-lab", "bbx-" + id + "-world"}) {
-            if (!lab::netns_exists(ns)) continue;
-            lab::kill_namespace_processes(ns);
-            (void)lab::run_command({"ip", "netns", "del", ns}, 10000);
-            removed.push_back("network namespace " + ns);
-        }
-        fs::remove_all(e.path(), ec);
-        removed.push_back("run directory " + e.path().string());
+        dirs.push_back({e.path().filename().string(), owner > 0 && kill(owner, 0) == 0});
+    }
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator("/run/netns", ec)) names.push_back(e.path().filename().string());
+    const auto plan = plan_gc(names, dirs);
+    std::vector<std::string> removed;
+    for (const auto& ns : plan.namespaces) {
+        lab::kill_namespace_processes(ns);
+        (void)lab::run_command({"ip", "netns", "del", ns}, 10000);
+        removed.push_back("network namespace " + ns);
+    }
+    for (const auto& d : plan.run_dirs) {
+        fs::remove_all(work_root / d, ec);
+        removed.push_back("run directory " + (work_root / d).string());
     }
     return removed;
 }

@@ -4,11 +4,13 @@
 #include "../lab/log_file.hpp"
 #include "../lab/plant.hpp"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -85,7 +87,30 @@ result<void> lab_session::run_host(const lab::host_plan& plan, const std::functi
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         if (!lab::enter_netns(lab_ns)) _exit(1);
-        _exit(lab::run_lab_host(plan));
+        // The lab runs in its own pid namespace: its PID 1 (below) reaps
+        // every orphan (a daemon a setup script left) and, when the lab host
+        // ends, exits, and the kernel kills whatever the sandbox left. The
+        // lab's /proc shows only its processes (lab/host.cpp mounts it).
+        if (unshare(CLONE_NEWPID) != 0) {
+            std::fprintf(stderr, "bottle-escape: unshare(CLONE_NEWPID): %s\n", std::strerror(errno));
+            _exit(1);
+        }
+        const pid_t init = fork();
+        if (init < 0) _exit(1);
+        if (init == 0) {
+            const pid_t lab_host = fork();
+            if (lab_host < 0) _exit(1);
+            if (lab_host == 0) _exit(lab::run_lab_host(plan));
+            for (;;) {
+                int status = 0;
+                const pid_t reaped = waitpid(-1, &status, 0);
+                if (reaped == lab_host) _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+                if (reaped < 0 && errno != EINTR) _exit(1);
+            }
+        }
+        int status = 0;
+        while (waitpid(init, &status, 0) < 0 && errno == EINTR) {}
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
     }
     for (;;) {
         const bool done = waitpid(host, nullptr, WNOHANG) == host;

@@ -55,6 +55,7 @@ result<prepared_run> prepare_run(const run_options& opt, run_result& res) {
     out.node_bin = opt.node_bin.string();
     out.nonce = res.nonce;
     out.workspace = run.paths.workspace().string();
+    out.home = run.paths.home().string();
     run.inside = out;
     run.inside.probe = run.tools.in_lab.probe.string();
     run.inside.profiles = run.tools.in_lab.profiles.string();

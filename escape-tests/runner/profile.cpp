@@ -106,7 +106,7 @@ std::string expand(const std::string& text, const expansion& x) {
     const std::pair<std::string, std::string> vars[] = {{"{probe_cmdline}", cmdline}, {"{probe}", x.probe},
                                                         {"{state}", x.state},          {"{profiles}", x.profiles},
                                                         {"{node_bin}", x.node_bin},    {"{nonce}", x.nonce},
-                                                        {"{workspace}", x.workspace}};
+                                                        {"{workspace}", x.workspace}, {"{home}", x.home}};
     std::string out = text;
     for (const auto& [key, value] : vars)
         for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + value.size()))

@@ -16,7 +16,8 @@
 // expands to the probe's arguments), {probe_cmdline} (the whole probe command
 // as one shell string), {state} (the profile's private directory), {profiles}
 // (the profiles directory), {node_bin} (node_modules/.bin), {nonce},
-// {workspace} (the lab's workspace, the sandbox's working directory).
+// {workspace} (the lab's workspace, the sandbox's working directory), {home}
+// (the planted home, which the lab mounts as HOME).
 // Unknown keys are errors; a profile whose required program is missing is
 // reported as an error for every probe, never as blocked.
 #pragma once
@@ -56,7 +57,7 @@ struct profile {
 struct expansion {
     std::string probe;
     std::vector<std::string> probe_args;
-    std::string state, profiles, node_bin, nonce, workspace;
+    std::string state, profiles, node_bin, nonce, workspace, home;
 };
 
 /// Expands placeholders in every element of `argv`.
