@@ -2,6 +2,7 @@
 
 #include "../protocol/lines.hpp"
 #include "canary.hpp"
+#include "heartbeat.hpp"
 #include "open_proxy.hpp"
 #include "lab_plan.hpp"
 #include "log_file.hpp"
@@ -137,6 +138,7 @@ public:
     canary_process(const canary_process&) = delete;
     canary_process& operator=(const canary_process&) = delete;
     ~canary_process() { stop(); }
+    [[nodiscard]] pid_t pid() const { return pid_; }
     void stop() {
         if (pid_ <= 0) return;
         kill(pid_, SIGTERM);
@@ -325,7 +327,10 @@ int run_lab_host(const host_plan& plan) {
         logs.fact("staged_fds", "3=" + std::string(outside_dir) + " 4=tcp " + std::string(host_v4_primary) + ":" +
                                     std::to_string(host_canary_port));
         if (auto setup = run_setup(plan); !setup) return setup.error();
-        return run_sandbox_command(plan, staged);
+        send_heartbeats(plan.nonce, "pre", canary.pid());
+        auto ended = run_sandbox_command(plan, staged);
+        send_heartbeats(plan.nonce, "post", canary.pid());
+        return ended;
     }();
     if (sandbox_ended) logs.sandbox_exit(*sandbox_ended);
     else logs.error(sandbox_ended.error().message);

@@ -19,9 +19,10 @@
 //      descriptors staged and recorded, both as host-status facts: the
 //      runner decides applicability from these, never from inside; a
 //      staging failure is a run error;
-//   4. the profile's setup (as root), the sandbox command (as the lab user
-//      unless the profile runs as root; stdout -> logs/probe.jsonl, fds 3
-//      and 4 inherited), the profile's teardown (as root);
+//   4. the profile's setup (as root), a heartbeat through every sink
+//      (heartbeat.hpp), the sandbox command (as the lab user unless the
+//      profile runs as root; stdout -> logs/probe.jsonl, fds 3 and 4
+//      inherited), a heartbeat again, the profile's teardown (as root);
 //   5. orphans recorded and killed; canary and services stopped.
 // Every fact the runner needs goes to logs/host-status.jsonl as protocol
 // host_status lines.

@@ -55,6 +55,28 @@ result<void> network_lab::create() {
     };
     for (const auto& s : steps)
         if (!ip(s)) return fail(errc::io_error);
+    // Each end knows the other's link address for good: the first IPv6
+    // neighbour discovery on a fresh link took about a second, and the first
+    // IPv6 packets of a run were lost (a v6 escape early in a short run would
+    // have been missed; the sinks' heartbeat found it).
+    auto mac_of = [&](const std::string& ns, const std::string& ifname) {
+        const auto r = run_command({"ip", "-n", ns, "-o", "link", "show", "dev", ifname}, 5000);
+        const auto at = r.output.find("link/ether ");
+        return r.ok() && at != std::string::npos ? r.output.substr(at + 11, 17) : std::string();
+    };
+    const std::string lab_mac = mac_of(L, li), world_mac = mac_of(W, wi);
+    if (lab_mac.size() != 17 || world_mac.size() != 17) {
+        error = "lab network: cannot read the link's MAC addresses";
+        return fail(errc::io_error);
+    }
+    const std::vector<std::vector<std::string>> neighbours = {
+        {"-n", L, "-6", "neigh", "replace", std::string(link_world_v6), "lladdr", world_mac, "dev", li, "nud", "permanent"},
+        {"-n", W, "-6", "neigh", "replace", std::string(link_lab_v6), "lladdr", lab_mac, "dev", wi, "nud", "permanent"},
+        {"-n", L, "neigh", "replace", std::string(link_world_v4), "lladdr", world_mac, "dev", li, "nud", "permanent"},
+        {"-n", W, "neigh", "replace", std::string(link_lab_v4), "lladdr", lab_mac, "dev", wi, "nud", "permanent"},
+    };
+    for (const auto& n : neighbours)
+        if (!ip(n)) return fail(errc::io_error);
     // Seal check: the lab must hold exactly lo and its end of the link.
     const auto links = run_command({"ip", "-n", L, "-o", "link", "show"}, 5000);
     std::size_t count = 0;

@@ -101,6 +101,11 @@ run_result run_sandbox(const run_options& opt) {
     result<void> completion;
     if (!hosted) completion = hosted.error();
     else if (c.host_error) completion = *c.host_error;
+    else if (!c.missing_heartbeats.empty()) {
+        std::string which;
+        for (const auto& m : c.missing_heartbeats) which += (which.empty() ? "" : ", ") + m;
+        completion = make_error(errc::io_error, "a lab sink did not record its heartbeat (evidence could have been lost): " + which);
+    }
     else if (c.reports.empty())
         completion = make_error(errc::not_found, "the sandbox ran no probe; its stderr: " + c.sandbox_stderr);
     return finish(std::move(completion), c.reports, c.truth);

@@ -1,5 +1,6 @@
 #include "truth.hpp"
 
+#include "../lab/heartbeat.hpp"
 #include "../lab/lab_plan.hpp"
 
 #include <fstream>
@@ -68,6 +69,9 @@ collected_run collect_truth(const lab::run_paths& paths, const std::string& nonc
     for (const char* log : {"world.jsonl", "host.jsonl", "canary.jsonl"})
         for (const auto& line : read_lines(paths.logs() / log))
             if (auto e = protocol::decode_event_line(line)) c.truth.events.push_back(std::move(*e));
+    if (!c.sandbox_exit.empty())
+        for (const char* phase : {"pre", "post"})
+            for (auto& m : lab::missing_heartbeats(c.truth.events, nonce, phase)) c.missing_heartbeats.push_back(phase + (" " + m));
     auto markers = find_markers(paths, nonce);
     c.truth.events.insert(c.truth.events.end(), markers.begin(), markers.end());
     // The canary's pid in the lab host's pid namespace: a probe that reports

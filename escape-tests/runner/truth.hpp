@@ -21,9 +21,11 @@ struct collected_run {
     std::optional<error> host_error;  ///< what the lab host reported as failed
     std::string sandbox_exit;         ///< how the sandbox's main process ended ("" when unknown)
     std::string sandbox_stderr;       ///< its first 2000 bytes
+    std::vector<std::string> missing_heartbeats;  ///< "pre world.tcp 203.0.113.10:80": a sink that did not answer
 };
 
-/// Reads the logs of `paths` for the run `nonce` whose tokens are `tokens`.
+/// Reads the logs of `paths` for the run `nonce` whose tokens are `tokens`,
+/// and checks the heartbeats (lab/heartbeat.hpp) when the sandbox ran.
 [[nodiscard]] collected_run collect_truth(const lab::run_paths& paths, const std::string& nonce, lab::token_map tokens);
 
 /// The probe lines in `probe_log` that decode (for progress while it grows).
