@@ -329,13 +329,17 @@ int run_lab_host(const host_plan& plan) {
         if (auto setup = run_setup(plan); !setup) return setup.error();
         send_heartbeats(plan.nonce, "pre", canary.pid());
         auto ended = run_sandbox_command(plan, staged);
+        // Orphans are looked for the moment the sandbox's main process is
+        // gone: a leftover it left is found (and killed) before anything else
+        // could end it.
+        record_orphans(plan.nonce, logs.host);
         send_heartbeats(plan.nonce, "post", canary.pid());
         return ended;
     }();
     if (sandbox_ended) logs.sandbox_exit(*sandbox_ended);
     else logs.error(sandbox_ended.error().message);
     run_teardown(plan);
-    record_orphans(plan.nonce, logs.host);
+    record_orphans(plan.nonce, logs.host);  // anything the teardown's end left too
     canary.stop();
     services->stop();
     return sandbox_ended ? 0 : 1;

@@ -22,8 +22,10 @@
 //   4. the profile's setup (as root), a heartbeat through every sink
 //      (heartbeat.hpp), the sandbox command (as the lab user unless the
 //      profile runs as root; stdout -> logs/probe.jsonl, fds 3 and 4
-//      inherited), a heartbeat again, the profile's teardown (as root);
-//   5. orphans recorded and killed; canary and services stopped.
+//      inherited), the moment it ends orphans recorded and killed, a
+//      heartbeat again, the profile's teardown (as root);
+//   5. orphans the teardown left recorded and killed; canary and services
+//      stopped.
 // Every fact the runner needs goes to logs/host-status.jsonl as protocol
 // host_status lines.
 #pragma once

@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
         // Used by res.orphans: a process that carries the probe's tag in its
         // argv (visible in /proc/PID/cmdline) and outlives its parent for a
         // while, so the harness can see whether the sandbox reaped it.
-        const int seconds = std::clamp(std::atoi(args[2].c_str()), 1, 120);
+        const int seconds = std::clamp(std::atoi(args[2].c_str()), 1, 600);
         for (int i = 0; i < seconds * 10; ++i) {
             timespec ts{0, 100 * 1000 * 1000};
             nanosleep(&ts, nullptr);

@@ -15,7 +15,7 @@
 
 namespace support = bottle::escape::probe::support;
 
-BOTTLE_PROBE(res_orphans, "res.orphans", "double-fork + setsid a 20 s lingering process carrying the tag",
+BOTTLE_PROBE(res_orphans, "res.orphans", "double-fork + setsid a lingering process carrying the tag (lives until killed)",
              bottle::escape::probe::scoring::effect) {
     int status_pipe[2];
     if (pipe2(status_pipe, O_CLOEXEC) != 0) {
@@ -44,7 +44,7 @@ BOTTLE_PROBE(res_orphans, "res.orphans", "double-fork + setsid a 20 s lingering 
         for (int fd = 3; fd < 1024; ++fd)
             if (fd != status_pipe[1]) close(fd);
         const std::string tag = ctx.tag;
-        execl("/proc/self/exe", "bottle-probe", "linger", tag.c_str(), "20", static_cast<char*>(nullptr));
+        execl("/proc/self/exe", "bottle-probe", "linger", tag.c_str(), "600", static_cast<char*>(nullptr));
         support::write_all(status_pipe[1], "exec /proc/self/exe: " + support::errno_name(errno));
         _exit(127);
     }
@@ -61,6 +61,6 @@ BOTTLE_PROBE(res_orphans, "res.orphans", "double-fork + setsid a 20 s lingering 
         msg.append(buf, static_cast<std::size_t>(n));
     }
     close(status_pipe[0]);
-    rep.attempt("double fork + setsid + exec bottle-probe linger " + ctx.tag + " 20",
-                msg.empty() ? "lingering process started (exits by itself after 20 s)" : msg, msg.empty());
+    rep.attempt("double fork + setsid + exec bottle-probe linger " + ctx.tag + " 600",
+                msg.empty() ? "lingering process started (lives until killed, at most 10 minutes)" : msg, msg.empty());
 }
