@@ -119,6 +119,12 @@ inline bool ends_with_label(std::string_view name, std::string_view suffix) {
     else if (name == rebind_name) v4 = v4_loopback;
     else if (name == metadata_name) v4 = v4_metadata;
     else if (detail::ends_with_label(name, exfil_zone) || detail::ends_with_label(name, denied_name)) v4 = v4_internet;
+    // Every other name in the zone, the bare zone, and any spelling around
+    // the allowed name (evil-allowed.lab.test, allowed.lab.testx) lands at a
+    // sink too: a careless suffix or substring matcher that lets one through
+    // is caught by proxy.wildcard_edges.
+    else if (name == zone || detail::ends_with_label(name, zone) || name.find(allowed_name) != std::string_view::npos)
+        v4 = v4_internet;
     if (!v4) return std::nullopt;
     if (qtype == 1) return v4;
     if (qtype == 28 && name != rebind_name && name != metadata_name) return v6_internet;

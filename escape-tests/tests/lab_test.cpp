@@ -47,6 +47,12 @@ TEST(DnsWire, AnswersLabNamesAndRefusesOthers) {
     ASSERT_TRUE(exfil);
     EXPECT_EQ(lab::dns::answer(*exfil).size(), exfil->questions[0].name.size() + 2 + 12 + 4 + 12 + 16);
 
+    for (const char* edge : {"lab.test", "evil-allowed.lab.test", "allowed.lab.testx", "x.y.lab.test"}) {
+        const auto q2 = lab::dns::parse_query(query_for(edge, 1));
+        ASSERT_TRUE(q2) << edge;
+        const std::string a2 = lab::dns::answer(*q2);
+        EXPECT_EQ(a2.substr(a2.size() - 4), std::string("\xcb\x00\x71\x0a", 4)) << edge << " lands at a sink";
+    }
     const auto other = lab::dns::parse_query(query_for("example.com", 1));
     ASSERT_TRUE(other);
     EXPECT_EQ(static_cast<unsigned char>(lab::dns::answer(*other)[3]) & 0x0f, 3) << "NXDOMAIN";
