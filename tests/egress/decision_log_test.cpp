@@ -32,7 +32,7 @@ TEST(DecisionLog, OneValidLinePerRecord) {
     r.time = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
     r.client = "127.0.0.1:5555";
     r.method = "CONNECT";
-    r.host = std::string("evil\"}\n{\"decision\":\"allow", 27);
+    r.host = std::string("evil\"}\n{\"decision\":\"allow\0\x01", 27);  // quotes, LF, NUL, a control byte
     r.port = 443;
     r.reason = "host not in allowlist";
     r.bytes_up = 7;
