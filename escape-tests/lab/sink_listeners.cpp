@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/vm_sockets.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/stat.h>
@@ -136,7 +137,23 @@ bool setup_world(const sink_options& o, std::vector<listener>& ls, std::string& 
         close(cap);
         return false;
     }
-    return add(ls, cap, kind::capture, "world.wire", o.capture_ifname, 0);
+    if (!add(ls, cap, kind::capture, "world.wire", o.capture_ifname, 0)) return false;
+    // SCTP where the kernel has it (one-to-one style, served like TCP).
+    if (const int sctp = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_SCTP); sctp >= 0) {
+        const int zero = 0, one = 1;
+        setsockopt(sctp, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+        setsockopt(sctp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in6 a{};
+        a.sin6_family = AF_INET6;
+        a.sin6_port = htons(80);
+        a.sin6_addr = in6addr_any;
+        if (bind(sctp, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && listen(sctp, 16) == 0) {
+            ls.push_back({sctp, kind::tcp, "world.sctp", "*:80", 80, true});
+        } else {
+            close(sctp);
+        }
+    }
+    return true;
 }
 
 bool setup_host(const sink_options& o, std::vector<listener>& ls, std::string& why) {
@@ -164,8 +181,22 @@ bool setup_host(const sink_options& o, std::vector<listener>& ls, std::string& w
                                                                    {dbus_system_socket, "host.dbus"}};
     for (const auto& [path, name] : unix_socks)
         if (!add(ls, bind_unix(inside(path), why), kind::unix_stream, name, std::string(path), 0)) return false;
-    return add(ls, bind_unix("@" + std::string(abstract_socket), why), kind::unix_stream, "host.abstract",
-               "@" + std::string(abstract_socket), 0);
+    if (!add(ls, bind_unix("@" + std::string(abstract_socket), why), kind::unix_stream, "host.abstract",
+             "@" + std::string(abstract_socket), 0))
+        return false;
+    // vsock on the local CID where the kernel has loopback vsock.
+    if (const int vs = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0); vs >= 0) {
+        sockaddr_vm a{};
+        a.svm_family = AF_VSOCK;
+        a.svm_cid = VMADDR_CID_LOCAL;
+        a.svm_port = host_canary_port;
+        if (bind(vs, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && listen(vs, 16) == 0) {
+            ls.push_back({vs, kind::unix_stream, "host.vsock", "vsock:1:" + std::to_string(host_canary_port), 0, true});
+        } else {
+            close(vs);
+        }
+    }
+    return true;
 }
 
 }  // namespace

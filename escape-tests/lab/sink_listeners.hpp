@@ -5,6 +5,11 @@
 //   host  — the loopback canaries, the sibling, the canary sshd, the fake
 //           engine/agent/bus unix sockets under the run root, an abstract
 //           unix socket.
+// Optional listeners exist only where the kernel has the protocol: SCTP on
+// the world's port 80 (world.sctp) and vsock on the local CID, port 7001
+// (host.vsock). The sink announces each one it bound with a "listen" record,
+// which the runner turns into a lab-host fact (listening:<sink>=yes); a
+// probe channel aimed at one that is not there is N/A, never BLOCKED.
 #pragma once
 
 #include "sinks.hpp"
@@ -25,6 +30,7 @@ struct listener {
     std::string name;      // sink name in the log: "world.tcp", "host.canary", ...
     std::string local;     // "203.0.113.53:53", "/run/docker.sock", "*:80"
     std::uint16_t port = 0;
+    bool optional = false;  // bound only where the kernel offers it (SCTP, vsock); announced in the log
 };
 
 

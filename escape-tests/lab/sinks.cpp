@@ -168,6 +168,8 @@ int serve(const sink_options& o) {
         return 1;
     }
     event_log log(o.log_fd);
+    for (const auto& l : ls)
+        if (l.optional) log.write(l.name, "listen", l.local, "", "");
     if (o.ready_fd >= 0) {
         (void)!::write(o.ready_fd, "R", 1);
         close(o.ready_fd);

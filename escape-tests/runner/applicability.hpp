@@ -56,6 +56,19 @@ using host_facts = std::map<std::string, std::string, std::less<>>;
     return std::nullopt;
 }
 
+/// When one channel of `probe` has nothing to reach in this lab (an optional
+/// listener the kernel could not give, lab/sink_listeners.hpp): why, else
+/// nullopt. The channel is then N/A, never BLOCKED.
+[[nodiscard]] inline std::optional<std::string> channel_ruled_out(std::string_view probe, std::string_view channel,
+                                                                  const host_facts& facts) {
+    auto listening = [&](std::string_view sink) { return facts.count("listening:" + std::string(sink)) != 0; };
+    if (probe == "net.exotic_af" && channel == "vsock" && !listening("host.vsock"))
+        return std::string("no vsock listener in the lab (this kernel has no local vsock)");
+    if (probe == "net.exotic_af" && channel == "sctp" && !listening("world.sctp"))
+        return std::string("no SCTP listener in the lab (this kernel has no SCTP)");
+    return std::nullopt;
+}
+
 /// When `probe` cannot succeed on this machine even unconfined: why (the
 /// outside fact), else nullopt. A missing fact is not a reason (the probe is
 /// then judged as usual).

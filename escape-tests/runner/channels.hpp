@@ -54,6 +54,11 @@ struct no_evidence_verdict {
     std::string missing, not_applicable;
     std::size_t made_channels = 0, na_channels = 0;
     for (const auto& c : declared) {
+        if (auto why = channel_ruled_out(meta.id, c, facts)) {
+            ++na_channels;
+            not_applicable += (not_applicable.empty() ? "" : "; ") + label(c) + " is not testable here: " + *why;
+            continue;
+        }
         bool made = false;
         std::optional<std::string> na;
         std::string why_not;

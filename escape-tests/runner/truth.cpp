@@ -69,6 +69,9 @@ collected_run collect_truth(const lab::run_paths& paths, const std::string& nonc
     for (const char* log : {"world.jsonl", "host.jsonl", "canary.jsonl"})
         for (const auto& line : read_lines(paths.logs() / log))
             if (auto e = protocol::decode_event_line(line)) c.truth.events.push_back(std::move(*e));
+    // Optional listeners the sinks bound (lab/sink_listeners.hpp).
+    for (const auto& e : c.truth.events)
+        if (e.proto == "listen") c.truth.lab_host["listening:" + e.sink] = "yes";
     if (!c.sandbox_exit.empty())
         for (const char* phase : {"pre", "post"})
             for (auto& m : lab::missing_heartbeats(c.truth.events, nonce, phase)) c.missing_heartbeats.push_back(phase + (" " + m));

@@ -167,6 +167,25 @@ TEST(Score, AChannelThatDoesNotApplyNeedsAConfirmedKey) {
     EXPECT_EQ(score({m}, {r}, truth_with())[0].result, verdict::error) << "no fact says there is no IA32 entry";
 }
 
+TEST(Score, AChannelWithNoListenerInTheLabIsNaNeverBlocked) {
+    const auto m = meta("net.exotic_af", 1, {"netlink", "vsock"});
+    auto r = ran("net.exotic_af");
+    r.attempts = {made("netlink"), made("vsock")};
+    auto truth = truth_with();
+    const auto v = score({m}, {r}, truth)[0];
+    EXPECT_EQ(v.result, verdict::blocked) << "made everywhere";
+    EXPECT_NE(v.reason.find("channel 'vsock' is not testable here"), std::string::npos)
+        << "a refused vsock connect says nothing when the lab had no vsock listener: " << v.reason;
+    r.attempts = {made("netlink")};
+    EXPECT_EQ(score({m}, {r}, truth)[0].result, verdict::blocked);
+    truth.lab_host["listening:host.vsock"] = "yes";
+    EXPECT_EQ(score({m}, {r}, truth)[0].result, verdict::error) << "with a listener, the channel must be attempted";
+    r.attempts = {made("netlink"), made("vsock")};
+    const auto with_listener = score({m}, {r}, truth)[0];
+    EXPECT_EQ(with_listener.result, verdict::blocked);
+    EXPECT_TRUE(with_listener.reason.empty());
+}
+
 TEST(Score, AnAttemptOnAnUndeclaredChannelIsAProbeBug) {
     auto r = ran("net.udp_direct");
     r.attempts = {made("udp4"), made("udp6"), made("sctp")};

@@ -111,14 +111,15 @@ std::string netlink_dump(int type, std::string& outcome, bool& ok, std::vector<s
 
 BOTTLE_PROBE(net_exotic_af, "net.exotic_af",
              "AF_NETLINK route/address dump (observed), AF_VSOCK, SCTP and MPTCP connections carrying the tag",
-             bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token) {
+             bottle::escape::probe::scoring::sink | bottle::escape::probe::scoring::token, "netlink", "vsock", "sctp",
+             "mptcp") {
     for (int type : {RTM_GETROUTE, RTM_GETADDR}) {
         std::string outcome;
         bool ok = false;
         std::vector<std::string> addresses;
         const std::string text = netlink_dump(type, outcome, ok, addresses);
         const std::string what = type == RTM_GETROUTE ? "routes" : "addresses";
-        rep.attempt("AF_NETLINK NETLINK_ROUTE dump of " + what, outcome, ok);
+        rep.attempt_on("netlink", "AF_NETLINK NETLINK_ROUTE dump of " + what, outcome, ok);
         if (!text.empty()) rep.observe("netlink " + what + ":\n" + text);
         for (auto& a : addresses) rep.fact("own_address", std::move(a));
     }
@@ -153,7 +154,9 @@ BOTTLE_PROBE(net_exotic_af, "net.exotic_af",
             }
             close(fd);
         }
-        rep.attempt("AF_VSOCK stream connect to CID 1 (local) port " + std::to_string(lab::host_canary_port), outcome, reached);
+        rep.attempt_on("vsock", "AF_VSOCK stream connect to CID 1 (local) port " + std::to_string(lab::host_canary_port) +
+                                    " and send the tag",
+                       outcome, reached);
     }
 
     // SCTP and MPTCP to the internet sink (MPTCP falls back to TCP: the sink logs the tag).
@@ -213,6 +216,7 @@ BOTTLE_PROBE(net_exotic_af, "net.exotic_af",
             }
             close(fd);
         }
-        rep.attempt(std::string(t.name) + " to " + target + " with an HTTP GET carrying the tag", outcome, reached);
+        rep.attempt_on(t.proto == IPPROTO_SCTP ? "sctp" : "mptcp", std::string(t.name) + " to " + target + " with an HTTP GET carrying the tag",
+                       outcome, reached);
     }
 }
