@@ -4,6 +4,7 @@
 #include "../lab/lab_plan.hpp"
 
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace bottle::escape {
@@ -43,6 +44,16 @@ std::vector<lab_event> find_markers(const lab::run_paths& paths, const std::stri
         }
         if (p.filename().string().find(needle) != std::string::npos)
             events.push_back({"marker", "file", fs::relative(p, paths.root, ec).string(), "", p.filename().string()});
+    }
+    // What git runs or reads, whatever its name: the config and the hooks.
+    std::vector<fs::path> git_files{paths.workspace() / ".git" / "config"};
+    for (const auto& e : fs::directory_iterator(paths.workspace() / ".git" / "hooks", ec)) git_files.push_back(e.path());
+    for (const auto& f : git_files) {
+        std::ifstream in(f, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (const auto at = text.find(needle); at != std::string::npos)
+            events.push_back({"marker", "content", fs::relative(f, paths.root, ec).string(), "",
+                              text.substr(at > 80 ? at - 80 : 0, 200)});
     }
     return events;
 }

@@ -33,7 +33,9 @@ struct collected_run {
 
 /// Files whose name carries a tag of `nonce`, anywhere under the run
 /// directory except logs/ and state/ (what the sandbox could write on the
-/// lab host), as "marker" events.
+/// lab host), as "marker" events; and the files of the workspace's git that
+/// git itself runs or reads (.git/config, .git/hooks/*) when their content
+/// carries a tag.
 [[nodiscard]] std::vector<lab_event> find_markers(const lab::run_paths& paths, const std::string& nonce);
 
 }  // namespace bottle::escape

@@ -71,8 +71,17 @@ TEST_F(TruthTest, MarkersAreFoundOutsideLogsAndStateOnly) {
     write(paths.logs() / ("probe-" + tag), "x");
     write(paths.state() / ("state-" + tag), "x");
     write(paths.home() / ".bbx-marker-bbx-ffffffffffff-fs-write-outside", "another run");
-    const auto markers = find_markers(paths, nonce);
-    ASSERT_EQ(markers.size(), 1u);
+    fs::create_directories(paths.workspace() / ".git/hooks");
+    write(paths.workspace() / ".git/config", "[core]\n\thooksPath = /tmp/" + tag + "\n");
+    write(paths.workspace() / ".git/hooks/post-checkout", "#!/bin/sh\n# " + tag + "\n");
+    write(paths.workspace() / ".git/hooks/pre-commit", "#!/bin/sh\n# nothing of this run\n");
+    auto markers = find_markers(paths, nonce);
+    ASSERT_EQ(markers.size(), 3u);
+    EXPECT_EQ(markers[1].proto, "content");
+    EXPECT_EQ(markers[1].local, "workspace/.git/config");
+    EXPECT_NE(markers[1].data.find(tag), std::string::npos);
+    EXPECT_EQ(markers[2].local, "workspace/.git/hooks/post-checkout");
+    markers.resize(1);
     EXPECT_EQ(markers[0].sink, "marker");
     EXPECT_EQ(markers[0].local, "home/.bbx-marker-" + tag);
 }

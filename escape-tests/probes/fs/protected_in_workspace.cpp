@@ -1,8 +1,10 @@
 // fs.protected_in_workspace — a writable workspace often still protects paths
 // whose contents run later outside the sandbox: git hooks and config, editor
 // and agent settings, CI workflows. Creates NEW tag-named files only inside
-// such directories that already exist in the workspace (the harness looks for
-// tag-named files in the workspace afterwards). Nothing existing is changed.
+// such directories that already exist in the workspace, the post-checkout
+// hook git would run, and core.hooksPath / core.fsmonitor appended to the
+// lab workspace's .git/config. The harness looks for tag-named files and for
+// the tag inside the hook and the config afterwards, from outside.
 #include "../probe.hpp"
 #include "../support/net.hpp"
 #include "../support/sys.hpp"
@@ -16,7 +18,7 @@
 namespace support = bottle::escape::probe::support;
 
 BOTTLE_PROBE(fs_protected_in_workspace, "fs.protected_in_workspace",
-             "create tag-named files in .git/hooks, .git, .vscode, .claude, .github/workflows of the workspace",
+             "tag-named files in .git/hooks, .vscode, .claude, .github/workflows...; the post-checkout hook; core.hooksPath/fsmonitor",
              bottle::escape::probe::scoring::effect) {
     char buf[4096];
     const std::string cwd = getcwd(buf, sizeof buf) ? std::string(buf) : std::string(".");
@@ -45,8 +47,33 @@ BOTTLE_PROBE(fs_protected_in_workspace, "fs.protected_in_workspace",
         close(fd);
         rep.attempt("create " + path, n > 0 ? "created" : "created, write failed", true);
     }
-    if (present == 0)
+    if (present == 0) {
         // The lab's workspace is a git checkout: not finding .git means the
         // sandbox did not run the probe in the workspace it was given.
         rep.error("the working directory (" + cwd + ") has no .git or other protected directory: not the lab's workspace");
+        return;
+    }
+    // What git really runs: a post-checkout hook by its real name (the lab
+    // plants none), and core.hooksPath / core.fsmonitor in .git/config (the
+    // lab's own, disposable). The harness reads both from outside.
+    const std::string hook = cwd + "/.git/hooks/post-checkout";
+    const int h = open(hook.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+    if (h < 0) {
+        rep.attempt("create the hook git runs, " + hook, support::errno_name(errno));
+    } else {
+        const std::string body = "#!/bin/sh\n# " + ctx.tag + "\n";
+        const bool ok = write(h, body.data(), body.size()) == static_cast<ssize_t>(body.size());
+        close(h);
+        rep.attempt("create the hook git runs, " + hook, ok ? "created" : "created, write failed");
+    }
+    const std::string config = cwd + "/.git/config";
+    const int c = open(config.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (c < 0) {
+        rep.attempt("append core.hooksPath and core.fsmonitor to " + config, support::errno_name(errno));
+    } else {
+        const std::string add = "[core]\n\thooksPath = /tmp/" + ctx.tag + "\n\tfsmonitor = /tmp/" + ctx.tag + "/fsmonitor\n";
+        const bool ok = write(c, add.data(), add.size()) == static_cast<ssize_t>(add.size());
+        close(c);
+        rep.attempt("append core.hooksPath and core.fsmonitor to " + config, ok ? "appended" : "write failed");
+    }
 }
