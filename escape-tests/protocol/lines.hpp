@@ -1,6 +1,10 @@
 // escape-tests/protocol/lines.hpp — the lines that pass between bottle-probe,
 // the lab and the runner, written and read in one place.
 //
+// (Over 400 lines on purpose: every line's encoder and strict decoder sit in
+// this one header, side by side, so the two ends of the protocol cannot
+// drift apart.)
+//
 //   probe line    bottle-probe run, one per probe, on the sandbox's stdout:
 //                 {"probe","tag","status","reason","applicability",
 //                 "attempts":[{"channel","action","outcome","made","reached",
