@@ -29,6 +29,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <thread>
 
 namespace bottle::escape::lab {
@@ -150,17 +151,34 @@ private:
     pid_t pid_ = -1;
 };
 
-// Kills and records processes still carrying a tag of this run.
-void record_orphans(const std::string& nonce, int log_fd) {
+// Processes carrying a tag of this run, by pid, with their command lines.
+std::map<int, std::string> tagged_processes(const std::string& nonce) {
     const std::string needle = "bbx-" + nonce + "-";
+    std::map<int, std::string> found;
     for (const int pid : list_pids()) {
-        const std::string name = std::to_string(pid);
-        std::ifstream in("/proc/" + name + "/cmdline", std::ios::binary);
+        std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
         std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (cmd.find(needle) == std::string::npos) continue;
         for (char& c : cmd)
             if (c == '\0') c = ' ';
-        append_line(log_fd, protocol::encode(protocol::lab_event{"host.orphan", "process", "pid " + name, "", cmd, wall_ms()}));
+        found[pid] = cmd;
+    }
+    return found;
+}
+
+// Kills and records processes still carrying a tag of this run. One that is
+// gone within 300 ms was on its way out with the sandbox (a pid namespace
+// being torn down after a kill) and is not an orphan; one still there is.
+void record_orphans(const std::string& nonce, int log_fd) {
+    auto left = tagged_processes(nonce);
+    for (int i = 0; i < 3 && !left.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const auto now = tagged_processes(nonce);
+        std::erase_if(left, [&](const auto& p) { return !now.count(p.first); });
+    }
+    for (const auto& [pid, cmd] : left) {
+        append_line(log_fd, protocol::encode(protocol::lab_event{"host.orphan", "process", "pid " + std::to_string(pid), "", cmd,
+                                                               wall_ms()}));
         kill(pid, SIGKILL);
     }
 }
