@@ -16,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 namespace {
@@ -135,6 +136,25 @@ TEST_F(RunLaunch, FilesystemReadOnlySystemWritableWorkspace) {
     struct stat st {};
     ASSERT_EQ(::stat((w.dir.path() / "made").c_str(), &st), 0) << "the workspace is the host directory";
     EXPECT_EQ(st.st_uid, w.owner) << "what the agent writes belongs to the workspace's owner";
+}
+
+TEST_F(RunLaunch, GitHooksAndConfigInTheWorkspaceStayReadOnly) {
+    workspace w;
+    fs::create_directories(w.dir.path() / ".git" / "hooks");
+    std::ofstream(w.dir.path() / ".git" / "config") << "[core]\n";
+    for (const auto& p : {w.dir.path() / ".git", w.dir.path() / ".git" / "hooks", w.dir.path() / ".git" / "config"})
+        (void)::chown(p.c_str(), w.owner, w.owner);
+    auto r = probe_in(w, {"write:/workspace/.git/hooks/post-checkout", "write:/workspace/.git/config",
+                          "write:/workspace/.git/ORIG_HEAD"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::size_t ok = 0, pos = 0;
+    while ((pos = r.out.find("write ok", pos)) != std::string::npos) ++ok, ++pos;
+    EXPECT_EQ(ok, 1u) << "only the rest of .git is writable: " << r.out;
+    EXPECT_FALSE(fs::exists(w.dir.path() / ".git" / "hooks" / "post-checkout")) << r.out;
+    std::ifstream config(w.dir.path() / ".git" / "config");
+    std::string text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(text, "[core]\n") << "the host's git config is unchanged";
+    EXPECT_TRUE(fs::exists(w.dir.path() / ".git" / "ORIG_HEAD")) << "commits still work: " << r.out;
 }
 
 TEST_F(RunLaunch, EnvironmentIsScrubbed) {

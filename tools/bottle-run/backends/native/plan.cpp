@@ -198,6 +198,13 @@ result<native_plan> plan_for(const manifest::bottle_spec& bottle, const launch_r
     p.workdir = home_path;
     if (request.workspace) {
         p.mounts.push_back({mount_kind::bind_rw, *request.workspace, workspace_path, "", false});
+        // git on the host runs what .git/hooks and .git/config name (hooks,
+        // core.hooksPath, core.fsmonitor): an agent that could write them
+        // would run code outside the bottle the next time the user runs git
+        // in the workspace. Both stay read-only inside, when they exist; the
+        // rest of .git (objects, refs, index) stays writable for commits.
+        for (const char* sub : {"/.git/hooks", "/.git/config"})
+            p.mounts.push_back({mount_kind::bind_ro, *request.workspace + sub, std::string(workspace_path) + sub, "", true});
         p.workdir = workspace_path;
     }
     std::set<std::string> guests;
