@@ -16,7 +16,7 @@ TEST(ToolStaging, TheLabHidesItsReplacedDirectoriesOnly) {
     for (const char* hidden : {"/tmp", "/tmp/x/build/bottle-probe", "/var/tmp/ci", "/run/user/0/b", "/root/src/bb", "/home/u/src",
                                "/tmp/../tmp/y", "/var/lib/../tmp/z"})
         EXPECT_TRUE(hidden_in_lab(hidden)) << hidden;
-    for (const char* visible : {"/work/main/build/bottle-probe", "/tmpfoo/x", "/var/lib/bottle-escape", "/rootfs/x",
+    for (const char* visible : {"/srv/checkout/build/bottle-probe", "/tmpfoo/x", "/var/lib/bottle-escape", "/rootfs/x",
                                 "/usr/bin/bwrap", "/homework/x", "/runner/x"})
         EXPECT_FALSE(hidden_in_lab(visible)) << visible;
 }
