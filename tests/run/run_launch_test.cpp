@@ -4,6 +4,8 @@
 // runuser and such a user exist).
 #include "support/temp_dir.hpp"
 
+#include "bottle_run_process.hpp"
+
 #include "bottle/os/spawn.hpp"
 
 #include <gtest/gtest.h>
@@ -51,21 +53,13 @@ struct workspace {
     }
 };
 
-struct run_result {
-    int code = -1;
-    std::string out, err;
-};
+using run_result = bottle::test_support::bottle_run_result;
+using bottle::test_support::has_line;
 
-run_result run(std::vector<std::string> args, std::vector<std::string> extra_env = {}) {
-    bottle::os::spawn_request r;
-    r.argv = {bottle_run};
-    r.argv.insert(r.argv.end(), args.begin(), args.end());
-    r.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8", "BOTTLE_CANARY=launcher-secret"};
-    r.env->insert(r.env->end(), extra_env.begin(), extra_env.end());
-    r.timeout = std::chrono::seconds(30);
-    auto out = bottle::os::spawn(r);
-    if (!out) return {-2, "", out.error().message};
-    return {out->exit_code >= 0 ? out->exit_code : 128 + out->term_signal, out->out, out->err};
+run_result run(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+    std::vector<std::string> env{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8", "BOTTLE_CANARY=launcher-secret"};
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    return bottle::test_support::run_bottle_run(args, std::move(env));
 }
 
 run_result probe_in(const workspace& w, std::vector<std::string> attempts, std::vector<std::string> env = {}) {
@@ -74,7 +68,6 @@ run_result probe_in(const workspace& w, std::vector<std::string> attempts, std::
     return run(args, env);
 }
 
-bool has_line(const std::string& out, const std::string& line) { return ("\n" + out).find("\n" + line + "\n") != std::string::npos; }
 
 class RunLaunch : public ::testing::Test {
 protected:
