@@ -237,6 +237,14 @@ std::optional<running_proxy> start_proxy(proxy_kind kind, std::uint16_t upstream
     return std::nullopt;
 }
 
+/// start_proxy, or the benchmark marked skipped with the reason.
+std::optional<running_proxy> start_or_skip(benchmark::State& state, proxy_kind kind, std::uint16_t upstream_port) {
+    std::string why;
+    auto proxy = start_proxy(kind, upstream_port, why);
+    if (!proxy) state.SkipWithError(why.c_str());
+    return proxy;
+}
+
 void raise_descriptor_limit() {
     rlimit l{};
     ::getrlimit(RLIMIT_NOFILE, &l);
@@ -274,12 +282,8 @@ int open_tunnel_for(proxy_kind k, std::uint16_t port, std::uint16_t upstream) {
 
 void BM_EgressTunnelBulk(benchmark::State& state, proxy_kind kind) {
     auto source = make_source();
-    std::string why;
-    auto proxy = start_proxy(kind, source->port(), why);
-    if (!proxy) {
-        state.SkipWithError(why.c_str());
-        return;
-    }
+    auto proxy = start_or_skip(state, kind, source->port());
+    if (!proxy) return;
     const int c = open_tunnel_for(kind, proxy->port, source->port());
     if (c < 0) {
         state.SkipWithError("CONNECT refused");
@@ -305,12 +309,8 @@ void BM_EgressTunnelBulk(benchmark::State& state, proxy_kind kind) {
 
 void BM_EgressTunnelPingPong(benchmark::State& state, proxy_kind kind) {
     echo_server echo("127.0.0.2");
-    std::string why;
-    auto proxy = start_proxy(kind, echo.port(), why);
-    if (!proxy) {
-        state.SkipWithError(why.c_str());
-        return;
-    }
+    auto proxy = start_or_skip(state, kind, echo.port());
+    if (!proxy) return;
     const int c = open_tunnel_for(kind, proxy->port, echo.port());
     if (c < 0) {
         state.SkipWithError("CONNECT refused");
@@ -334,12 +334,8 @@ void BM_EgressTunnelPingPong(benchmark::State& state, proxy_kind kind) {
 
 void BM_EgressTunnelSetup(benchmark::State& state, proxy_kind kind) {
     echo_server echo("127.0.0.2");
-    std::string why;
-    auto proxy = start_proxy(kind, echo.port(), why);
-    if (!proxy) {
-        state.SkipWithError(why.c_str());
-        return;
-    }
+    auto proxy = start_or_skip(state, kind, echo.port());
+    if (!proxy) return;
     std::vector<double> micros;
     for (auto _ : state) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -362,12 +358,8 @@ void BM_EgressTunnelSetup(benchmark::State& state, proxy_kind kind) {
 void BM_EgressIdleTunnelMemory(benchmark::State& state, proxy_kind kind) {
     raise_descriptor_limit();
     echo_server echo("127.0.0.2");
-    std::string why;
-    auto proxy = start_proxy(kind, echo.port(), why);
-    if (!proxy) {
-        state.SkipWithError(why.c_str());
-        return;
-    }
+    auto proxy = start_or_skip(state, kind, echo.port());
+    if (!proxy) return;
     constexpr int tunnels = 1000;
     for (auto _ : state) {
         const std::int64_t before = rss_kib(proxy->pid);
