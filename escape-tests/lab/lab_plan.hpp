@@ -91,7 +91,7 @@ inline constexpr std::array<std::string_view, 3> canary_env{"BBX_CANARY_TOKEN", 
 // ---- safety: what a probe may aim at ----------------------------------------
 // True when `ip` (IPv4 dotted quad or IPv6 text, as produced by inet_ntop) lies
 // in a range that exists only inside the lab: the sink ranges, the lab link,
-// loopback, docker's default bridge range inside the lab, link-local.
+// loopback, the lab dockerd's bridge, link-local.
 [[nodiscard]] inline bool is_lab_target(std::string_view ip) noexcept {
     const std::string text(ip);
     unsigned char b[16];
@@ -107,7 +107,7 @@ inline constexpr std::array<std::string_view, 3> canary_env{"BBX_CANARY_TOKEN", 
                || in(192, 168, 77, 3)                        // the lab "LAN"
                || in(169, 254, 0, 2)                         // link-local / metadata
                || in(10, 200, 0, 3)                          // the lab link
-               || (b[0] == 172 && b[1] >= 17 && b[1] <= 31)  // docker bridges inside the lab
+               || in(10, 200, 1, 3)                          // the lab dockerd's bridge (docker-lab.sh --bip)
                || (b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] == 0);
     }
     if (inet_pton(AF_INET6, text.c_str(), b) == 1) {

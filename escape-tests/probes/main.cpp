@@ -1,14 +1,21 @@
 // bottle-probe — the probe binary the harness runs inside a sandbox.
 //
 //   bottle-probe list [--json]
-//   bottle-probe run --nonce HEX [--only GLOB]... [--timeout-ms N] [--handle-target TYPE:HEX]
+//   bottle-probe run --nonce HEX --lab-token HEX [--only GLOB]... [--timeout-ms N] [--handle-target TYPE:HEX]
 //
+// `run` sends tagged traffic to the lab's addresses, which on a real network
+// are someone else's. It fails closed before any probe starts: it needs the
+// per-run lab token only bottle-escape passes, and the routes of the network
+// namespace it is in must reach only the sealed lab (lab/route_guard.hpp).
+// Otherwise it exits with refused_outside_lab, having sent nothing.
 // `run` executes each selected probe in its own forked process group with a
 // deadline and prints one JSON line per probe on stdout (flushed), so a probe
 // that crashes or hangs costs only its own line: it is reported as an error,
 // never as blocked. Static, no shared libraries: it runs in any sandbox.
+#include "lab/route_guard.hpp"
 #include "probe.hpp"
 #include "support/facts.hpp"
+#include "support/net.hpp"
 
 #include <fnmatch.h>
 #include <poll.h>
@@ -115,9 +122,32 @@ std::string error_line(const probe::probe_info& info, const probe::context& ctx,
     return result_line(info, ctx, rep, duration_ms);
 }
 
-bool valid_nonce(const std::string& n) {
-    return n.size() >= 8 && n.size() <= 32 &&
+// The exit status of a run refused outside the lab (distinct from usage, 2).
+constexpr int refused_outside_lab = 4;
+
+bool lower_hex(const std::string& n, std::size_t min, std::size_t max) {
+    return n.size() >= min && n.size() <= max &&
            std::all_of(n.begin(), n.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+bool valid_nonce(const std::string& n) { return lower_hex(n, 8, 32); }
+
+// Empty when this network namespace reaches only the lab; otherwise why not.
+// Reads only /proc (no socket is opened before the answer).
+std::string outside_lab_reason() {
+    const auto v4 = probe::support::read_file("/proc/net/route", 1 << 20);
+    if (!v4.ok) return "cannot read /proc/net/route (" + probe::support::errno_name(v4.err) + ")";
+    const auto v6 = probe::support::read_file("/proc/net/ipv6_route", 1 << 20);
+    // No ipv6_route file: this kernel has no IPv6 here, so there is no v6 route.
+    if (!v6.ok && v6.err != ENOENT) return "cannot read /proc/net/ipv6_route (" + probe::support::errno_name(v6.err) + ")";
+    const auto j = lab::judge_routes(v4.data, v6.ok ? std::optional<std::string_view>(v6.data) : std::nullopt);
+    return j.lab_only ? std::string() : "this network namespace has a " + j.why;
+}
+
+int refuse(const std::string& why) {
+    std::cerr << "bottle-probe: refusing to run outside the escape lab: " << why
+              << "\n(bottle-probe sends tagged traffic to lab addresses; only bottle-escape runs it, inside its sealed lab)\n";
+    return refused_outside_lab;
 }
 
 // Runs one probe in a child process group; returns its JSON line.
@@ -191,12 +221,13 @@ std::string run_one(const probe::probe_info& info, const probe::context& ctx) {
 
 int usage(std::ostream& os, int code) {
     os << "usage: bottle-probe list [--json]\n"
-          "       bottle-probe run --nonce HEX [--only GLOB]... [--timeout-ms N] [--handle-target TYPE:HEX]\n"
+          "       bottle-probe run --nonce HEX --lab-token HEX [--only GLOB]... [--timeout-ms N] [--handle-target TYPE:HEX]\n"
           "       bottle-probe linger TAG SECONDS   (internal: res.orphans)\n"
           "       bottle-probe facts [--handle-target TYPE:HEX]  (internal: machine facts for the lab host)\n"
           "Runs sandbox-escape probes and prints one JSON line per probe. It is meant\n"
           "to be launched by bottle-escape inside its sealed lab, never by hand on a\n"
-          "networked host.\n";
+          "networked host: `run` refuses (exit 4) without the lab token or when\n"
+          "this network namespace has a route that leaves the lab.\n";
     return code;
 }
 
@@ -243,6 +274,7 @@ int main(int argc, char** argv) {
 
     probe::context base;
     std::vector<std::string> only;
+    std::string lab_token;
     for (std::size_t i = 1; i < args.size(); ++i) {
         const auto& a = args[i];
         auto next = [&]() -> std::string {
@@ -256,6 +288,7 @@ int main(int argc, char** argv) {
         else if (a == "--only") only.push_back(next());
         else if (a == "--timeout-ms") base.timeout_ms = std::atoi(next().c_str());
         else if (a == "--handle-target") base.handle_target = next();
+        else if (a == "--lab-token") lab_token = next();
         else {
             std::cerr << "bottle-probe: unknown option " << a << '\n';
             return usage(std::cerr, 2);
@@ -265,6 +298,10 @@ int main(int argc, char** argv) {
         std::cerr << "bottle-probe: --nonce must be 8..32 lowercase hex digits\n";
         return 2;
     }
+    // Fail closed before anything is sent: the runner's token, then the routes.
+    if (!lower_hex(lab_token, 32, 32))
+        return refuse("no lab token (--lab-token, 32 hex digits, is passed by bottle-escape for each run)");
+    if (const auto why = outside_lab_reason(); !why.empty()) return refuse(why);
     if (base.timeout_ms <= 0) base.timeout_ms = 3000;
     signal(SIGPIPE, SIG_IGN);
     for (const auto& p : probes) {

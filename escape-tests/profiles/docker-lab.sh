@@ -3,6 +3,8 @@
 # escape lab (its network, mount and IPC namespaces), so the daemon's bridge,
 # NAT rules and containers exist only in the lab. Nothing is pulled: the image
 # is imported from a local rootfs holding busybox (static) and bottle-probe.
+# The bridge is 10.200.1.0/24 with gateway 10.200.1.1: the one container
+# gateway bottle-probe's route guard accepts (lab/route_guard.hpp).
 #   docker-lab.sh setup STATE PROBE NONCE
 #   docker-lab.sh teardown STATE
 set -euo pipefail
@@ -14,7 +16,8 @@ setup)
   mkdir -p "$state/data" "$state/exec" "$state/rootfs/bin" "$state/rootfs/tmp" "$state/rootfs/etc"
   # setsid + redirections: the daemon must not hold the launcher's pipes.
   setsid dockerd --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/docker.pid" \
-    -H "$sock" --userland-proxy=false >"$state/dockerd.log" 2>&1 </dev/null &
+    -H "$sock" --userland-proxy=false --bip 10.200.1.1/24 --default-address-pool base=10.200.1.0/24,size=24 \
+    >"$state/dockerd.log" 2>&1 </dev/null &
   for _ in $(seq 1 150); do
     docker -H "$sock" version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
     sleep 0.2

@@ -45,7 +45,11 @@ result<prepared_run> prepare_run(const run_options& opt, run_result& res) {
     run.tools = lab::plan_tool_staging(run.paths.tools(), {opt.probe_binary, opt.profiles_dir, opt.node_bin});
     expansion& out = run.outside;
     out.probe = fs::absolute(opt.probe_binary).string();
-    out.probe_args = {"run", "--nonce", res.nonce, "--timeout-ms", std::to_string(opt.probe_timeout_ms)};
+    // bottle-probe refuses to run without this run's lab token (and outside
+    // the lab's routes): a hand-run probe on a networked host sends nothing.
+    // An argv flag, not a variable: some sandboxes clear the environment.
+    out.probe_args = {"run", "--nonce", res.nonce, "--lab-token", lab::random_hex(32), "--timeout-ms",
+                      std::to_string(opt.probe_timeout_ms)};
     for (const auto& g : opt.only) {
         out.probe_args.push_back("--only");
         out.probe_args.push_back(g);

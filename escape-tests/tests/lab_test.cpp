@@ -26,10 +26,10 @@ std::string query_for(const std::string& name, std::uint16_t qtype) {
 }
 
 TEST(LabTargets, OnlyLabRangesAreAllowed) {
-    for (const char* ok : {"203.0.113.10", "127.0.0.1", "169.254.169.254", "192.168.77.10", "10.200.0.1", "172.17.0.1",
+    for (const char* ok : {"203.0.113.10", "127.0.0.1", "169.254.169.254", "192.168.77.10", "10.200.0.1", "10.200.1.1",
                            "2001:db8:113::10", "fd00:ec2::254", "::1", "::ffff:203.0.113.10"})
         EXPECT_TRUE(lab::is_lab_target(ok)) << ok;
-    for (const char* bad : {"8.8.8.8", "1.1.1.1", "10.0.0.1", "192.168.1.1", "172.32.0.1", "2606:4700::1111",
+    for (const char* bad : {"8.8.8.8", "1.1.1.1", "10.0.0.1", "192.168.1.1", "172.17.0.1", "172.32.0.1", "10.200.2.1", "2606:4700::1111",
                             "::ffff:8.8.8.8", "fd00:1::1", "not an address", ""})
         EXPECT_FALSE(lab::is_lab_target(bad)) << bad;
 }
