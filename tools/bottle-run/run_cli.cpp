@@ -1,5 +1,7 @@
 #include "bottle-run/run_cli.hpp"
 
+#include "bottle-run/backends/docker/gc.hpp"
+#include "bottle-run/backends/docker/launch.hpp"
 #include "bottle-run/backends/native/launch.hpp"
 #include "bottle-run/backends/native/plan.hpp"
 #include "bottle-run/backend_select.hpp"
@@ -37,8 +39,11 @@ std::string usage_text() {
            "  --manifest PATH   manifest file or directory (default $XDG_CONFIG_HOME/bot-bottle/)\n"
            "  --bottle NAME     bottle to run in; repeat to merge bottles left to right\n"
            "  --workspace DIR   host directory mounted read-write at /workspace (the working dir)\n"
-           "  --backend NAME    native (the only backend built; else $BOT_BOTTLE_BACKEND,\n"
-           "                    then the bottle's backend)\n"
+           "  --backend NAME    native (default) or docker; else $BOT_BOTTLE_BACKEND,\n"
+           "                    then the bottle's backend\n"
+           "  --image IMAGE     docker: the agent's image (local, never pulled; else\n"
+           "                    $BOT_BOTTLE_DOCKER_IMAGE)\n"
+           "  --require-gvisor  docker: refuse to start unless the daemon has runsc\n"
            "  --dry-run         print the launch plan as JSON and start nothing\n"
            "  --json            JSON output for ls and explain\n"
            "\n"
@@ -66,7 +71,7 @@ const std::set<std::string> subcommands{"agent", "ls", "stop", "gc", "explain"};
 result<options> parse_arguments(const std::vector<std::string>& args) {
     options o;
     // Our options end at "--" or at the first word that is not one of ours.
-    static const std::set<std::string> with_value{"--manifest", "--bottle", "--workspace", "--backend"};
+    static const std::set<std::string> with_value{"--manifest", "--bottle", "--workspace", "--backend", "--image"};
     std::vector<std::string> ours;
     std::size_t i = 0;
     bool subcommand = false;
@@ -103,6 +108,9 @@ result<options> parse_arguments(const std::vector<std::string>& args) {
     cli::add_once(*app, "--backend", backend, "backend");
     cli::add_flag(*app, "--json", o.json, "JSON output");
     cli::add_flag(*app, "--dry-run", o.dry_run, "print the plan");
+    std::string image;
+    auto* img = cli::add_once(*app, "--image", image, "docker: the agent's image");
+    cli::add_flag(*app, "--require-gvisor", o.require_gvisor, "docker: refuse to start without runsc");
     auto parsed = cli::parse(*app, ours);
     if (!parsed) return parsed.error();
     if (*parsed == cli::outcome::help) { o.help = true; return o; }
@@ -110,6 +118,7 @@ result<options> parse_arguments(const std::vector<std::string>& args) {
     if (m->count()) o.manifest = manifest;
     if (w->count()) o.workspace = workspace;
     if (!backend.empty()) o.backend = backend;
+    if (img->count()) o.image = image;
     for (const auto& b : o.bottles)
         if (b.empty()) return make_error(errc::invalid_argument, "--bottle needs a value");
     if (o.command == "run" && o.argv.empty()) return make_error(errc::invalid_argument, "missing COMMAND (give it after --)");
@@ -219,7 +228,12 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
         else out << explain_text(list);
         return 0;
     }
-    if (o->command == "ls" || o->command == "stop" || o->command == "gc") return state_command(*o, out, err);
+    if (o->command == "gc") {
+        const int rc = state_command(*o, out, err);
+        (void)docker::gc_command(out, err);  // labelled containers and networks of killed docker launches
+        return rc;
+    }
+    if (o->command == "ls" || o->command == "stop") return state_command(*o, out, err);
     auto t = resolve(*o, env);
     if (!t) {
         const bool credentials = t.error().message.find("missing credentials") != std::string::npos;
@@ -252,6 +266,16 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     if (o->dry_run) req.proxy_port = std::nullopt;
     auto plan = native::plan_for(t->bottle, req, facts);
     if (!plan) return fail(err, plan.error().message, "");
+    if (*backend == "docker") {
+        docker::launch_options d;
+        d.image = o->image ? *o->image : get(env, "BOT_BOTTLE_DOCKER_IMAGE");
+        d.require_gvisor = o->require_gvisor || get(env, "BOT_BOTTLE_REQUIRE_GVISOR") == "1";
+        d.dry_run = o->dry_run;
+        d.env = env;
+        d.home = facts.home;
+        d.state_dir = facts.runtime_dir.empty() ? state_directory() : facts.runtime_dir;
+        return docker::launch(t->bottle, *plan, d, out, err);
+    }
     if (o->dry_run) {
         auto j = native::to_json(*plan);
         if (t->provider) j.as_object()["provider"] = provider_json(*t->provider);

@@ -34,6 +34,8 @@ struct options {
     std::optional<std::string> backend{};    ///< --backend; chosen with BOT_BOTTLE_BACKEND by select_backend
     bool json = false;
     bool dry_run = false;
+    std::optional<std::string> image{};      ///< --image: the docker backend's agent image
+    bool require_gvisor = false;             ///< --require-gvisor: docker refuses to start without runsc
     bool help = false, version = false;
     std::string target{};                    ///< agent NAME or stop ID
     std::vector<std::string> argv{};         ///< COMMAND [ARG...] or the agent's extra ARGs

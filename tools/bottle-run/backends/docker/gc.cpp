@@ -1,0 +1,95 @@
+#include "bottle-run/backends/docker/gc.hpp"
+
+#include "bottle-run/backends/docker/plan.hpp"
+
+#include "bottle/os/file.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <set>
+
+namespace bottle::run::docker {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string this_boot() {
+    auto boot = os::read_file("/proc/sys/kernel/random/boot_id", 256);
+    std::string b = boot ? *boot : std::string();
+    while (!b.empty() && (b.back() == '\n' || b.back() == ' ')) b.pop_back();
+    return b;
+}
+
+bool bottle_run_alive(int pid) {
+    auto cmd = os::read_file("/proc/" + std::to_string(pid) + "/cmdline", 1 << 16);
+    return cmd && cmd->find("bottle-run") != std::string::npos;
+}
+
+std::string label_of(const json::value& item, const char* key) {
+    const auto* labels = item.as_object().if_contains("Labels");
+    if (!labels || !labels->is_object()) return "";
+    const auto* v = labels->as_object().if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+}  // namespace
+
+result<std::vector<leftover>> find_leftovers(const engine& e) {
+    const std::string filter = url_encode(json::serialize(json::object{{"label", json::array{label_id}}}));
+    auto containers = e.call_json("GET", "/containers/json?all=1&filters=" + filter, std::nullopt, std::chrono::seconds(30));
+    if (!containers) return containers.error();
+    auto networks = e.call_json("GET", "/networks?filters=" + filter, std::nullopt, std::chrono::seconds(30));
+    if (!networks) return networks.error();
+    const std::string boot = this_boot();
+    std::vector<leftover> out;
+    auto stale = [&](const json::value& item) { return launcher_gone(label_of(item, label_launcher), boot, bottle_run_alive); };
+    if (containers->is_array())
+        for (const auto& c : containers->get_array()) {
+            if (!stale(c)) continue;
+            std::string name;
+            if (const auto* names = c.as_object().if_contains("Names"); names && names->is_array() && !names->get_array().empty())
+                name = std::string(names->get_array().front().as_string());
+            if (!name.empty() && name.front() == '/') name.erase(0, 1);
+            out.push_back({label_of(c, label_id), "container", name.empty() ? std::string(c.at("Id").as_string()) : name});
+        }
+    if (networks->is_array())
+        for (const auto& n : networks->get_array())
+            if (stale(n)) out.push_back({label_of(n, label_id), "network", std::string(n.at("Name").as_string())});
+    return out;
+}
+
+result<int> collect_leftovers(const engine& e, std::ostream& out) {
+    auto found = find_leftovers(e);
+    if (!found) return found.error();
+    std::set<std::string> bottles;
+    for (const auto& l : *found) {
+        auto r = e.call("DELETE", l.kind == "container" ? "/containers/" + l.name + "?force=1&v=1" : "/networks/" + l.name, std::nullopt,
+                        std::chrono::seconds(60));
+        if (r && (r->status < 300 || r->status == 404)) {
+            out << "removed docker " << l.kind << ' ' << l.name << '\n';
+            bottles.insert(l.bottle_id);
+        }
+    }
+    return static_cast<int>(bottles.size());
+}
+
+int gc_command(std::ostream& out, std::ostream& err) {
+    const char* host = std::getenv("DOCKER_HOST");
+    auto ep = endpoint_from(host ? std::optional<std::string>(host) : std::nullopt);
+    if (!ep) return 0;
+    struct stat st {};
+    if (::stat(ep->socket_path.c_str(), &st) != 0) return 0;  // no daemon here: nothing of ours either
+    auto n = collect_leftovers(engine(*ep), out);
+    if (!n) {
+        err << "bottle-run: gc: docker: " << n.error().message << '\n';
+        return 0;
+    }
+    return *n;
+}
+
+}  // namespace bottle::run::docker

@@ -1,0 +1,50 @@
+// tools/bottle-run/backends/docker/gc.hpp — docker leftovers of launchers
+// that were killed.
+//
+// A launcher killed with SIGKILL cannot remove its containers and networks;
+// they carry the labels of plan.hpp, the launcher label "<boot id>/<pid>"
+// among them. A bottle is stale when its launcher is gone: another boot of
+// this host, or this boot and no bottle-run at that pid. gc removes a stale
+// bottle's containers (forced) and then its networks; a bottle whose
+// launcher runs is never touched.
+#pragma once
+
+#include "bottle-run/backends/docker/engine.hpp"
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace bottle::run::docker {
+
+/// Is the launcher named by `label` ("<boot id>/<pid>") gone? `boot_id` is
+/// this boot's; `alive(pid)` says whether that pid is a running bottle-run.
+template <class Alive>
+[[nodiscard]] bool launcher_gone(const std::string& label, const std::string& boot_id, Alive&& alive) {
+    const auto slash = label.rfind('/');
+    if (slash == std::string::npos || slash + 1 >= label.size()) return true;  // not a label we write: stale
+    if (label.substr(0, slash) != boot_id) return true;
+    long pid = 0;
+    for (char c : label.substr(slash + 1)) {
+        if (c < '0' || c > '9' || pid > (1L << 30)) return true;
+        pid = pid * 10 + (c - '0');
+    }
+    return pid <= 1 || !alive(static_cast<int>(pid));
+}
+
+struct leftover {
+    std::string bottle_id{}, kind{}, name{};  ///< kind: container or network
+};
+
+/// The stale bottles' containers and networks (containers first).
+[[nodiscard]] result<std::vector<leftover>> find_leftovers(const engine& e);
+
+/// Removes them; says what on `out`. Returns how many bottles were
+/// collected, or the error when the daemon could not be asked.
+[[nodiscard]] result<int> collect_leftovers(const engine& e, std::ostream& out);
+
+/// gc for `bottle-run gc`: the daemon of $DOCKER_HOST when one answers
+/// (none reachable: nothing to do, no error).
+int gc_command(std::ostream& out, std::ostream& err);
+
+}  // namespace bottle::run::docker

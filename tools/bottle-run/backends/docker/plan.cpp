@@ -1,0 +1,261 @@
+// The docker plan: every Engine API body of a launch, computed without a daemon.
+#include "bottle-run/backends/docker/plan.hpp"
+
+#include "bottle-run/backends/sidecar/sidecar_bundle.hpp"
+
+#include "bottle/net/cidr.hpp"
+#include "bottle/net/subnet_hash.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+namespace bottle::run::docker {
+
+namespace json = boost::json;
+
+result<runtime_choice> choose_runtime(const json::value& info, bool require_gvisor) {
+    bool runsc = false;
+    if (const auto* o = info.if_object())
+        if (const auto* rt = o->if_contains("Runtimes"); rt && rt->is_object()) runsc = rt->get_object().contains("runsc");
+    if (runsc) return runtime_choice{"runsc", "gVisor (runsc) is registered with the daemon: the bottle's kernel is gVisor's"};
+    if (require_gvisor)
+        return make_error(errc::unsupported, "gVisor is required (--require-gvisor) but the daemon has no runsc runtime; install gVisor "
+                                             "(Debian: apt-get install runsc) and register it: dockerd --add-runtime runsc=/usr/bin/runsc, "
+                                             "or \"runtimes\" in daemon.json");
+    return runtime_choice{"", "runsc is not registered with the daemon: the default runtime (runc), the host kernel behind seccomp"};
+}
+
+namespace {
+
+bool is_under(const std::string& path, const std::string& dir) {
+    return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+}
+
+json::array strings(const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return a;
+}
+
+json::object labels(const docker_plan& p, const docker_request& r, const char* role) {
+    return json::object{{label_id, p.bottle_id}, {label_role, role}, {label_launcher, r.launcher}, {label_bottle, p.bottle_name}};
+}
+
+/// What both containers share: the confinement that does not depend on role.
+json::object confined_host_config(const docker_request& r) {
+    json::object h{{"ReadonlyRootfs", true},
+                   {"CapDrop", json::array{"ALL"}},
+                   // The daemon's default seccomp profile applies (it is never
+                   // set to unconfined); no-new-privileges stops setuid gains.
+                   {"SecurityOpt", json::array{"no-new-privileges:true"}},
+                   {"Init", true},
+                   {"IpcMode", "private"},
+                   {"Privileged", false},
+                   {"PublishAllPorts", false},
+                   {"AutoRemove", false},  // the launcher removes, after reading the exit code
+                   {"LogConfig", json::object{{"Type", "json-file"}, {"Config", json::object{{"max-size", "1m"}}}}}};
+    if (!r.runtime.name.empty()) h["Runtime"] = r.runtime.name;
+    return h;
+}
+
+}  // namespace
+
+result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::native_plan& base, const docker_request& r,
+                             const std::string& home) {
+    if (r.image.empty())
+        return make_error(errc::invalid_argument, "the docker backend needs the agent's image: --image IMAGE (or BOT_BOTTLE_DOCKER_IMAGE); "
+                                                  "it is used as is, never pulled");
+    docker_plan p;
+    p.bottle_id = base.bottle_id;
+    p.bottle_name = base.bottle_name;
+    p.runtime = r.runtime;
+    p.interactive = base.interactive;
+    p.credential_env = base.credential_env;
+    const bool routes = base.proxy;
+    const std::string int_net = "bb-" + base.bottle_id + "-int", out_net = "bb-" + base.bottle_id + "-out";
+
+    // Networks. The internal /24 is the bottle's slug through subnet_hash,
+    // skipping every subnet the daemon already has.
+    if (routes) {
+        auto hash = net::subnet_hash::make(net::cidr::parse(internal_base).value());
+        if (!hash) return hash.error();
+        std::vector<net::cidr> existing;
+        for (const auto& s : r.existing_subnets)
+            if (auto c = net::cidr::parse_normalising(s)) existing.push_back(*c);
+        auto a = hash->assign(base.bottle_id, hash->taken_by(existing));
+        if (!a) return a.error();
+        p.subnet = a->subnet.to_string();
+        const auto net24 = a->subnet.network().to_v4().to_uint();
+        p.sidecar_ip = net::address_v4(net24 | 2u).to_string();
+        p.agent_ip = net::address_v4(net24 | 3u).to_string();
+        p.networks.push_back({int_net, json::object{{"Name", int_net},
+                                                     {"Driver", "bridge"},
+                                                     {"Internal", true},
+                                                     {"CheckDuplicate", true},
+                                                     {"EnableIPv6", false},
+                                                     {"IPAM", json::object{{"Driver", "default"},
+                                                                           {"Config", json::array{json::object{{"Subnet", p.subnet},
+                                                                                                               {"Gateway", a->gateway.to_string()}}}}}},
+                                                     // No address of the host on this bridge: nothing on the host
+                                                     // (its services on 0.0.0.0 included) is reachable from it.
+                                                     {"Options", json::object{{"com.docker.network.bridge.inhibit_ipv4", "true"},
+                                                                              {"com.docker.network.bridge.enable_ip_masquerade", "false"},
+                                                                              {"com.docker.network.bridge.enable_icc", "true"}}},
+                                                     {"Labels", labels(p, r, "network")}}});
+        p.networks.push_back({out_net, json::object{{"Name", out_net},
+                                                     {"Driver", "bridge"},
+                                                     {"Internal", false},
+                                                     {"CheckDuplicate", true},
+                                                     {"EnableIPv6", false},
+                                                     {"Labels", labels(p, r, "network")}}});
+        p.sidecar_out_network = out_net;
+
+        // The sidecar: bottle-egress alone, as nobody, with the bottle's routes.
+        std::vector<std::string> cmd{sidecar::sidecar_proxy_path, "--listen", "0.0.0.0:" + std::to_string(sidecar::sidecar_proxy_port),
+                                     "--bottle-id", base.bottle_id};
+        for (const auto& a2 : base.egress) cmd.insert(cmd.end(), {"--allow", a2});
+        auto h = confined_host_config(r);
+        h["NetworkMode"] = int_net;
+        h["PidsLimit"] = 512;
+        h["Memory"] = 256ll << 20;
+        h["MemorySwap"] = 256ll << 20;
+        h["Tmpfs"] = json::object{{"/tmp", "rw,nosuid,nodev,noexec,size=16m"}};
+        const std::string name = "bb-" + base.bottle_id + "-egress";
+        p.sidecar = container_plan{
+            name, json::object{{"Image", r.sidecar_image},
+                               {"Cmd", strings(cmd)},
+                               {"Entrypoint", json::array{}},
+                               {"Env", json::array{}},
+                               {"User", std::to_string(sidecar::sidecar_uid) + ":" + std::to_string(sidecar::sidecar_uid)},
+                               {"Hostname", "egress"},
+                               {"AttachStdout", true},
+                               {"Labels", labels(p, r, "egress")},
+                               {"HostConfig", std::move(h)},
+                               {"NetworkingConfig",
+                                json::object{{"EndpointsConfig", json::object{{int_net, json::object{{"IPAMConfig", json::object{{"IPv4Address", p.sidecar_ip}}}}}}}}}}};
+    }
+
+    // The agent.
+    std::vector<std::string> env;
+    for (const auto& e : base.env) {
+        const auto name = e.substr(0, e.find('='));
+        static const std::set<std::string> proxy_vars{"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                                                      "all_proxy",  "NO_PROXY",    "no_proxy"};
+        if (!proxy_vars.count(name)) env.push_back(e);
+    }
+    if (routes) {
+        const std::string url = "http://" + p.sidecar_ip + ":" + std::to_string(sidecar::sidecar_proxy_port);
+        for (const char* v : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}) env.push_back(std::string(v) + "=" + url);
+        env.emplace_back("NO_PROXY=");
+        env.emplace_back("no_proxy=");
+    }
+    std::sort(env.begin(), env.end());
+
+    json::array mounts;
+    auto bind = [&](const std::string& src, const std::string& dst, bool rw) {
+        mounts.push_back(json::object{{"Type", "bind"}, {"Source", src}, {"Target", dst}, {"ReadOnly", !rw},
+                                      {"BindOptions", json::object{{"Propagation", "rprivate"}}}});
+    };
+    bool have_workspace = false;
+    for (const auto& m : base.mounts) {
+        // The workspace and its read-only .git/hooks and .git/config, as the native plan has them.
+        if (m.kind == native::mount_kind::bind_rw && m.target == native::workspace_path) {
+            bind(m.source, m.target, true);
+            have_workspace = true;
+        }
+    }
+    if (have_workspace)
+        for (const auto& m : base.mounts)
+            if (m.kind == native::mount_kind::bind_ro && is_under(m.target, std::string(native::workspace_path) + "/.git") && m.optional) {
+                if (::access(m.source.c_str(), F_OK) == 0) bind(m.source, m.target, false);
+            }
+    for (const auto& m : bottle.mounts) {
+        std::string host = m.host == "~" ? home : m.host.rfind("~/", 0) == 0 ? home + m.host.substr(1) : m.host;
+        if (host.empty() || host.front() != '/')
+            return make_error(errc::invalid_argument, "mount " + m.host + " -> " + m.guest + ": the host path must be absolute (or start with ~/)");
+        for (const char* d : {"/proc", "/dev", "/sys", "/tmp", native::home_path})
+            if (is_under(m.guest, d) || m.guest == "/")
+                return make_error(errc::invalid_argument, "mount " + m.host + " -> " + m.guest + ": " + m.guest + " is part of the bottle's system");
+        bind(host, m.guest, m.read_write);
+    }
+
+    const std::string ids = std::to_string(base.agent_uid) + ":" + std::to_string(base.agent_gid);
+    auto h = confined_host_config(r);
+    h["NetworkMode"] = routes ? int_net : "none";
+    h["Mounts"] = std::move(mounts);
+    h["Tmpfs"] = json::object{{"/tmp", "rw,nosuid,nodev,mode=1777,size=512m"},
+                              {native::home_path, "rw,nosuid,nodev,size=512m,mode=0700,uid=" + std::to_string(base.agent_uid) +
+                                                      ",gid=" + std::to_string(base.agent_gid)}};
+    if (base.limits.pids) h["PidsLimit"] = *base.limits.pids;
+    if (base.limits.memory_mib) {
+        h["Memory"] = static_cast<std::int64_t>(*base.limits.memory_mib) << 20;
+        h["MemorySwap"] = static_cast<std::int64_t>(*base.limits.memory_mib) << 20;  // no swap beyond the limit
+    }
+    if (base.limits.cpus) h["NanoCpus"] = static_cast<std::int64_t>(*base.limits.cpus) * 1'000'000'000;
+    json::object agent{{"Image", r.image},
+                       {"Cmd", strings(base.argv)},
+                       {"Entrypoint", json::array{}},
+                       {"Env", strings(env)},
+                       {"User", ids},
+                       {"WorkingDir", base.workdir},
+                       {"Hostname", base.hostname},
+                       {"Tty", base.interactive},
+                       {"OpenStdin", true},
+                       {"StdinOnce", true},
+                       {"AttachStdin", true},
+                       {"AttachStdout", true},
+                       {"AttachStderr", true},
+                       {"Labels", labels(p, r, "agent")},
+                       {"HostConfig", std::move(h)}};
+    if (routes)
+        agent["NetworkingConfig"] =
+            json::object{{"EndpointsConfig", json::object{{int_net, json::object{{"IPAMConfig", json::object{{"IPv4Address", p.agent_ip}}}}}}}};
+    p.agent = container_plan{"bb-" + base.bottle_id + "-agent", std::move(agent)};
+    return p;
+}
+
+json::value with_credentials(const docker_plan& p) {
+    json::value body = p.agent.create;
+    auto& env = body.as_object()["Env"].as_array();
+    for (const auto& [k, v] : p.credential_env) env.emplace_back(k + "=" + v);
+    return body;
+}
+
+json::value to_json(const docker_plan& p) {
+    json::array calls;
+    for (const auto& n : p.networks) calls.push_back(json::object{{"call", "POST /networks/create"}, {"body", n.create}});
+    if (p.sidecar) {
+        calls.push_back(json::object{{"call", "POST /containers/create?name=" + p.sidecar->name}, {"body", p.sidecar->create}});
+        calls.push_back(json::object{{"call", "POST /networks/" + p.sidecar_out_network + "/connect"},
+                                     {"body", json::object{{"Container", p.sidecar->name}}}});
+        calls.push_back(json::object{{"call", "POST /containers/" + p.sidecar->name + "/attach (until the proxy's ready line)"}});
+        calls.push_back(json::object{{"call", "POST /containers/" + p.sidecar->name + "/start"}});
+    }
+    calls.push_back(json::object{{"call", "POST /containers/create?name=" + p.agent.name}, {"body", p.agent.create}});
+    calls.push_back(json::object{{"call", "POST /containers/" + p.agent.name + "/attach"}});
+    calls.push_back(json::object{{"call", "POST /containers/" + p.agent.name + "/start"}});
+    calls.push_back(json::object{{"call", "POST /containers/" + p.agent.name + "/wait"}});
+    json::array teardown;
+    teardown.emplace_back("DELETE /containers/" + p.agent.name + "?force=1&v=1");
+    if (p.sidecar) teardown.emplace_back("DELETE /containers/" + p.sidecar->name + "?force=1&v=1");
+    for (auto it = p.networks.rbegin(); it != p.networks.rend(); ++it) teardown.emplace_back("DELETE /networks/" + it->name);
+    json::array credential_names;
+    for (const auto& [k, v] : p.credential_env) credential_names.emplace_back(k);
+    json::object o{{"schema", "bot-bottle/run-plan/v1"},
+                   {"backend", "docker"},
+                   {"bottle_id", p.bottle_id},
+                   {"runtime", json::object{{"name", p.runtime.name.empty() ? "default" : p.runtime.name}, {"why", p.runtime.why}}},
+                   {"calls", std::move(calls)},
+                   {"teardown", std::move(teardown)},
+                   {"credential_env", std::move(credential_names)}};
+    if (!p.subnet.empty()) o["network"] = json::object{{"subnet", p.subnet}, {"sidecar", p.sidecar_ip}, {"agent", p.agent_ip}};
+    return o;
+}
+
+}  // namespace bottle::run::docker

@@ -1,0 +1,102 @@
+// tools/bottle-run/backends/docker/plan.hpp — the docker bottle, as data.
+//
+// `plan_for` turns the native plan's decisions that do not depend on the
+// kernel interface (identity, the agent's environment from the allowlist,
+// its credentials, routes, resources, the command) plus the bottle's mounts
+// into the Engine API bodies the spine sends, in order:
+//
+//   1. network  bb-<id>-int   internal bridge, no host address on the bridge
+//                             (inhibit_ipv4): the agent reaches nothing but
+//                             the sidecar, not even the host
+//   2. network  bb-<id>-out   ordinary bridge: the sidecar's way out
+//   3. container bb-<id>-egress  the static bottle-egress with the bottle's
+//                             routes, on -int at .2 then connected to -out
+//   4. container bb-<id>-agent   on -int at .3 (or no network at all when the
+//                             bottle has no routes)
+//
+// Both containers: read-only root, all capabilities dropped,
+// no-new-privileges, the daemon's default seccomp profile (never
+// unconfined), a non-root user, private IPC, pids/memory/cpu limits, an
+// init process (--init), labels for gc, runsc when chosen. The agent also
+// gets tmpfs /tmp and HOME, the workspace and the manifest's mounts, and
+// its proxy variables pointing at the sidecar. No DNS: an internal network's
+// embedded resolver reaches no upstream, the agent has no route anywhere,
+// and the proxy resolves names itself.
+#pragma once
+
+#include "bottle-run/backends/native/plan.hpp"
+
+#include "bottle/manifest/bottle_spec.hpp"
+#include "bottle/result.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bottle::run::docker {
+
+/// Labels on everything the backend creates (gc finds leftovers by them).
+inline constexpr const char* label_id = "bot-bottle.id";
+inline constexpr const char* label_role = "bot-bottle.role";  ///< agent, egress, network
+inline constexpr const char* label_launcher = "bot-bottle.launcher";  ///< "<boot id>/<pid>" of the launching bottle-run
+inline constexpr const char* label_bottle = "bot-bottle.bottle";
+
+struct runtime_choice {
+    std::string name{};  ///< "runsc", or empty for the daemon's default (runc)
+    std::string why{};
+};
+
+/// gVisor when the daemon has `runsc` registered; `require_gvisor` makes
+/// its absence an error. `info` is GET /info's reply. Errors: unsupported
+/// (required and not registered, with the remedy).
+[[nodiscard]] result<runtime_choice> choose_runtime(const boost::json::value& info, bool require_gvisor);
+
+struct docker_request {
+    std::string image{};          ///< the agent's image (local; never pulled)
+    std::string sidecar_image{};  ///< sidecar_image_tag(...)
+    std::string launcher{};       ///< "<boot id>/<pid>"
+    runtime_choice runtime{};
+    std::vector<std::string> existing_subnets{};  ///< the daemon's networks' subnets (CIDR text): never reused
+};
+
+/// The /16 the bottles' internal /24s come from (subnet_hash picks the /24).
+inline constexpr const char* internal_base = "172.30.0.0/16";
+
+struct network_plan {
+    std::string name{};
+    boost::json::value create{};  ///< POST /networks/create body
+};
+
+struct container_plan {
+    std::string name{};
+    boost::json::value create{};  ///< POST /containers/create body (without credentials)
+};
+
+struct docker_plan {
+    std::string bottle_id{}, bottle_name{};
+    std::string subnet{}, sidecar_ip{}, agent_ip{};
+    std::vector<network_plan> networks{};       ///< created in order, removed in reverse
+    std::optional<container_plan> sidecar{};    ///< none when the bottle has no routes
+    std::string sidecar_out_network{};          ///< connected to the sidecar before it starts
+    container_plan agent{};
+    std::map<std::string, std::string> credential_env{};  ///< added to the agent's Env at create only
+    runtime_choice runtime{};
+    bool interactive = false;
+};
+
+/// Builds the plan from the native plan of the same launch (made with no
+/// proxy port). Errors: invalid_argument (no image, a mount the native plan
+/// would also refuse), exhausted (no free /24 in internal_base).
+[[nodiscard]] result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::native_plan& base,
+                                           const docker_request& request, const std::string& home);
+
+/// The agent's create body with the credential variables added.
+[[nodiscard]] boost::json::value with_credentials(const docker_plan& plan);
+
+/// The plan as JSON (what --dry-run prints): every API call in order,
+/// credential values never (names only).
+[[nodiscard]] boost::json::value to_json(const docker_plan& plan);
+
+}  // namespace bottle::run::docker
