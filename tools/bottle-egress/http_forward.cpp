@@ -9,7 +9,12 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <iterator>
+#include <string_view>
 
 namespace bottle::egress {
 
@@ -27,6 +32,22 @@ bool has_token(const std::vector<std::string>& tokens, std::string_view t) {
 /// The Host value for the upstream: the canonical host, and the port unless 80.
 std::string host_field(const std::string& canonical, std::uint16_t port) {
     return port == 80 ? canonical : canonical + ":" + std::to_string(port);
+}
+
+/// A request that may go to the upstream twice: it has no body and its
+/// method is idempotent (RFC 9110 9.2.2), so a second copy changes nothing.
+bool replayable(const request_head& head) {
+    static constexpr std::string_view idempotent[] = {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"};
+    return head.body == body_kind::none &&
+           std::find(std::begin(idempotent), std::end(idempotent), head.method) != std::end(idempotent);
+}
+
+/// False when a kept-alive upstream connection has ended (FIN or reset) or
+/// sent bytes nobody asked for; either way it must not carry a request.
+bool still_open(tcp::socket& s) {
+    char c;
+    const ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 }  // namespace
@@ -82,7 +103,10 @@ asio::awaitable<bool> session::relay_response(const request_head& head, bool web
                 break;
             }
             if (!co_await read_more(upstream_, ubuf_)) {
-                co_await refuse(502, "the upstream closed before its response head ended", verdict::error);
+                co_await refuse(502, reused_upstream_ && ubuf_.empty()
+                                         ? "the kept-alive upstream connection closed unanswered and the request cannot be replayed"
+                                         : "the upstream closed before its response head ended",
+                                verdict::error);
                 close();
                 co_return false;
             }
@@ -163,7 +187,6 @@ asio::awaitable<bool> session::relay_response(const request_head& head, bool web
 asio::awaitable<bool> session::forward(const request_head& head) {
     using namespace asio::experimental::awaitable_operators;
     start_record(head);
-    permit_note_.clear();
     if (const auto host_value = head.field("host")) {
         const auto a = parse_authority(*host_value, 80);
         const auto want = policy::canonical_host(record_.host);
@@ -183,20 +206,14 @@ asio::awaitable<bool> session::forward(const request_head& head) {
         co_return false;
     }
     const std::string key = d.host + ":" + std::to_string(head.port);
-    if (upstream_.is_open() && upstream_key_ == key) {
-        boost::system::error_code ec;
-        const auto ep = upstream_.remote_endpoint(ec);
-        record_.address = ec ? std::string() : endpoint_text(ep);
-        set_phase(ctx_.cfg.limits.idle_timeout, "idle timeout", phase::idle);
-    } else {
+    bool reused = upstream_.is_open() && upstream_key_ == key;
+    if (reused && !still_open(upstream_)) reused = false;  // closed while idle: dial afresh, nothing was sent
+    if (!reused) {
         boost::system::error_code ignored;
         upstream_.close(ignored);
         upstream_key_.clear();
         ubuf_.clear();
-        if (!co_await vet_and_connect(d, head.port)) co_return false;
-        upstream_key_ = key;
     }
-    const std::string allowed = d.reason + permit_note_;
     const auto listed = connection_tokens(head.fields);
     const auto upgrade = head.field("upgrade");
     const bool websocket = upgrade && iequals(*upgrade, "websocket") && has_token(listed, "upgrade");
@@ -208,27 +225,72 @@ asio::awaitable<bool> session::forward(const request_head& head) {
     }
     if (websocket) out += "Connection: Upgrade\r\nUpgrade: websocket\r\n";
     out += "\r\n";
-    if (!co_await write_all(upstream_, out)) {
-        co_await refuse(502, "the upstream closed before the request was sent", verdict::error);
-        co_return false;
+    // A kept-alive upstream may close at the moment the request reaches it
+    // (its idle timeout). When nothing of the response has come back and the
+    // request can be replayed (no body, idempotent method), it goes once more
+    // on a fresh connection; anything else is a 502.
+    std::string retried;
+    for (;;) {
+        if (reused) {
+            boost::system::error_code ec;
+            const auto ep = upstream_.remote_endpoint(ec);
+            record_.address = ec ? std::string() : endpoint_text(ep);
+            set_phase(ctx_.cfg.limits.idle_timeout, "idle timeout", phase::idle);
+        } else {
+            permit_note_.clear();
+            if (!co_await vet_and_connect(d, head.port)) co_return false;
+            upstream_key_ = key;
+        }
+        reused_upstream_ = reused;
+        const bool may_retry = reused && replayable(head);
+        bool stale = !co_await write_all(upstream_, out);
+        if (!stale) {
+            activity_.up += out.size();
+            // No co_await inside && here: GCC 12 evaluates it eagerly.
+            if (may_retry && ubuf_.empty()) {
+                const bool answered = co_await read_more(upstream_, ubuf_);
+                if (closed_) co_return false;
+                if (!answered && ubuf_.empty()) {
+                    stale = true;
+                    activity_.up -= out.size();
+                }
+            }
+        }
+        if (!stale) break;
+        if (!may_retry) {
+            co_await refuse(502, reused ? "the kept-alive upstream connection closed and the request cannot be replayed"
+                                        : "the upstream closed before the request was sent",
+                            verdict::error);
+            co_return false;
+        }
+        boost::system::error_code ignored;
+        upstream_.close(ignored);
+        upstream_key_.clear();
+        ubuf_.clear();
+        reused = false;
+        retried = "; retried on a fresh connection (the kept-alive one had closed)";
     }
-    activity_.up += out.size();
+    const std::string allowed_note = d.reason + permit_note_ + retried;
     bool upgraded = false;
     const auto [sent, received] = co_await (send_request_body(head) && relay_response(head, websocket, keep, upgraded));
     if (!sent || !received) {
-        finish(verdict::error, allowed + (timed_out_ ? "; " + timeout_reason_ : "; the exchange broke off"));
+        finish(verdict::error, allowed_note + (timed_out_ ? "; " + timeout_reason_ : "; the exchange broke off"));
         co_return false;
     }
     if (upgraded) {
-        if (!cbuf_.empty() && co_await write_all(upstream_, cbuf_)) activity_.up += cbuf_.size();
-        if (!ubuf_.empty() && co_await write_all(client_, ubuf_)) activity_.down += ubuf_.size();
+        if (!cbuf_.empty()) {
+            if (co_await write_all(upstream_, cbuf_)) activity_.up += cbuf_.size();
+        }
+        if (!ubuf_.empty()) {
+            if (co_await write_all(client_, ubuf_)) activity_.down += ubuf_.size();
+        }
         cbuf_.clear();
         ubuf_.clear();
         co_await relay(client_, upstream_, ctx_.pool, activity_);
-        finish(verdict::allow, allowed + "; WebSocket");
+        finish(verdict::allow, allowed_note + "; WebSocket");
         co_return false;
     }
-    finish(verdict::allow, allowed);
+    finish(verdict::allow, allowed_note);
     if (!keep) co_return false;
     set_phase(ctx_.cfg.limits.idle_timeout, "idle keep-alive connection", phase::idle_wait);
     co_return true;

@@ -109,6 +109,7 @@ private:
     std::string cbuf_;  ///< bytes read from the client, not yet used
     std::string ubuf_;  ///< bytes read from the upstream, not yet used
     std::string upstream_key_;  ///< "host:port" the open upstream serves (HTTP reuse)
+    bool reused_upstream_ = false;  ///< the current request went out on a kept-alive upstream connection
     relay_activity activity_;
     decision_record record_;
     bool logged_ = true;  ///< the current record was written (or there is none)
