@@ -13,9 +13,10 @@ result<std::string> select_backend(const std::optional<std::string>& flag, const
     auto c = manifest::choose_backend(view(flag), view(env_value), view(bottle_backend));
     if (!c) return c.error();
     const std::string name(manifest::to_string(c->backend));
-    if (c->backend != manifest::backend_kind::native && c->backend != manifest::backend_kind::docker)
+    if (c->backend != manifest::backend_kind::native && c->backend != manifest::backend_kind::smolmachines &&
+        c->backend != manifest::backend_kind::docker)
         return make_error(errc::unsupported, "backend " + name + " is not built yet (chosen by " + std::string(manifest::to_string(c->source)) +
-                                                 "); native and docker are");
+                                                 "); native, smolmachines and docker are");
     return name;
 }
 

@@ -1,9 +1,9 @@
 // tools/bottle-run/backend_select.hpp — which backend a launch uses.
 //
 // The precedence is manifest/backend_choice.hpp's: --backend, then
-// $BOT_BOTTLE_BACKEND, then the bottle's `backend`, then native. Only native
-// is built, so any other choice is an error naming it and where it came from
-// (never a silent fall back to native).
+// $BOT_BOTTLE_BACKEND, then the bottle's `backend`, then native. native,
+// docker and smolmachines are built; any other choice is an error naming it
+// and where it came from (never a silent fall back to native).
 #pragma once
 
 #include "bottle/result.hpp"

@@ -4,6 +4,7 @@
 #include "bottle-run/backends/docker/launch.hpp"
 #include "bottle-run/backends/native/launch.hpp"
 #include "bottle-run/backends/native/plan.hpp"
+#include "bottle-run/backends/smolmachines/launch.hpp"
 #include "bottle-run/backend_select.hpp"
 #include "bottle-run/explain.hpp"
 #include "bottle-run/host_facts.hpp"
@@ -39,8 +40,8 @@ std::string usage_text() {
            "  --manifest PATH   manifest file or directory (default $XDG_CONFIG_HOME/bot-bottle/)\n"
            "  --bottle NAME     bottle to run in; repeat to merge bottles left to right\n"
            "  --workspace DIR   host directory mounted read-write at /workspace (the working dir)\n"
-           "  --backend NAME    native (default) or docker; else $BOT_BOTTLE_BACKEND,\n"
-           "                    then the bottle's backend\n"
+           "  --backend NAME    native (default), docker, or smolmachines (a smolvm micro-VM);\n"
+           "                    else $BOT_BOTTLE_BACKEND, then the bottle's backend\n"
            "  --image IMAGE     docker: the agent's image (local, never pulled; else\n"
            "                    $BOT_BOTTLE_DOCKER_IMAGE)\n"
            "  --require-gvisor  docker: refuse to start unless the daemon has runsc\n"
@@ -262,6 +263,7 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
         req.workspace_uid = st.st_uid;
         req.workspace_gid = st.st_gid;
     }
+    if (*backend == "smolmachines") return smolmachines::run(t->bottle, req, o->dry_run, out, err);
     const auto facts = probe_host_facts(/*try_userns=*/false);
     if (o->dry_run) req.proxy_port = std::nullopt;
     auto plan = native::plan_for(t->bottle, req, facts);

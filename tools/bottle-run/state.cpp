@@ -1,5 +1,6 @@
 #include "bottle-run/state.hpp"
 
+#include "bottle-run/backends/smolmachines/launch.hpp"
 #include "bottle-run/host_facts.hpp"
 
 #include "bottle/os/file.hpp"
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 namespace bottle::run {
 
@@ -111,6 +113,11 @@ int state_command(const options& o, std::ostream& out, std::ostream& err) {
         remove_state(dir, r.id);
         ++removed;
     }
+    // smolvm bottles: their machines, stage directories and alias records.
+    std::set<std::string> live;
+    for (const auto& r : *states)
+        if (launcher_alive(r)) live.insert(r.id);
+    (void)smolmachines::collect_leftovers(dir, live, err);
     // Decision logs outlive their bottle (so the user can read them) until gc.
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
