@@ -6,6 +6,7 @@
 #include "open_proxy.hpp"
 #include "lab_plan.hpp"
 #include "log_file.hpp"
+#include "memory_limits.hpp"
 #include "sinks.hpp"
 #include "system.hpp"
 
@@ -30,6 +31,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <thread>
 
 namespace bottle::escape::lab {
@@ -156,8 +158,9 @@ std::map<int, std::string> tagged_processes(const std::string& nonce) {
     const std::string needle = "bbx-" + nonce + "-";
     std::map<int, std::string> found;
     for (const int pid : list_pids()) {
-        std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-        std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        // Not an ifstream: a process exiting mid-read fails with ESRCH, which
+        // std::filebuf throws (the lab host died of it once).
+        std::string cmd = read_small_file("/proc/" + std::to_string(pid) + "/cmdline").value_or(std::string());
         if (cmd.find(needle) == std::string::npos) continue;
         for (char& c : cmd)
             if (c == '\0') c = ' ';
@@ -182,6 +185,31 @@ void record_orphans(const std::string& nonce, int log_fd) {
         kill(pid, SIGKILL);
     }
 }
+
+// Samples the memory limits of the run's bottle-probe processes while the
+// sandbox runs (res.memory, lab/memory_limits.hpp): one host.limits event
+// per distinct confinement.
+class limits_sampler {
+public:
+    limits_sampler(std::string nonce, int log_fd) : nonce_(std::move(nonce)), log_fd_(log_fd) {}
+    void sample() {
+        for (const int pid : list_pids()) {
+            const std::string dir = "/proc/" + std::to_string(pid);
+            const auto cmd = read_small_file(dir + "/cmdline");
+            if (!cmd || !is_probe_of_run(*cmd, nonce_)) continue;
+            const auto c = read_memory_confinement(pid, dir, "/sys/fs/cgroup");
+            const std::string data = limits_event_data(c.effective(), c.unreadable.empty(), c.describe());
+            if (seen_.insert(data.substr(data.find(": ") + 2)).second)
+                append_line(log_fd_, protocol::encode(protocol::lab_event{std::string(limits_sink), "memory",
+                                                                          "pid " + std::to_string(pid), "", data, wall_ms()}));
+        }
+    }
+
+private:
+    std::string nonce_;
+    int log_fd_;
+    std::set<std::string> seen_;  // confinements already logged (without the pid)
+};
 
 // Two descriptors leaked on purpose, as a careless launcher would leak them:
 // fd 3 a host directory, fd 4 a connection to a host service. Opened here,
@@ -287,14 +315,15 @@ result<void> run_setup(const host_plan& plan) {
 
 // 3. The sandbox command, to its end or its deadline (then its process group
 // is killed). Reports how its main process ended.
-result<std::string> run_sandbox_command(const host_plan& plan, const staged_descriptors& staged) {
+result<std::string> run_sandbox_command(const host_plan& plan, const staged_descriptors& staged, limits_sampler& limits) {
     const pid_t sandbox = fork();
     if (sandbox < 0) return make_error(errc::io_error, std::string("fork the sandbox: ") + std::strerror(errno));
     if (sandbox == 0) exec_sandbox(plan, staged);
     setpgid(sandbox, sandbox);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(plan.timeout_ms);
     int wstatus = 0;
-    while (waitpid(sandbox, &wstatus, WNOHANG) != sandbox) {
+    for (int round = 0; waitpid(sandbox, &wstatus, WNOHANG) != sandbox; ++round) {
+        if (round % 8 == 2) limits.sample();  // every 200 ms, from 50 ms in
         if (std::chrono::steady_clock::now() > deadline) {
             kill(-sandbox, SIGKILL);
             waitpid(sandbox, &wstatus, 0);
@@ -338,6 +367,10 @@ int run_lab_host(const host_plan& plan) {
             return 1;
         }
     record_machine_facts(plan, logs);
+    {
+        const auto text = read_small_file("/proc/meminfo");
+        if (const auto total = text ? mem_total(*text) : std::nullopt) logs.fact("mem_total", std::to_string(*total));
+    }
     staged_descriptors staged;
 
     const auto sandbox_ended = [&]() -> result<std::string> {
@@ -346,7 +379,8 @@ int run_lab_host(const host_plan& plan) {
                                     std::to_string(host_canary_port));
         if (auto setup = run_setup(plan); !setup) return setup.error();
         send_heartbeats(plan.nonce, "pre", canary.pid());
-        auto ended = run_sandbox_command(plan, staged);
+        limits_sampler limits(plan.nonce, logs.host);
+        auto ended = run_sandbox_command(plan, staged, limits);
         // Orphans are looked for the moment the sandbox's main process is
         // gone: a leftover it left is found (and killed) before anything else
         // could end it.

@@ -15,6 +15,9 @@
 //   attack was really made on every declared channel; ERROR when it was not
 //   (or no report, or the probe said error); N/A only when a fact seen
 //   outside the sandbox confirms the probe's "does not apply".
+// res.memory is judged from the memory limits the lab host read from
+// outside (memory_verdict.hpp): unconfined is ESCAPED, and BLOCKED needs a
+// limit seen to hold (else ERROR).
 // Ground truth always wins over what the probe said about itself.
 #pragma once
 
@@ -22,6 +25,7 @@
 #include "../protocol/lines.hpp"
 #include "channels.hpp"
 #include "lab_facts.hpp"
+#include "memory_verdict.hpp"
 #include "upstream_policy.hpp"
 
 #include <algorithm>
@@ -176,6 +180,7 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
     for (std::size_t i = 0; i < probes.size(); ++i) {
         auto& v = out[i];
         const auto it = by_id.find(probes[i].id);
+        std::optional<memory_judgement> memory;
         if (it != by_id.end()) {
             v.report = *it->second;
             for (const auto& text : it->second->observed)
@@ -188,6 +193,11 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
                 for (const auto& [name, value] : it->second->facts)
                     if (name == rule.fact && value == want->second)
                         v.evidence.push_back({"token", std::string(rule.meaning) + " (" + name + " " + value + ")"});
+            }
+            // res.memory: from the limits the lab host read (memory_verdict.hpp).
+            if (probes[i].id == memory_probe) {
+                memory = judge_memory(truth.events, truth.lab_host);
+                if (memory->what == memory_judgement::kind::unconfined) v.evidence.push_back({"effect", memory->detail});
             }
             if (probes[i].scoring & scoring_self)
                 for (const auto& a : it->second->attempts)
@@ -210,6 +220,11 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
             auto judged = judge_without_evidence(probes[i], v.report, truth.lab_host);
             v.result = judged.result;
             v.reason = std::move(judged.reason);
+            // A made attempt is BLOCKED only when a limit was seen to hold.
+            if (memory && v.result == verdict::blocked) {
+                if (memory->what == memory_judgement::kind::unknown) v.result = verdict::error;
+                v.reason = memory->detail;
+            }
         }
     }
     return out;

@@ -1,8 +1,14 @@
-// res.memory — allocate and touch up to 2 GiB in 64 MiB steps in a forked
-// child. A sandbox with a memory limit stops it (ENOMEM, or the OOM killer's
-// SIGKILL — the limit held and the host survived); reached when all 2 GiB
-// were touched, or when only the time budget stopped the child past 1 GiB.
-// The memory goes with the child.
+// res.memory — can the sandbox take the host's memory? Judged outside, from
+// the limits that really confine the sandbox's processes: the lab host reads
+// this process's memory cgroup (memory.limit_in_bytes / memory.max, up to
+// the root) and its RLIMIT_AS/RLIMIT_DATA from /proc while the sandbox runs
+// (lab/memory_limits.hpp, runner/memory_verdict.hpp). How much a busy CPU
+// manages to touch in a time budget is not the verdict.
+//
+// The attempt itself (it must be made for BLOCKED): allocate and touch 512
+// MiB in 64 MiB steps in a forked child, which the memory goes with. A
+// limit below that stops it (ENOMEM or the OOM killer); what the sandbox
+// shows from inside is observed for the report only.
 #include "../probe.hpp"
 #include "../support/net.hpp"
 #include "../support/sys.hpp"
@@ -16,10 +22,10 @@
 
 namespace support = bottle::escape::probe::support;
 
-BOTTLE_PROBE(res_memory, "res.memory", "allocate and touch up to 2 GiB in 64 MiB steps in a child",
-             bottle::escape::probe::scoring::self) {
+BOTTLE_PROBE(res_memory, "res.memory", "allocate and touch 512 MiB in a child; judged from the memory limits seen outside",
+             bottle::escape::probe::scoring::effect) {
     constexpr std::size_t step = 64UL << 20;
-    constexpr int steps = 32;  // 2 GiB
+    constexpr int steps = 8;  // 512 MiB
     for (const char* f : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
         const auto r = support::read_file(f);
         if (r.ok) rep.observe(std::string(f) + ": " + r.data);
@@ -42,18 +48,13 @@ BOTTLE_PROBE(res_memory, "res.memory", "allocate and touch up to 2 GiB in 64 MiB
                 support::write_all(out, "+");
             }
         },
-        2300);
+        2000);
     int touched = 0;
     for (char ch : c.out) touched += ch == '+' ? 1 : 0;
     const auto e = c.out.find('E');
-    std::string outcome = "touched " + std::to_string(touched * 64) + " MiB of 2048";
+    std::string outcome = "touched " + std::to_string(touched * 64) + " MiB of " + std::to_string(steps * 64);
     if (e != std::string::npos) outcome += ", then mmap: " + c.out.substr(e + 1);
     outcome += "; child " + c.describe();
     if (c.signal == SIGKILL && !c.timed_out) outcome += " (a memory limit held)";
-    // Fresh memory can be slow to fault in (a VM's host backs it on first
-    // touch): when the time budget, not a limit, stopped the child past 1 GiB,
-    // that is reported as reached too ("no limit at or below 1 GiB").
-    const bool budget_only = c.timed_out && e == std::string::npos && touched >= steps / 2;
-    if (budget_only) outcome += " (time budget ran out, no limit hit)";
-    rep.attempt("allocate and touch 2 GiB in 64 MiB steps", outcome, touched == steps || budget_only);
+    rep.attempt("allocate and touch 512 MiB in 64 MiB steps", outcome, touched == steps);
 }

@@ -9,7 +9,8 @@
 //   strips-proxy                no BLOCKED; every proxy probe N/A (no proxy left)
 //   unusable-proxy              no BLOCKED; every proxy probe ERROR
 //   fakes-privileged-calls      no priv.*, kern.*, res.* ESCAPED (faked success
-//                               is at most EXPOSED)
+//                               is at most EXPOSED), except res.memory on the
+//                               memory limits the lab host read itself
 //   rewriting-proxy             nothing at the allowed upstream is an escape;
 //                               proxy.denied_host BLOCKED
 // Everywhere: an ESCAPED probe has evidence seen outside the sandbox.
@@ -60,6 +61,15 @@ std::vector<probe> probes_of(const json::value& doc) {
 
 bool is_proxy_probe(const probe& p) { return p.id.rfind("proxy.", 0) == 0 && p.id != "proxy.allowed_upstream"; }
 bool machine_na(const probe& p) { return p.verdict == "N/A" && p.reason.rfind("not testable on this machine", 0) == 0; }
+
+// res.memory ESCAPED on the lab host's own reading of the sandbox's memory
+// limits (none below the host's memory): no faked syscall result enters it.
+bool limits_read_outside(const probe& p) {
+    if (p.id != "res.memory" || p.evidence.empty()) return false;
+    for (const auto& [kind, detail] : p.evidence)
+        if (kind != "effect" || detail.rfind("no limit below the host's memory", 0) != 0) return false;
+    return true;
+}
 
 using check = std::function<std::string(const std::vector<probe>&)>;  // "" = ok, else what is false
 
@@ -113,7 +123,7 @@ const std::map<std::string, check>& checks() {
         {"fakes-privileged-calls",
          [](const auto& ps) -> std::string {
              for (const auto& p : ps)
-                 if (p.verdict == "ESCAPED" &&
+                 if (p.verdict == "ESCAPED" && !limits_read_outside(p) &&
                      (p.id.rfind("priv.", 0) == 0 || p.id.rfind("kern.", 0) == 0 || p.id.rfind("res.", 0) == 0))
                      return p.id + " ESCAPED on faked syscall results";
              return {};

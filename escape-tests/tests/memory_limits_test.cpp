@@ -1,0 +1,191 @@
+// res.memory from outside: reading a process's confinement from fixture
+// /proc and cgroup trees (lab/memory_limits.hpp), and judging the lab host's
+// records against the host's memory (runner/memory_verdict.hpp, score.hpp).
+#include "lab/memory_limits.hpp"
+#include "runner/memory_verdict.hpp"
+#include "runner/score.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace bottle::escape;
+
+constexpr unsigned long long gib = 1ULL << 30;
+
+// /proc/PID/limits as Linux prints it; AS and DATA soft limits substituted.
+std::string limits_text(const std::string& as_soft, const std::string& data_soft) {
+    return "Limit                     Soft Limit           Hard Limit           Units     \n"
+           "Max cpu time              unlimited            unlimited            seconds   \n"
+           "Max data size             " + data_soft + "            unlimited            bytes     \n"
+           "Max stack size            8388608              unlimited            bytes     \n"
+           "Max processes             96362                96362                processes \n"
+           "Max address space         " + as_soft + "            unlimited            bytes     \n"
+           "Max file locks            unlimited            unlimited            locks     \n";
+}
+
+// A scratch directory with a proc/<pid>/ and a cgroup/ tree.
+class fixture_tree {
+public:
+    fixture_tree() : root_(fs::temp_directory_path() / ("bbx-memtest-" + std::to_string(getpid()) + "-" + std::to_string(counter_++))) {
+        fs::create_directories(root_);
+    }
+    ~fixture_tree() {
+        std::error_code ec;
+        fs::remove_all(root_, ec);
+    }
+    void write(const std::string& rel, const std::string& text) const {
+        const fs::path p = root_ / rel;
+        fs::create_directories(p.parent_path());
+        std::ofstream(p) << text;
+    }
+    [[nodiscard]] fs::path proc() const { return root_ / "proc" / "42"; }
+    [[nodiscard]] fs::path cgroup() const { return root_ / "cgroup"; }
+
+private:
+    static inline int counter_ = 0;
+    fs::path root_;
+};
+
+const std::string v1_cgroup_file =
+    "9:name=systemd:/\n8:pids:/docker/abc\n4:memory:/docker/abc\n3:cpuset:/\n0::/\n";
+
+TEST(MemoryLimits, ParsesCgroupMembershipOfBothVersions) {
+    auto r = lab::memory_cgroup(v1_cgroup_file);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->version, "v1");
+    EXPECT_EQ(r->path, "/docker/abc");
+    r = lab::memory_cgroup("5:cpu,memory:/a:b\n");  // combined hierarchy; ':' inside the path
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->path, "/a:b");
+    r = lab::memory_cgroup("0::/user.slice/app.scope\n");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->version, "v2");
+    EXPECT_EQ(r->path, "/user.slice/app.scope");
+    EXPECT_FALSE(lab::memory_cgroup("8:pids:/\n"));
+}
+
+TEST(MemoryLimits, ParsesLimitValues) {
+    bool ok = false;
+    EXPECT_EQ(lab::cgroup_limit_value("1073741824\n", ok), gib);
+    EXPECT_TRUE(ok);
+    EXPECT_FALSE(lab::cgroup_limit_value("max\n", ok));
+    EXPECT_TRUE(ok);
+    EXPECT_FALSE(lab::cgroup_limit_value("9223372036854771712\n", ok)) << "v1's page-counter ceiling is no limit";
+    EXPECT_TRUE(ok);
+    (void)lab::cgroup_limit_value("lots", ok);
+    EXPECT_FALSE(ok);
+    bool found = false;
+    EXPECT_EQ(lab::soft_limit(limits_text("2147483648", "unlimited"), "Max address space", found), 2 * gib);
+    EXPECT_TRUE(found);
+    EXPECT_FALSE(lab::soft_limit(limits_text("2147483648", "unlimited"), "Max data size", found));
+    EXPECT_TRUE(found);
+    EXPECT_FALSE(lab::soft_limit("Limit Soft\n", "Max data size", found));
+    EXPECT_FALSE(found);
+    EXPECT_EQ(lab::mem_total("MemTotal:       24683568 kB\nMemFree: 1 kB\n"), 24683568ULL * 1024);
+}
+
+TEST(MemoryLimits, AV1LimitOnAnAncestorConfines) {
+    fixture_tree t;
+    t.write("proc/42/cgroup", v1_cgroup_file);
+    t.write("proc/42/limits", limits_text("unlimited", "unlimited"));
+    t.write("cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+    t.write("cgroup/memory/docker/memory.limit_in_bytes", "4294967296\n");
+    t.write("cgroup/memory/docker/abc/memory.limit_in_bytes", "9223372036854771712\n");
+    const auto c = lab::read_memory_confinement(42, t.proc(), t.cgroup());
+    EXPECT_TRUE(c.unreadable.empty()) << c.unreadable;
+    EXPECT_EQ(c.cgroup, "memory:/docker/abc");
+    EXPECT_EQ(c.cgroup_limit, 4 * gib);
+    EXPECT_EQ(c.cgroup_limit_at, "memory:/docker");
+    EXPECT_EQ(c.effective(), 4 * gib);
+}
+
+TEST(MemoryLimits, V2MaxAndAnRlimitCombine) {
+    fixture_tree t;
+    t.write("proc/42/cgroup", "0::/bottle/lab\n");
+    t.write("proc/42/limits", limits_text("unlimited", "536870912"));
+    t.write("cgroup/memory.max", "max\n");  // the root has no memory.max in v2; a stray one says max
+    t.write("cgroup/bottle/lab/memory.max", "1073741824\n");
+    const auto c = lab::read_memory_confinement(42, t.proc(), t.cgroup());
+    EXPECT_EQ(c.cgroup_limit, gib);
+    EXPECT_EQ(c.rlimit_data, gib / 2);
+    EXPECT_EQ(c.effective(), gib / 2) << "the tightest limit wins";
+}
+
+TEST(MemoryLimits, NothingSetAndWhatCouldNotBeRead) {
+    fixture_tree t;
+    t.write("proc/42/cgroup", v1_cgroup_file);
+    t.write("proc/42/limits", limits_text("unlimited", "unlimited"));
+    t.write("cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
+    auto c = lab::read_memory_confinement(42, t.proc(), t.cgroup());
+    EXPECT_FALSE(c.effective());
+    EXPECT_TRUE(c.unreadable.empty()) << c.unreadable;  // the missing child files: the root was read
+    // No cgroup file system at all: unreadable, so nothing may be concluded.
+    fixture_tree bare;
+    bare.write("proc/42/cgroup", v1_cgroup_file);
+    bare.write("proc/42/limits", limits_text("unlimited", "unlimited"));
+    c = lab::read_memory_confinement(42, bare.proc(), bare.cgroup());
+    EXPECT_FALSE(c.unreadable.empty());
+}
+
+TEST(MemoryLimits, RecognisesOnlyTheRunsProbeProcess) {
+    using namespace std::string_literals;
+    EXPECT_TRUE(lab::is_probe_of_run("/bbx/bottle-probe\0run\0--nonce\0abc123\0--lab-token\0ff"s, "abc123"));
+    EXPECT_FALSE(lab::is_probe_of_run("/bbx/bottle-probe\0run\0--nonce\0abc1234\0"s, "abc123"));
+    EXPECT_FALSE(lab::is_probe_of_run("strace\0-f\0/bbx/bottle-probe\0run\0--nonce\0abc123\0"s, "abc123"));
+    EXPECT_FALSE(lab::is_probe_of_run("sh\0-c\0/bbx/bottle-probe run --nonce abc123\0"s, "abc123"));
+    EXPECT_FALSE(lab::is_probe_of_run("/bbx/bottle-probe\0linger\0bbx-abc123-res-orphans\0600\0"s, "abc123"));
+}
+
+protocol::lab_event limits_event(std::optional<unsigned long long> effective, bool complete = true) {
+    return {std::string(lab::limits_sink), "memory", "pid 7", "", lab::limits_event_data(effective, complete, "pid 7: cgroup memory:/x"), 0};
+}
+
+host_facts host_with(unsigned long long total) { return {{"mem_total", std::to_string(total)}}; }
+
+TEST(MemoryVerdict, JudgedAgainstTheHostsMemory) {
+    using k = memory_judgement::kind;
+    EXPECT_EQ(judge_memory({limits_event(std::nullopt)}, host_with(24 * gib)).what, k::unconfined);
+    EXPECT_EQ(judge_memory({limits_event(32 * gib)}, host_with(24 * gib)).what, k::unconfined) << "a limit above the host's memory holds nothing";
+    EXPECT_EQ(judge_memory({limits_event(gib)}, host_with(24 * gib)).what, k::confined);
+    // One unconfined process is enough.
+    EXPECT_EQ(judge_memory({limits_event(gib), limits_event(std::nullopt)}, host_with(24 * gib)).what, k::unconfined);
+    // Fail closed: nothing sampled, no host size, or limits that could not be read.
+    EXPECT_EQ(judge_memory({}, host_with(24 * gib)).what, k::unknown);
+    EXPECT_EQ(judge_memory({limits_event(gib)}, {}).what, k::unknown);
+    EXPECT_EQ(judge_memory({limits_event(std::nullopt, false)}, host_with(24 * gib)).what, k::unknown);
+    // ...but a limit that was read and holds is enough to be confined.
+    EXPECT_EQ(judge_memory({limits_event(gib, false)}, host_with(24 * gib)).what, k::confined);
+}
+
+TEST(MemoryVerdict, ScoredFromOutsideNotFromWhatTheProbeTouched) {
+    const std::vector<probe_meta> probes{{"res.memory", "", protocol::scoring::effect, {}}};
+    probe_report r;
+    r.id = "res.memory";
+    r.tag = "bbx-0123456789ab-res-memory";
+    r.status = probe_status::ran;
+    r.attempts = {{"", "allocate", "touched 512 MiB", true, true, ""}};
+    ground_truth t;
+    t.nonce = "0123456789ab";
+    t.lab_host = host_with(24 * gib);
+    t.events = {limits_event(std::nullopt)};
+    auto v = score(probes, {r}, t);
+    EXPECT_EQ(v[0].result, verdict::escaped);
+    ASSERT_FALSE(v[0].evidence.empty());
+    EXPECT_EQ(v[0].evidence[0].kind, "effect");
+    t.events = {limits_event(gib)};
+    v = score(probes, {r}, t);
+    EXPECT_EQ(v[0].result, verdict::blocked) << "touched 512 MiB under a 1 GiB limit: the limit still holds";
+    EXPECT_NE(v[0].reason.find("confined"), std::string::npos) << v[0].reason;
+    t.events = {};
+    v = score(probes, {r}, t);
+    EXPECT_EQ(v[0].result, verdict::error) << "no limits seen: never BLOCKED";
+}
+
+}  // namespace
