@@ -90,8 +90,8 @@ void judge_machine(const smolvm::vm_record& rec, const std::string& subject, std
                        std::string("network is on and allowed_cidrs is ") +
                            (rec.allowed_cidrs_field() == smolvm::cidr_field::null ? "null" : "absent") +
                            ": smolvm applies no egress restriction, the machine can reach any address",
-                       "stop the machine and pin its allowlist to its loopback alias (bottle-run does this before "
-                       "every start), or recreate it: smolvm machine create --name " + name + " --allow-cidr <alias>/32 ...",
+                       "stop the machine and pin its allowlist to its loopback alias (bottle-run --backend smolmachines "
+                       "does this for the machines it launches, before every start), or recreate it: smolvm machine create --name " + name + " --allow-cidr <alias>/32 ...",
                        boost::json::object{{"network", true}, {"allowed_cidrs", cidrs_json(rec)},
                                            {"dns_filter_hosts", strings_json(rec.dns_filter_hosts())}}});
         if (!rec.dns_filter_hosts().empty())

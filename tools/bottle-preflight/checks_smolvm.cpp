@@ -22,11 +22,11 @@ check_result check_smolvm_version(system_probes& p) {
     const auto v = find_version(run.output);
     if (!v)
         return make(check_status::warn, "cannot tell the version from '" + first_line(run.output) +
-                                             "'; bottle-run still verifies every allowlist before start", upgrade);
+                                             "'; bottle-run --backend smolmachines refuses a version it cannot read", upgrade);
     if (*v < smolvm_fixed_from_allowlist)
         return make(check_status::warn,
                     "smolvm " + v->text() + ": `machine create --from` drops --allow-cidr before 1.8.0; "
-                    "bottle-run compensates by verifying (and enforcing) the persisted allowlist before every start",
+                    "bottle-run compensates by verifying (and enforcing) the persisted allowlist before every start (docs/smolvm.md)",
                     upgrade);
     return make(check_status::ok, "smolvm " + v->text());
 }
