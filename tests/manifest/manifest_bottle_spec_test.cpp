@@ -56,6 +56,17 @@ TEST(ManifestBottleSpec, AbsentKeysStayAbsent) {
     EXPECT_EQ(s->canonical, "{}");
 }
 
+TEST(ManifestBottleSpec, DiskSizeIsAResource) {
+    bm::resolved_bottle r{"d", {"d"}, boost::json::parse(R"({"resources": {"disk_mib": 64}})").as_object()};
+    auto s = bm::to_spec(r);
+    ASSERT_TRUE(s.has_value()) << s.error().describe();
+    EXPECT_EQ(s->resources.disk_mib, 64u);
+    for (const char* bad : {R"({"resources": {"disk_mib": 0}})", R"({"resources": {"disk_mib": "1G"}})", R"({"resources": {"disk": 1}})"}) {
+        bm::resolved_bottle b{"d", {"d"}, boost::json::parse(bad).as_object()};
+        EXPECT_FALSE(bm::to_spec(b).has_value()) << bad;
+    }
+}
+
 TEST(ManifestBottleSpec, HandBuiltInvalidValueIsRejectedNotHalfConverted) {
     bm::resolved_bottle r{"x", {"x"}, boost::json::parse(R"({"egress": [{"host": "a", "ports": [0]}]})").as_object()};
     auto s = bm::to_spec(r);

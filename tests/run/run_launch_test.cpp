@@ -131,23 +131,70 @@ TEST_F(RunLaunch, FilesystemReadOnlySystemWritableWorkspace) {
     EXPECT_EQ(st.st_uid, w.owner) << "what the agent writes belongs to the workspace's owner";
 }
 
-TEST_F(RunLaunch, GitHooksAndConfigInTheWorkspaceStayReadOnly) {
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0, pos = 0;
+    while ((pos = text.find(what, pos)) != std::string::npos) ++n, ++pos;
+    return n;
+}
+
+TEST_F(RunLaunch, ProtectedWorkspacePathsStayReadOnly) {
+    // .git as a whole (a new .git/commondir would point git at another
+    // config), and the editor/agent/CI directories, whether they exist or not.
     workspace w;
     fs::create_directories(w.dir.path() / ".git" / "hooks");
     std::ofstream(w.dir.path() / ".git" / "config") << "[core]\n";
-    for (const auto& p : {w.dir.path() / ".git", w.dir.path() / ".git" / "hooks", w.dir.path() / ".git" / "config"})
+    fs::create_directories(w.dir.path() / ".vscode");
+    for (const auto& p : {w.dir.path() / ".git", w.dir.path() / ".git" / "hooks", w.dir.path() / ".git" / "config", w.dir.path() / ".vscode"})
         (void)::chown(p.c_str(), w.owner, w.owner);
-    auto r = probe_in(w, {"write:/workspace/.git/hooks/post-checkout", "write:/workspace/.git/config",
-                          "write:/workspace/.git/ORIG_HEAD"});
+    auto r = probe_in(w, {"write:/workspace/.git/hooks/post-checkout", "write:/workspace/.git/config", "write:/workspace/.git/commondir",
+                          "write:/workspace/.vscode/tasks.json", "write:/workspace/.claude/settings.json",
+                          "write:/workspace/.github/workflows/x.yml", "mkdir:/workspace/.idea/runConfigurations",
+                          "rename:/workspace/.github,/workspace/gh", "rename:/workspace/.claude,/workspace/cl", "rmdir:/workspace/.husky",
+                          "write:/workspace/.github/CODEOWNERS", "write:/workspace/src.c"});
     ASSERT_EQ(r.code, 0) << r.err;
-    std::size_t ok = 0, pos = 0;
-    while ((pos = r.out.find("write ok", pos)) != std::string::npos) ++ok, ++pos;
-    EXPECT_EQ(ok, 1u) << "only the rest of .git is writable: " << r.out;
+    EXPECT_EQ(count(r.out, "write ok"), 2u) << "only files outside the protected paths: " << r.out;
+    EXPECT_EQ(count(r.out, "write err EROFS"), 6u) << r.out;
+    EXPECT_TRUE(has_line(r.out, "mkdir err EROFS")) << r.out;
+    EXPECT_EQ(count(r.out, "rename err EBUSY"), 2u) << "a protected or pinned path cannot be moved aside: " << r.out;
+    EXPECT_TRUE(has_line(r.out, "rmdir err EBUSY")) << r.out;
     EXPECT_FALSE(fs::exists(w.dir.path() / ".git" / "hooks" / "post-checkout")) << r.out;
+    EXPECT_FALSE(fs::exists(w.dir.path() / ".git" / "commondir")) << r.out;
     std::ifstream config(w.dir.path() / ".git" / "config");
     std::string text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
     EXPECT_EQ(text, "[core]\n") << "the host's git config is unchanged";
-    EXPECT_TRUE(fs::exists(w.dir.path() / ".git" / "ORIG_HEAD")) << "commits still work: " << r.out;
+    EXPECT_TRUE(fs::exists(w.dir.path() / ".vscode")) << "what existed stays";
+    EXPECT_TRUE(fs::exists(w.dir.path() / "src.c"));
+    // What the bottle created to cover absent paths is gone; .github stays
+    // because the agent wrote into it.
+    for (const char* gone : {".claude", ".idea", ".husky", ".githooks", ".devcontainer", ".github/workflows"})
+        EXPECT_FALSE(fs::exists(w.dir.path() / gone)) << gone;
+    EXPECT_TRUE(fs::exists(w.dir.path() / ".github" / "CODEOWNERS"));
+}
+
+TEST_F(RunLaunch, WorkspaceWithoutProtectedPathsIsLeftAsItWas) {
+    workspace w;
+    auto r = probe_in(w, {"exit:0"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(w.dir.path())) names.push_back(e.path().filename().string());
+    EXPECT_EQ(names, std::vector<std::string>{"probe"}) << "the empty directories made for the bottle are removed";
+}
+
+TEST_F(RunLaunch, TmpAndHomeShareTheBottlesDiskSize) {
+    workspace w;
+    temp_dir cfg{"bottle-run-cfg"};
+    const auto manifest = cfg.path() / "m.json";
+    std::ofstream(manifest) << R"({"bottles": {"small": {"resources": {"disk_mib": 24}}}})";
+    auto r = run({"--manifest", manifest.string(), "--bottle", "small", "--workspace", w.dir.path().string(), "--", "/workspace/probe",
+                  "fill:/home/agent/a", "fillkeep:/tmp/b", "fill:/home/agent/c"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has_line(r.out, "fill /home/agent/a 24 ENOSPC")) << r.out;
+    EXPECT_TRUE(has_line(r.out, "fillkeep /tmp/b 24 ENOSPC")) << r.out;
+    EXPECT_TRUE(has_line(r.out, "fill /home/agent/c 0 ENOSPC")) << "one size for /tmp and HOME together: " << r.out;
+    // Without disk_mib: the default, far below half the host's RAM.
+    r = probe_in(w, {"fill:/tmp/c"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has_line(r.out, "fill /tmp/c 512 ENOSPC")) << r.out;
 }
 
 TEST_F(RunLaunch, EnvironmentIsScrubbed) {
@@ -213,7 +260,9 @@ TEST_F(RunLaunch, EveryInjectedFaultExits125AndLeavesNothing) {
     auto leftovers = [&] {
         std::error_code ec;
         std::size_t n = 0;
-        for (auto it = fs::directory_iterator(runtime.path() / "bot-bottle", ec); !ec && it != fs::directory_iterator(); ++it) ++n;
+        // Launch records stay on purpose (resume relaunches from them).
+        for (auto it = fs::directory_iterator(runtime.path() / "bot-bottle", ec); !ec && it != fs::directory_iterator(); ++it)
+            n += it->path().filename().string().find(".launch.json") == std::string::npos;
         return n;
     };
     for (const char* step : {"cgroup", "clone", "maps", "hostname", "loopback", "filesystem", "state"}) {

@@ -102,9 +102,14 @@ TEST(RunPlan, ReadOnlySystemWritableWorkspaceFreshHomeAndTmp) {
     EXPECT_EQ(ws->kind, mount_kind::bind_rw);
     EXPECT_EQ(ws->source, "/home/dev/src/app");
     EXPECT_EQ(p->workdir, "/workspace");
-    EXPECT_EQ(find_mount(*p, "/tmp")->kind, mount_kind::tmpfs);
-    EXPECT_EQ(find_mount(*p, home_path)->kind, mount_kind::tmpfs);
-    EXPECT_NE(find_mount(*p, home_path)->options.find("uid=1000"), std::string::npos);
+    EXPECT_EQ(find_mount(*p, "/tmp")->kind, mount_kind::scratch_dir);
+    EXPECT_EQ(find_mount(*p, "/tmp")->options, "mode=1777");
+    EXPECT_EQ(find_mount(*p, home_path)->kind, mount_kind::scratch_dir);
+    EXPECT_EQ(find_mount(*p, home_path)->options, "mode=0700");
+    const auto* scratch = find_mount(*p, "/scratch");
+    ASSERT_NE(scratch, nullptr);
+    EXPECT_EQ(scratch->kind, mount_kind::scratch);
+    EXPECT_NE(scratch->options.find("uid=1000"), std::string::npos) << scratch->options;
     EXPECT_EQ(find_mount(*p, "/proc/kcore")->kind, mount_kind::mask);
     EXPECT_EQ(find_mount(*p, "/proc/sys")->kind, mount_kind::read_only);
     EXPECT_EQ(find_mount(*p, "/dev")->kind, mount_kind::dev);
@@ -112,6 +117,67 @@ TEST(RunPlan, ReadOnlySystemWritableWorkspaceFreshHomeAndTmp) {
     const auto proc = std::find_if(p->mounts.begin(), p->mounts.end(), [](auto& m) { return m.kind == mount_kind::proc; });
     const auto mask = std::find_if(p->mounts.begin(), p->mounts.end(), [](auto& m) { return m.kind == mount_kind::mask; });
     EXPECT_LT(proc, mask) << "masks go over the new /proc, after it is mounted";
+}
+
+TEST(RunPlan, ScratchSpaceIsOneTmpfsOfTheBottlesDiskSize) {
+    auto p = plan_for(bottle_spec{}, request(), rootless());
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->limits.disk_mib, default_disk_mib);
+    EXPECT_TRUE(p->limits.disk_default);
+    EXPECT_NE(find_mount(*p, "/scratch")->options.find("size=" + std::to_string(default_disk_mib) + "m"), std::string::npos);
+    bottle_spec b;
+    b.resources.disk_mib = 96;
+    p = plan_for(b, request(), rootless());
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->limits.disk_mib, 96u);
+    EXPECT_FALSE(p->limits.disk_default);
+    EXPECT_NE(find_mount(*p, "/scratch")->options.find("size=96m"), std::string::npos);
+    const auto j = to_json(*p);
+    EXPECT_EQ(j.at("limits").at("disk_mib").to_number<long long>(), 96);
+    // /tmp and HOME are directories of that one tmpfs, so together they hold
+    // at most its size; the tmpfs is mounted before them.
+    std::size_t tmpfs = 0;
+    for (const auto& m : p->mounts) tmpfs += m.kind == mount_kind::tmpfs || m.kind == mount_kind::scratch;
+    EXPECT_EQ(tmpfs, 1u);
+    const auto at = [&](const char* target) {
+        return std::find_if(p->mounts.begin(), p->mounts.end(), [&](auto& m) { return m.target == target; });
+    };
+    EXPECT_LT(at("/scratch"), at("/tmp"));
+    EXPECT_LT(at("/scratch"), at(home_path));
+}
+
+TEST(RunPlan, ProtectedWorkspacePathsAreReadOnlyEvenWhenAbsent) {
+    auto r = request();
+    r.workspace = "/home/dev/src/app";
+    auto p = plan_for(bottle_spec{}, r, rootless());
+    ASSERT_TRUE(p);
+    for (const char* sub : {".git", ".vscode", ".idea", ".claude", ".devcontainer", ".husky", ".githooks", ".github/workflows"}) {
+        const auto* m = find_mount(*p, std::string("/workspace/") + sub);
+        ASSERT_NE(m, nullptr) << sub;
+        EXPECT_EQ(m->kind, mount_kind::protect) << sub;
+        EXPECT_EQ(m->source, std::string("/home/dev/src/app/") + sub);
+        EXPECT_FALSE(m->optional) << sub << ": an absent path is created and covered, never skipped";
+    }
+    const auto at = [&](const std::string& target) {
+        return std::find_if(p->mounts.begin(), p->mounts.end(), [&](auto& m) { return m.target == target; });
+    };
+    ASSERT_NE(at("/workspace/.github"), p->mounts.end());
+    EXPECT_EQ(at("/workspace/.github")->kind, mount_kind::pin);
+    EXPECT_LT(at("/workspace"), at("/workspace/.git")) << "protections go over the workspace's bind";
+    EXPECT_LT(at("/workspace/.github"), at("/workspace/.github/workflows")) << "pinned before the protected path inside it";
+    // Nothing to protect without a workspace.
+    p = plan_for(bottle_spec{}, request(), rootless());
+    ASSERT_TRUE(p);
+    EXPECT_EQ(find_mount(*p, "/workspace/.git"), nullptr);
+    // A manifest mount may not reopen a protected path.
+    for (const char* guest : {"/workspace/.git", "/workspace/.git/hooks", "/workspace/.vscode", "/workspace/.github/workflows/x"}) {
+        bottle_spec b;
+        b.mounts = {{"/srv/x", guest, true}};
+        EXPECT_TRUE(bottle::failed_with(plan_for(b, r, rootless()), bottle::errc::invalid_argument)) << guest;
+    }
+    bottle_spec ok;
+    ok.mounts = {{"/srv/x", "/workspace/.gitignore-cache", true}};
+    EXPECT_TRUE(plan_for(ok, r, rootless())) << "only the protected names, not their prefixes";
 }
 
 TEST(RunPlan, ManifestMountsExpandHomeAndMayNotCoverTheSystem) {

@@ -62,7 +62,7 @@ std::string wait_for_id(const temp_dir& runtime) {
     for (int i = 0; i < 100; ++i) {
         std::error_code ec;
         for (const auto& e : fs::directory_iterator(runtime.path() / "bot-bottle", ec))
-            if (e.path().extension() == ".json") return e.path().stem().string();
+            if (e.path().extension() == ".json" && e.path().stem().extension() != ".launch") return e.path().stem().string();
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return "";

@@ -8,6 +8,7 @@
 #include "bottle-run/backend_select.hpp"
 #include "bottle-run/explain.hpp"
 #include "bottle-run/host_facts.hpp"
+#include "bottle-run/launch_record.hpp"
 #include "bottle-run/provider_setup.hpp"
 #include "bottle-run/state.hpp"
 
@@ -32,6 +33,7 @@ std::string usage_text() {
            "                  [--backend NAME] [--json] [--dry-run] [--] COMMAND [ARG...]\n"
            "       bottle-run agent NAME [--bottle NAME]... [--workspace DIR] [--dry-run] [-- ARG...]\n"
            "       bottle-run ls [--json] | stop ID | gc | explain [--bottle NAME]...\n"
+           "       bottle-run resume ID [--dry-run] [-- ARG...]\n"
            "\n"
            "Runs a command or a manifest's agent in a bottle: its own user, mount, pid, network,\n"
            "IPC, UTS and cgroup namespaces, a read-only system, a writable workspace, seccomp,\n"
@@ -52,6 +54,7 @@ std::string usage_text() {
            "                    after --); the provider's credentials come from the environment\n"
            "  ls                list running bottles      stop ID   stop one\n"
            "  gc                remove what killed launchers left behind\n"
+           "  resume ID         launch ID's agent or command again: same manifest, bottles, workspace\n"
            "  explain           which protections this host gives a bottle, and why\n"
            "\n"
            "Exit status: the command's; 125 bottle-run failed (reason and remedy on stderr);\n"
@@ -65,7 +68,7 @@ std::string usage_text() {
 
 namespace {
 
-const std::set<std::string> subcommands{"agent", "ls", "stop", "gc", "explain"};
+const std::set<std::string> subcommands{"agent", "ls", "stop", "gc", "explain", "resume"};
 
 }  // namespace
 
@@ -90,7 +93,7 @@ result<options> parse_arguments(const std::vector<std::string>& args) {
                 o.command = a;
                 continue;
             }
-            if (subcommand && o.target.empty() && (o.command == "agent" || o.command == "stop")) {
+            if (subcommand && o.target.empty() && (o.command == "agent" || o.command == "stop" || o.command == "resume")) {
                 o.target = a;
                 continue;
             }
@@ -123,6 +126,7 @@ result<options> parse_arguments(const std::vector<std::string>& args) {
     for (const auto& b : o.bottles)
         if (b.empty()) return make_error(errc::invalid_argument, "--bottle needs a value");
     if (o.command == "run" && o.argv.empty()) return make_error(errc::invalid_argument, "missing COMMAND (give it after --)");
+    if (o.command == "resume" && o.target.empty()) return make_error(errc::invalid_argument, "resume needs a bottle ID");
     if ((o.command == "agent" || o.command == "stop") && o.target.empty())
         return make_error(errc::invalid_argument, o.command + " needs " + (o.command == "agent" ? "an agent NAME" : "a bottle ID"));
     if ((o.command == "ls" || o.command == "stop" || o.command == "gc" || o.command == "explain") && !o.argv.empty())
@@ -235,6 +239,7 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
         return rc;
     }
     if (o->command == "ls" || o->command == "stop") return state_command(*o, out, err);
+    if (o->command == "resume") return resume_command(*o, env, out, err);
     auto t = resolve(*o, env);
     if (!t) {
         const bool credentials = t.error().message.find("missing credentials") != std::string::npos;
@@ -263,6 +268,7 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
         req.workspace_uid = st.st_uid;
         req.workspace_gid = st.st_gid;
     }
+    if (!o->dry_run) note_launch(*o, req.bottle_id, req.workspace, t->bottle.canonical, err);  // for `resume ID`
     if (*backend == "smolmachines") return smolmachines::run(t->bottle, req, o->dry_run, out, err);
     const auto facts = probe_host_facts(/*try_userns=*/false);
     if (o->dry_run) req.proxy_port = std::nullopt;

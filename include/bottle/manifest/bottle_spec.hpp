@@ -34,6 +34,8 @@ struct mount_spec {
 
 struct resource_spec {
     std::optional<std::uint32_t> cpus, memory_mib, pids;
+    /// The bottle's scratch space (its /tmp and HOME together), in MiB.
+    std::optional<std::uint32_t> disk_mib;
 };
 
 struct git_repo_spec {
@@ -96,6 +98,7 @@ inline std::uint32_t to_u32(const boost::json::value& v) {
             if (const auto* v = ro.if_contains("cpus")) s.resources.cpus = detail::to_u32(*v);
             if (const auto* v = ro.if_contains("memory_mib")) s.resources.memory_mib = detail::to_u32(*v);
             if (const auto* v = ro.if_contains("pids")) s.resources.pids = detail::to_u32(*v);
+            if (const auto* v = ro.if_contains("disk_mib")) s.resources.disk_mib = detail::to_u32(*v);
         }
         if (const auto* gg = o.if_contains("git-gate"))
             if (const auto* repos = gg->get_object().if_contains("repos"))

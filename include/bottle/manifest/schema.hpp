@@ -239,9 +239,9 @@ inline result<void> check_env(const schema_ctx& c, std::string_view pointer, con
 }
 
 inline result<void> check_resources(const schema_ctx& c, std::string_view pointer, const boost::json::value& v) {
-    if (!v.is_object()) return wrong_type(c, pointer, "an object {cpus, memory_mib, pids}", v);
+    if (!v.is_object()) return wrong_type(c, pointer, "an object {cpus, memory_mib, pids, disk_mib}", v);
     const auto& o = v.get_object();
-    if (auto r = only_keys(c, pointer, o, {"cpus", "memory_mib", "pids"}); !r) return r;
+    if (auto r = only_keys(c, pointer, o, {"cpus", "memory_mib", "pids", "disk_mib"}); !r) return r;
     for (const auto& m : o) {
         if (null_ok(c, m.value())) continue;
         const auto* n = m.value().if_int64();

@@ -104,6 +104,30 @@ int main(int argc, char** argv) {
             report(name, ::ioctl(0, TIOCSTI, &c));
         } else if (name == "write") report(name, ::open(arg.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
         else if (name == "read") report(name, ::open(arg.c_str(), O_RDONLY | O_CLOEXEC));
+        else if (name == "mkdir") report(name, ::mkdir(arg.c_str(), 0755));
+        else if (name == "rmdir") report(name, ::rmdir(arg.c_str()));
+        else if (name == "rename") {  // rename:FROM,TO
+            const auto comma = arg.find(',');
+            report(name, ::rename(arg.substr(0, comma).c_str(), comma == std::string::npos ? "" : arg.substr(comma + 1).c_str()));
+        } else if (name == "fill" || name == "fillkeep") {
+            // fill:PATH — write 1 MiB blocks until an error (at most 1 GiB):
+            // "fill PATH MIB ERRNO"; fill removes the file, fillkeep keeps it.
+            const int fd = ::open(arg.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+            if (fd < 0) {
+                report(name, -1);
+                continue;
+            }
+            static char block[1 << 20];
+            int mib = 0, err = 0;
+            for (; mib < 1024; ++mib)
+                if (::write(fd, block, sizeof block) != static_cast<ssize_t>(sizeof block)) {
+                    err = errno;
+                    break;
+                }
+            ::close(fd);
+            if (name == "fill") ::unlink(arg.c_str());
+            std::printf("%s %s %d %s\n", name.c_str(), arg.c_str(), mib, err ? strerrorname_np(err) : "none");
+        }
         else if (name == "readbytes") {
             std::ifstream f(arg, std::ios::binary);
             std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

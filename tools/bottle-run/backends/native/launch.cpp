@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -142,6 +143,20 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
         auto p = fault("pty") ? result<pty_pair>(injected("pty").error()) : open_pty(STDIN_FILENO);
         if (!p) return failed(err, p.error(), "");
         pty = std::move(*p);
+    }
+
+    // The protected workspace paths the bottle creates on the host (empty,
+    // under a read-only mount) go again when it ends, if still empty.
+    struct created_paths {
+        std::vector<std::string> paths;
+        ~created_paths() {
+            for (auto it = paths.rbegin(); it != paths.rend(); ++it) (void)::rmdir(it->c_str());
+        }
+    } created;
+    for (const auto& m : plan.mounts) {
+        struct stat st {};
+        if ((m.kind == mount_kind::protect || m.kind == mount_kind::pin) && ::lstat(m.source.c_str(), &st) != 0 && errno == ENOENT)
+            created.paths.push_back(m.source);
     }
 
     // 3. clone into every namespace at once; the child waits for its maps.

@@ -23,6 +23,10 @@ namespace {
 
 constexpr const char* old_root = "/oldroot";
 constexpr const char* new_root = "/newroot";
+/// The scratch tmpfs sits in the build tree beside them, outside the
+/// bottle's root: only its directories are bound in, and it goes with the
+/// build tree at the pivot.
+constexpr const char* scratch_root = "/scratch";
 
 result<void> fail(const std::string& what, const std::string& path) {
     return make_error(errc::io_error, "mount: " + what + " " + path + ": " + std::strerror(errno));
@@ -100,6 +104,43 @@ result<void> mask(const std::string& target) {
     return {};
 }
 
+/// "mode=NNNN" (octal) from a scratch directory's options.
+mode_t mode_of(const std::string& options) {
+    const auto at = options.find("mode=");
+    return at == std::string::npos ? 0700 : static_cast<mode_t>(std::stoul(options.substr(at + 5, 4), nullptr, 8));
+}
+
+result<void> scratch_dir(const mount_entry& m, const std::string& target) {
+    const std::string dir = m.source.empty() ? std::string() : std::string(scratch_root) + "/" + m.source;
+    if (dir.empty() || (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)) return fail("mkdir", dir);
+    if (::chmod(dir.c_str(), mode_of(m.options)) != 0) return fail("chmod", dir);  // mkdir's mode went through the umask
+    return bind(dir, target, true);
+}
+
+/// An existing path bound read-only onto itself; an absent one created
+/// empty under an empty read-only tmpfs. The path is reached through the
+/// workspace's bind, so a symlink would resolve in the build tree, and the
+/// agent could swap it for a real directory: refused.
+result<void> protect(const std::string& target) {
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) == 0) {
+        if (S_ISLNK(st.st_mode))
+            return make_error(errc::invalid_argument, "mount: protect " + target.substr(std::strlen(new_root)) +
+                                                          ": it is a symlink, which the bottle cannot keep read-only; make it a directory or remove it");
+        return bind(target, target, false);
+    }
+    if (errno != ENOENT) return fail("lstat", target);
+    if (auto r = mkdirs(target); !r) return r;
+    return tmpfs(target, "mode=0555,size=0", MS_RDONLY | MS_NOEXEC);
+}
+
+result<void> pin(const std::string& target) {
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) return {};  // a file or symlink: nothing can live under it
+    if (auto r = mkdirs(target); !r) return r;
+    return bind(target, target, true);
+}
+
 result<void> apply(const mount_entry& m) {
     const std::string target = new_root + m.target;
     const std::string source = std::string(old_root) + m.source;
@@ -127,6 +168,10 @@ result<void> apply(const mount_entry& m) {
             if (::mount(target.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) return fail("bind in place", target);
             return set_attr(target, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, true);
         }
+        case mount_kind::scratch: return tmpfs(scratch_root, m.options);
+        case mount_kind::scratch_dir: return scratch_dir(m, target);
+        case mount_kind::protect: return protect(target);
+        case mount_kind::pin: return pin(target);
     }
     return make_error(errc::internal, "mount: unknown mount kind");
 }

@@ -79,9 +79,15 @@ void system_mounts(native_plan& p, const host_facts& f) {
     for (const char* r : {"/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq"})
         p.mounts.push_back({mount_kind::read_only, "", r, "", true});
     p.mounts.push_back({mount_kind::dev, "", "/dev", "", false});
-    p.mounts.push_back({mount_kind::tmpfs, "tmpfs", "/tmp", "mode=1777,size=50%", false});
-    p.mounts.push_back({mount_kind::tmpfs, "tmpfs", home_path,
-                        "mode=0700,uid=" + std::to_string(p.agent_uid) + ",gid=" + std::to_string(p.agent_gid), false});
+    // /tmp and HOME share one tmpfs of the bottle's disk size, so together
+    // they cannot take more (a tmpfs each would double it, and tmpfs's own
+    // default is half the host's RAM). It is the agent's: owned by its uid.
+    p.mounts.push_back({mount_kind::scratch, "tmpfs", "/scratch",
+                        "mode=0755,size=" + std::to_string(p.limits.disk_mib) + "m,uid=" + std::to_string(p.agent_uid) +
+                            ",gid=" + std::to_string(p.agent_gid),
+                        false});
+    p.mounts.push_back({mount_kind::scratch_dir, "tmp", "/tmp", "mode=1777", false});
+    p.mounts.push_back({mount_kind::scratch_dir, "home", home_path, "mode=0700", false});
 }
 
 void fill_landlock(native_plan& p, const host_facts& f) {
@@ -94,6 +100,7 @@ void fill_landlock(native_plan& p, const host_facts& f) {
             case mount_kind::bind_ro: l.paths.push_back({m.target, false, false, true}); break;
             case mount_kind::bind_rw: l.paths.push_back({m.target, true, false, true}); break;
             case mount_kind::tmpfs: l.paths.push_back({m.target, true, false, true}); break;
+            case mount_kind::scratch_dir: l.paths.push_back({m.target, true, false, true}); break;
             case mount_kind::proc: l.paths.push_back({m.target, false, false, true}); break;
             case mount_kind::dev: l.paths.push_back({m.target, true, false, true}); break;
             default: break;
@@ -108,6 +115,10 @@ void fill_limits(native_plan& p, const manifest::bottle_spec& b, const host_fact
     l.cpus = b.resources.cpus;
     l.memory_mib = b.resources.memory_mib;
     l.pids = b.resources.pids;
+    if (b.resources.disk_mib) {
+        l.disk_mib = *b.resources.disk_mib;
+        l.disk_default = false;
+    }
     if (!l.cpus && !l.memory_mib && !l.pids) {
         l.mechanism = limit_mechanism::none;
         l.why = "the bottle sets no resources";
@@ -125,6 +136,19 @@ void fill_limits(native_plan& p, const manifest::bottle_spec& b, const host_fact
 }
 
 }  // namespace
+
+const std::vector<std::string>& protected_workspace_paths() {
+    static const std::vector<std::string> paths = {
+        ".git",               // hooks, config (core.fsmonitor, hooksPath), commondir (another config), info/attributes
+        ".husky", ".githooks",  // the usual core.hooksPath targets: git runs them as hooks
+        ".vscode",            // tasks.json, settings.json (interpreter and tool paths), launch.json
+        ".idea",              // run configurations, external tools
+        ".devcontainer",      // initializeCommand runs on the host
+        ".claude",            // settings.json hooks run by Claude Code on the host
+        ".github/workflows",  // CI runs them with the repository's secrets
+    };
+    return paths;
+}
 
 std::vector<std::string> agent_environment(const manifest::bottle_spec& bottle, const launch_request& request,
                                            const std::string& home) {
@@ -194,17 +218,19 @@ result<native_plan> plan_for(const manifest::bottle_spec& bottle, const launch_r
     p.argv = request.argv;
     p.interactive = request.interactive;
     identity(p, request, facts);
+    fill_limits(p, bottle, facts);
     system_mounts(p, facts);
     p.workdir = home_path;
     if (request.workspace) {
         p.mounts.push_back({mount_kind::bind_rw, *request.workspace, workspace_path, "", false});
-        // git on the host runs what .git/hooks and .git/config name (hooks,
-        // core.hooksPath, core.fsmonitor): an agent that could write them
-        // would run code outside the bottle the next time the user runs git
-        // in the workspace. Both stay read-only inside, when they exist; the
-        // rest of .git (objects, refs, index) stays writable for commits.
-        for (const char* sub : {"/.git/hooks", "/.git/config"})
-            p.mounts.push_back({mount_kind::bind_ro, *request.workspace + sub, std::string(workspace_path) + sub, "", true});
+        // Read-only, created when absent (else the agent could create them):
+        // see protected_workspace_paths. .github is pinned (a mount point can
+        // be neither renamed nor removed) so .github/workflows cannot be
+        // moved aside and recreated writable.
+        const std::string ws = *request.workspace, guest = workspace_path;
+        p.mounts.push_back({mount_kind::pin, ws + "/.github", guest + "/.github", "", false});
+        for (const auto& sub : protected_workspace_paths())
+            p.mounts.push_back({mount_kind::protect, ws + "/" + sub, guest + "/" + sub, "", false});
         p.workdir = workspace_path;
     }
     std::set<std::string> guests;
@@ -217,6 +243,11 @@ result<native_plan> plan_for(const manifest::bottle_spec& bottle, const launch_r
                                                           " is part of the bottle's system; choose another guest path");
         if (request.workspace && m.guest == workspace_path)
             return make_error(errc::invalid_argument, "mount " + m.host + " -> " + m.guest + " collides with --workspace");
+        if (request.workspace)
+            for (const auto& sub : protected_workspace_paths())
+                if (is_under(m.guest, std::string(workspace_path) + "/" + sub))
+                    return make_error(errc::invalid_argument, "mount " + m.host + " -> " + m.guest + ": " + m.guest +
+                                                                  " is a protected workspace path (read-only in the bottle); choose another guest path");
         p.mounts.push_back({m.read_write ? mount_kind::bind_rw : mount_kind::bind_ro, host, m.guest, "", false});
     }
     p.env = agent_environment(bottle, request, home_path);
@@ -225,7 +256,6 @@ result<native_plan> plan_for(const manifest::bottle_spec& bottle, const launch_r
     p.seccomp = seccomp_deny_list();
     fill_landlock(p, facts);
     if (p.landlock.restrict_tcp) p.landlock.connect_port = request.proxy_port;
-    fill_limits(p, bottle, facts);
     for (const auto& route : bottle.egress) {
         if (route.ports.empty()) p.egress.push_back(route.host);
         for (auto port : route.ports) p.egress.push_back(route.host + ":" + std::to_string(port));
@@ -263,6 +293,10 @@ const char* to_string(mount_kind k) {
         case mount_kind::symlink: return "symlink";
         case mount_kind::mask: return "mask";
         case mount_kind::read_only: return "read-only";
+        case mount_kind::scratch: return "scratch";
+        case mount_kind::scratch_dir: return "scratch-dir";
+        case mount_kind::protect: return "protect";
+        case mount_kind::pin: return "pin";
     }
     return "?";
 }
@@ -314,6 +348,8 @@ boost::json::value to_json(const native_plan& p) {
     if (p.limits.cpus) limits["cpus"] = *p.limits.cpus;
     if (p.limits.memory_mib) limits["memory_mib"] = *p.limits.memory_mib;
     if (p.limits.pids) limits["pids"] = *p.limits.pids;
+    limits["disk_mib"] = p.limits.disk_mib;
+    limits["disk_default"] = p.limits.disk_default;
     json::array credential_names;  // names only: the values are secrets
     for (const auto& [k, v] : p.credential_env) credential_names.emplace_back(k);
     json::value bottle = json::parse(p.canonical.empty() ? std::string("{}") : p.canonical);

@@ -28,6 +28,10 @@ inline constexpr const char* workspace_path = "/workspace";
 inline constexpr const char* home_path = "/home/agent";
 /// The uid a root launch uses when no unprivileged owner can be found.
 inline constexpr uid_t fallback_uid = 65534;
+/// The bottle's scratch space (/tmp and HOME together) when the bottle's
+/// `resources` set no `disk_mib`: enough for package caches, far below the
+/// tmpfs default of half the host's RAM.
+inline constexpr std::uint32_t default_disk_mib = 512;
 
 struct launch_request {
     std::vector<std::string> argv{};          ///< the agent's command, never empty
@@ -53,7 +57,19 @@ enum class mount_kind {
     symlink,     ///< `target` -> `source`
     mask,        ///< hide a /proc entry: /dev/null over a file, empty ro tmpfs over a directory
     read_only,   ///< make an already mounted path read-only (e.g. /proc/sys)
+    scratch,     ///< one sized tmpfs outside the bottle's root (`target` in the build tree, gone after the pivot)
+    scratch_dir, ///< directory `source` of the scratch tmpfs, created with `options` "mode=NNNN", bound at `target`
+    protect,     ///< workspace path `target` (host `source`) made read-only: an existing file or directory is
+                 ///< bound read-only onto itself; an absent one is created empty and covered by an empty
+                 ///< read-only tmpfs; a symlink is refused (it could be swapped for a real directory)
+    pin,         ///< workspace directory `target` (created if absent) bound writable onto itself, so it can
+                 ///< be neither renamed nor removed (it holds a `protect`ed path)
 };
+
+/// Paths of the workspace the agent must not change, because something on
+/// the host later runs what they hold (git, editors, agents, CI): read-only
+/// inside the bottle, also when they do not exist yet. See docs/bottle-run.md.
+[[nodiscard]] const std::vector<std::string>& protected_workspace_paths();
 
 struct mount_entry {
     mount_kind kind = mount_kind::bind_ro;
@@ -99,6 +115,8 @@ enum class limit_mechanism { none, cgroup_v2, cgroup_v1, rlimit };
 struct limits_plan {
     limit_mechanism mechanism = limit_mechanism::none;
     std::optional<std::uint32_t> cpus{}, memory_mib{}, pids{};
+    std::uint32_t disk_mib = default_disk_mib;  ///< size of the scratch tmpfs (/tmp and HOME), always set
+    bool disk_default = true;                   ///< the bottle set no disk_mib
     std::string why{};
 };
 
