@@ -1,6 +1,8 @@
 // tests/egress/fake_dns.hpp — a UDP DNS server on loopback for the egress
 // tests: answers A and AAAA from a table the test may change between
-// queries, NXDOMAIN for names it does not know, and records every query.
+// queries, or from a sequence that moves on by itself with every query of a
+// type (a rebinding server: a public address first, an internal one next),
+// NXDOMAIN for names it does not know, and records every query.
 #pragma once
 
 #include <arpa/inet.h>
@@ -48,6 +50,15 @@ public:
         std::lock_guard lock(mutex_);
         table_[name] = std::move(addresses);
     }
+    /// The k-th A (and, separately, the k-th AAAA) query for `name` is
+    /// answered from sets[k], the last set once they run out; TTL 0. Replaces
+    /// any fixed answer for the name.
+    void answer_sequence(const std::string& name, std::vector<std::vector<std::string>> sets) {
+        std::lock_guard lock(mutex_);
+        table_.erase(name);
+        sequences_[name] = std::move(sets);
+        asked_[name + "/A"] = asked_[name + "/AAAA"] = 0;
+    }
     /// Names queried so far, "name/A" or "name/AAAA", in order.
     [[nodiscard]] std::vector<std::string> queries() {
         std::lock_guard lock(mutex_);
@@ -75,12 +86,19 @@ private:
             const std::size_t question_end = at + 5;
             std::vector<std::string> addresses;
             bool known = false;
+            char ttl = 0x3c;
             {
                 std::lock_guard lock(mutex_);
                 queries_.push_back(name + (qtype == 28 ? "/AAAA" : qtype == 1 ? "/A" : "/other"));
                 if (auto it = table_.find(name); it != table_.end()) {
                     known = true;
                     addresses = it->second;
+                } else if (auto seq = sequences_.find(name); seq != sequences_.end() && !seq->second.empty()) {
+                    known = true;
+                    std::size_t& k = asked_[name + (qtype == 28 ? "/AAAA" : "/A")];
+                    addresses = seq->second[std::min(k, seq->second.size() - 1)];
+                    ++k;
+                    ttl = 0;
                 }
             }
             std::string reply(reinterpret_cast<const char*>(buf), question_end);
@@ -100,7 +118,7 @@ private:
                     rdata.assign(b.begin(), b.end());
                 }
                 reply += std::string("\xc0\x0c", 2) + static_cast<char>(0) + static_cast<char>(qtype) + std::string("\x00\x01", 2) +
-                         std::string("\x00\x00\x00\x3c", 4) + static_cast<char>(0) + static_cast<char>(rdata.size()) + rdata;
+                         std::string("\x00\x00\x00", 3) + ttl + static_cast<char>(0) + static_cast<char>(rdata.size()) + rdata;
                 ++count;
             }
             reply[7] = static_cast<char>(count);
@@ -113,6 +131,8 @@ private:
     std::atomic<bool> stop_{false};
     std::mutex mutex_;
     std::map<std::string, std::vector<std::string>> table_;
+    std::map<std::string, std::vector<std::vector<std::string>>> sequences_;
+    std::map<std::string, std::size_t> asked_;
     std::vector<std::string> queries_;
     std::thread thread_;
 };

@@ -7,6 +7,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include <sched.h>
+
 #include <optional>
 
 namespace bottle::egress::testing {
@@ -18,8 +20,9 @@ struct exit_result {
 
 class proxy_process {
 public:
-    /// Starts the proxy; `inherit_fd` >= 0 becomes descriptor 3 in the child.
-    explicit proxy_process(std::vector<std::string> args, int inherit_fd = -1) {
+    /// Starts the proxy; `inherit_fd` >= 0 becomes descriptor 3 in the child;
+    /// `netns_fd` >= 0 is a network namespace the child enters before exec.
+    explicit proxy_process(std::vector<std::string> args, int inherit_fd = -1, int netns_fd = -1) {
         int out[2], err[2];
         if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
         args.insert(args.begin(), binary_path());
@@ -31,6 +34,7 @@ public:
             ::dup2(out[1], 1);
             ::dup2(err[1], 2);
             if (inherit_fd >= 0) ::dup2(inherit_fd, 3);
+            if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) ::_exit(126);
             ::execv(argv[0], argv.data());
             ::_exit(127);
         }
