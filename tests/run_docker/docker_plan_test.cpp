@@ -105,6 +105,20 @@ TEST(DockerPlan, SubnetSkipsWhatTheDaemonAlreadyHas) {
     EXPECT_EQ(none.error().code, bottle::errc::exhausted);
 }
 
+TEST(DockerPlan, AFixedSubnetIsUsedAsGivenAndChecked) {
+    auto r = request();
+    r.fixed_subnet = "10.200.1.0/24";
+    auto p = plan_for(with_routes(), base_for(with_routes()), r, "/root");
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_EQ(p->subnet, "10.200.1.0/24");
+    EXPECT_EQ(p->sidecar_ip, "10.200.1.2");
+    EXPECT_EQ(p->agent_ip, "10.200.1.3");
+    for (const char* bad : {"10.200.0.0/16", "10.200.1.1/24", "fd00::/64", "nonsense"}) {
+        r.fixed_subnet = bad;
+        EXPECT_FALSE(plan_for(with_routes(), base_for(with_routes()), r, "/root")) << bad;
+    }
+}
+
 TEST(DockerPlan, SidecarRunsTheRoutesConfinedOnTheInternalNetwork) {
     auto p = plan_for(with_routes(), base_for(with_routes()), request(), "/root");
     ASSERT_TRUE(p);

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace bottle::run::docker {
@@ -141,6 +143,18 @@ result<std::string> read_reply(int fd, Parser& parser, bool header_only, clock::
     }
 }
 
+/// BOTTLE_RUN_DOCKER_TRACE=1: one line per call on stderr (what the launch
+/// time is made of).
+void trace(const std::string& method, const std::string& target, unsigned status, clock::time_point start) {
+    static const bool on = [] {
+        const char* t = std::getenv("BOTTLE_RUN_DOCKER_TRACE");
+        return t && t[0] == '1';
+    }();
+    if (!on) return;
+    const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - start).count() / 1000.0;
+    std::fprintf(stderr, "bottle-run: docker: %s %s -> %u (%.1f ms)\n", method.c_str(), target.substr(0, target.find('?')).c_str(), status, ms);
+}
+
 }  // namespace
 
 result<reply> engine::call(const std::string& method, const std::string& target, const std::optional<std::string>& body,
@@ -155,6 +169,7 @@ result<reply> engine::call(const std::string& method, const std::string& target,
     if (method == "HEAD") parser.skip(true);
     auto r = read_reply(fd->get(), parser, false, deadline);
     if (!r) return r.error();
+    trace(method, target, parser.get().result_int(), deadline - timeout);
     return reply{parser.get().result_int(), std::move(parser.get().body())};
 }
 
@@ -184,6 +199,7 @@ result<hijacked> engine::hijack(const std::string& target) const {
     auto early = read_reply(fd->get(), parser, true, deadline);
     if (!early) return early.error();
     const unsigned status = parser.get().result_int();
+    trace("POST", target, status, deadline - std::chrono::seconds(30));
     if (status != 101 && status != 200)
         return make_error(status == 404 ? errc::not_found : errc::io_error, "docker: attach: the daemon answered " + std::to_string(status));
     return hijacked{std::move(*fd), std::move(*early)};

@@ -28,6 +28,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace bottle::run::docker {
@@ -60,18 +62,34 @@ public:
     explicit teardown(const engine& e) : engine_(e) {}
     teardown(const teardown&) = delete;
     teardown& operator=(const teardown&) = delete;
+    /// Containers first (all at once), then the networks they were on (all
+    /// at once): each removal is the daemon's slow part (killing, unmounting,
+    /// unplugging veths, iptables), and they do not depend on each other.
     ~teardown() {
-        for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
-            auto r = engine_.call("DELETE", it->first ? "/containers/" + it->second + "?force=1&v=1" : "/networks/" + it->second, std::nullopt,
-                                  std::chrono::seconds(30));
-            (void)r;  // a failure leaves a labelled leftover: gc removes it
+        for (const bool containers : {true, false}) {
+            std::vector<std::thread> removing;
+            for (const auto& [is_container, name] : made_)
+                if (is_container == containers)
+                    removing.emplace_back([this, c = is_container, n = name] {
+                        auto r = engine_.call("DELETE", c ? "/containers/" + n + "?force=1&v=1" : "/networks/" + n, std::nullopt,
+                                              std::chrono::seconds(30));
+                        (void)r;  // a failure leaves a labelled leftover: gc removes it
+                    });
+            for (auto& t : removing) t.join();
         }
     }
-    void container(const std::string& name) { made_.emplace_back(true, name); }
-    void network(const std::string& name) { made_.emplace_back(false, name); }
+    void container(const std::string& name) {
+        std::lock_guard lock(mutex_);
+        made_.emplace_back(true, name);
+    }
+    void network(const std::string& name) {
+        std::lock_guard lock(mutex_);
+        made_.emplace_back(false, name);
+    }
 
 private:
     const engine& engine_;
+    std::mutex mutex_;
     std::vector<std::pair<bool, std::string>> made_;
 };
 
@@ -155,6 +173,7 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     docker_request req;
     req.image = o.image;
     req.launcher = launcher_label();
+    if (auto s = o.env.find("BOT_BOTTLE_DOCKER_SUBNET"); s != o.env.end() && !s->second.empty()) req.fixed_subnet = s->second;
     auto rt = choose_runtime(*info, o.require_gvisor);
     if (!rt) return failed(err, "runtime", rt.error(), "");
     req.runtime = *rt;
@@ -190,26 +209,46 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         if (!r) return r.error();
         return {};
     };
-    // 3. Networks.
-    for (const auto& n : plan->networks) {
-        if (auto r = create("network", "/networks/create", n.create); !r) return failed(err, "network " + n.name, r.error(), "");
-        made.network(n.name);
+    // 3. Networks, both at once.
+    {
+        std::vector<result<void>> results(plan->networks.size());
+        std::vector<std::thread> creating;
+        for (std::size_t i = 0; i < plan->networks.size(); ++i)
+            creating.emplace_back([&, i] {
+                const auto& n = plan->networks[i];
+                results[i] = create("network", "/networks/create", n.create);
+                if (results[i]) made.network(n.name);
+            });
+        for (auto& t : creating) t.join();
+        for (std::size_t i = 0; i < results.size(); ++i)
+            if (!results[i]) return failed(err, "network " + plan->networks[i].name, results[i].error(), "");
     }
     // 4. The sidecar: created on the internal network, connected to the
-    // outbound one, attached, started; the agent waits for its ready line.
-    if (plan->sidecar) {
-        const auto& s = *plan->sidecar;
-        if (auto r = create("sidecar", "/containers/create?name=" + s.name, s.create); !r)
-            return failed(err, "sidecar", r.error(), "check the daemon can run the sidecar image (docker logs " + s.name + ")");
-        made.container(s.name);
-        if (auto r = e.call_json("POST", "/networks/" + plan->sidecar_out_network + "/connect", json::serialize(json::object{{"Container", s.name}})); !r)
-            return failed(err, "sidecar", r.error(), "");
-        auto att = e.hijack("/containers/" + s.name + "/attach?stream=1&stdout=1");
-        if (!att) return failed(err, "sidecar", att.error(), "");
-        if (auto r = e.call_json("POST", "/containers/" + s.name + "/start"); !r) return failed(err, "sidecar", r.error(), "");
-        if (auto r = fault("docker-ready") ? result<void>(make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)")) : await_ready(*att, std::chrono::seconds(10)); !r)
-            return failed(err, "sidecar", r.error(), "docker logs " + s.name + " shows the proxy's own message");
-    }
+    // outbound one, attached, started, its ready line awaited — in a thread,
+    // while the agent is created and attached here (it starts only after).
+    std::optional<std::pair<std::string, error>> sidecar_failed;
+    std::thread sidecar_thread;
+    if (plan->sidecar)
+        sidecar_thread = std::thread([&] {
+            const auto& s = *plan->sidecar;
+            auto fail_with = [&](const error& x, const std::string& remedy) { sidecar_failed.emplace(remedy, x); };
+            if (auto r = create("sidecar", "/containers/create?name=" + s.name, s.create); !r)
+                return fail_with(r.error(), "check the daemon can run the sidecar image (docker logs " + s.name + ")");
+            made.container(s.name);
+            if (auto r = e.call_json("POST", "/networks/" + plan->sidecar_out_network + "/connect", json::serialize(json::object{{"Container", s.name}})); !r)
+                return fail_with(r.error(), "");
+            auto att = e.hijack("/containers/" + s.name + "/attach?stream=1&stdout=1");
+            if (!att) return fail_with(att.error(), "");
+            if (auto r = e.call_json("POST", "/containers/" + s.name + "/start"); !r) return fail_with(r.error(), "");
+            if (auto r = fault("docker-ready") ? result<void>(make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)")) : await_ready(*att, std::chrono::seconds(10)); !r)
+                return fail_with(r.error(), "docker logs " + s.name + " shows the proxy's own message");
+        });
+    struct joiner {
+        std::thread& t;
+        ~joiner() {
+            if (t.joinable()) t.join();
+        }
+    } join_sidecar{sidecar_thread};
     // 5. The agent: created, attached before it starts (nothing it writes is lost), started.
     if (auto r = create("agent", "/containers/create?name=" + plan->agent.name, with_credentials(*plan)); !r) {
         if (r.error().code == errc::not_found)
@@ -220,6 +259,8 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     const std::string agent = "/containers/" + plan->agent.name;
     auto att = e.hijack(agent + "/attach?stream=1&stdin=1&stdout=1&stderr=1");
     if (!att) return failed(err, "agent", att.error(), "");
+    if (sidecar_thread.joinable()) sidecar_thread.join();
+    if (sidecar_failed) return failed(err, "sidecar", sidecar_failed->second, sidecar_failed->first);
     std::optional<native::raw_terminal> raw;
     auto resize = [&] {
         winsize ws{};

@@ -83,15 +83,24 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     // Networks. The internal /24 is the bottle's slug through subnet_hash,
     // skipping every subnet the daemon already has.
     if (routes) {
-        auto hash = net::subnet_hash::make(net::cidr::parse(internal_base).value());
-        if (!hash) return hash.error();
-        std::vector<net::cidr> existing;
-        for (const auto& s : r.existing_subnets)
-            if (auto c = net::cidr::parse_normalising(s)) existing.push_back(*c);
-        auto a = hash->assign(base.bottle_id, hash->taken_by(existing));
-        if (!a) return a.error();
-        p.subnet = a->subnet.to_string();
-        const auto net24 = a->subnet.network().to_v4().to_uint();
+        net::cidr subnet = net::cidr::parse(internal_base).value();
+        if (r.fixed_subnet) {
+            auto fixed = net::cidr::parse(*r.fixed_subnet);
+            if (!fixed || !fixed->is_v4() || fixed->prefix() < 24 || fixed->prefix() > 29)
+                return make_error(errc::invalid_argument, "BOT_BOTTLE_DOCKER_SUBNET=" + *r.fixed_subnet + ": give an IPv4 network from /24 to /29");
+            subnet = *fixed;
+        } else {
+            auto hash = net::subnet_hash::make(subnet);
+            if (!hash) return hash.error();
+            std::vector<net::cidr> existing;
+            for (const auto& s : r.existing_subnets)
+                if (auto c = net::cidr::parse_normalising(s)) existing.push_back(*c);
+            auto a = hash->assign(base.bottle_id, hash->taken_by(existing));
+            if (!a) return a.error();
+            subnet = a->subnet;
+        }
+        p.subnet = subnet.to_string();
+        const auto net24 = subnet.network().to_v4().to_uint();
         p.sidecar_ip = net::address_v4(net24 | 2u).to_string();
         p.agent_ip = net::address_v4(net24 | 3u).to_string();
         p.networks.push_back({int_net, json::object{{"Name", int_net},
@@ -101,7 +110,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
                                                      {"EnableIPv6", false},
                                                      {"IPAM", json::object{{"Driver", "default"},
                                                                            {"Config", json::array{json::object{{"Subnet", p.subnet},
-                                                                                                               {"Gateway", a->gateway.to_string()}}}}}},
+                                                                                                               {"Gateway", net::address_v4(net24 | 1u).to_string()}}}}}},
                                                      // No address of the host on this bridge: nothing on the host
                                                      // (its services on 0.0.0.0 included) is reachable from it.
                                                      {"Options", json::object{{"com.docker.network.bridge.inhibit_ipv4", "true"},

@@ -59,6 +59,10 @@ struct docker_request {
     std::string launcher{};       ///< "<boot id>/<pid>"
     runtime_choice runtime{};
     std::vector<std::string> existing_subnets{};  ///< the daemon's networks' subnets (CIDR text): never reused
+    /// BOT_BOTTLE_DOCKER_SUBNET: this exact IPv4 network (a /24 to /29) for
+    /// the internal network instead of subnet_hash's pick (one bottle at a
+    /// time then: the daemon refuses a second network that overlaps it).
+    std::optional<std::string> fixed_subnet{};
 };
 
 /// The /16 the bottles' internal /24s come from (subnet_hash picks the /24).

@@ -1,0 +1,242 @@
+// The docker backend against a real daemon: a private dockerd the test starts
+// in a network namespace of its own (docker_fixture.sh), never the host's.
+// Each test checks what the daemon holds afterwards, by label, so a leak of a
+// container or a network fails it. Skipped, with the reason, where dockerd or
+// root is missing.
+#include "bottle/os/spawn.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+const std::string fixture = BOTTLE_SOURCE_DIR "/tests/run_docker/docker_fixture.sh";
+const std::string bottle_run = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
+
+struct daemon_fixture {
+    std::string dir, skip;
+    bool up = false;
+};
+
+daemon_fixture& daemon() {
+    static daemon_fixture d = [] {
+        daemon_fixture f;
+        f.dir = (std::filesystem::temp_directory_path() / ("bb-dockertest-" + std::to_string(::getpid()))).string();
+        bottle::os::spawn_request r;
+        r.argv = {fixture, "start", f.dir};
+        r.timeout = std::chrono::seconds(60);
+        r.stderr_to = bottle::os::stderr_mode::merge;
+        auto out = bottle::os::spawn(r);
+        if (!out) f.skip = out.error().message;
+        else if (out->exit_code == 77) f.skip = out->out;
+        else if (!out->succeeded()) f.skip = "the fixture failed: " + out->out;
+        else f.up = true;
+        return f;
+    }();
+    return d;
+}
+
+class DockerLifecycle : public ::testing::Test {
+protected:
+    static void TearDownTestSuite() {
+        if (!daemon().up) return;
+        bottle::os::spawn_request r;
+        r.argv = {fixture, "stop", daemon().dir};
+        r.timeout = std::chrono::seconds(60);
+        (void)bottle::os::spawn(r);
+    }
+    void SetUp() override {
+        if (!daemon().up) GTEST_SKIP() << daemon().skip;
+        if (!std::filesystem::exists(bottle_run)) GTEST_SKIP() << "bottle-run is not built";
+        manifest_ = daemon().dir + "/manifest.json";
+        std::ofstream(manifest_) << R"({"bottles": {"lab": {"egress": [{"host": "allowed.example.com", "ports": [80, 443]}],
+                                         "resources": {"memory_mib": 256, "pids": 64}}}})";
+    }
+    std::vector<std::string> env() const {
+        return {"DOCKER_HOST=unix://" + daemon().dir + "/docker.sock", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                "XDG_RUNTIME_DIR=" + daemon().dir + "/run", "HOME=" + daemon().dir};
+    }
+    struct ran {
+        int code = -1;
+        std::string out, err;
+    };
+    ran run(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(60)) const {
+        bottle::os::spawn_request r;
+        r.argv = {bottle_run};
+        r.argv.insert(r.argv.end(), args.begin(), args.end());
+        r.env = env();
+        r.timeout = timeout;
+        auto o = bottle::os::spawn(r);
+        if (!o) return {-2, "", o.error().message};
+        return {o->exit_code >= 0 ? o->exit_code : 128 + o->term_signal, o->out, o->err};
+    }
+    /// What the daemon holds with our label: container and network names.
+    std::string leftovers() const {
+        std::string all;
+        for (const auto& what : {std::vector<std::string>{"ps", "-a", "--filter", "label=bot-bottle.id", "--format", "{{.Names}}"},
+                                 std::vector<std::string>{"network", "ls", "--filter", "label=bot-bottle.id", "--format", "{{.Name}}"}}) {
+            bottle::os::spawn_request r;
+            r.argv = {"docker", "-H", "unix://" + daemon().dir + "/docker.sock"};
+            r.argv.insert(r.argv.end(), what.begin(), what.end());
+            auto o = bottle::os::spawn(r);
+            if (!o || !o->succeeded()) return "(docker failed)";
+            all += o->out;
+        }
+        return all;
+    }
+    /// bottle-run in the background (stdin /dev/null), to be signalled.
+    pid_t start(const std::vector<std::string>& args) const {
+        std::vector<std::string> all{bottle_run};
+        all.insert(all.end(), args.begin(), args.end());
+        std::vector<std::string> e = env();
+        std::vector<char*> argv, envp;
+        for (auto& a : all) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        for (auto& x : e) envp.push_back(x.data());
+        envp.push_back(nullptr);
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            const int null = ::open("/dev/null", O_RDONLY);
+            ::dup2(null, 0);
+            ::execve(argv[0], argv.data(), envp.data());
+            _exit(127);
+        }
+        return pid;
+    }
+    std::vector<std::string> routed(std::vector<std::string> cmd) const {
+        std::vector<std::string> a{"--manifest", manifest_, "--bottle", "lab", "--backend", "docker", "--image", "bbtest:latest", "--"};
+        a.insert(a.end(), cmd.begin(), cmd.end());
+        return a;
+    }
+    std::string manifest_;
+};
+
+TEST_F(DockerLifecycle, ExitCodeOutputAndNothingLeft) {
+    auto r = run({"--backend", "docker", "--image", "bbtest:latest", "--", "sh", "-c", "id -u; echo to-err >&2; exit 7"});
+    EXPECT_EQ(r.code, 7) << r.err;
+    EXPECT_EQ(r.out, "65534\n");  // root launched it; the agent is nobody
+    EXPECT_EQ(r.err, "to-err\n");
+    EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(DockerLifecycle, RoutesGoThroughTheSidecarOnlyAndAreTornDown) {
+    // The proxy answers a denied host with 403; nothing else is reachable
+    // (no route out of the internal network, no host address on its bridge).
+    auto r = run(routed({"sh", "-c",
+                         "p=${HTTP_PROXY#http://}; echo \"GET http://denied.example.net/ HTTP/1.1\r\nHost: denied.example.net\r\n\r\n\" "
+                         "| nc -w 5 ${p%:*} ${p#*:} | grep -c '403 Forbidden'; "
+                         "if nc -w 2 1.1.1.1 80 </dev/null; then echo OUT; fi; "
+                         "if nc -w 2 ${p%.*}.1 80 </dev/null; then echo HOST; fi; cat /proc/self/status | grep -c 'CapEff:.0000000000000000'"}));
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "1\n1\n") << r.err;
+    EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(DockerLifecycle, SigtermIsForwardedAndEverythingGoes) {
+    const pid_t pid = start(routed({"sleep", "60"}));
+    ASSERT_GT(pid, 0);
+    // Wait until the agent runs (its container exists and is running).
+    bool running = false;
+    for (int i = 0; i < 100 && !running; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        bottle::os::spawn_request q;
+        q.argv = {"docker", "-H", "unix://" + daemon().dir + "/docker.sock", "ps", "--filter", "label=bot-bottle.role=agent", "--format", "{{.Names}}"};
+        auto o = bottle::os::spawn(q);
+        running = o && !o->out.empty();
+    }
+    ASSERT_TRUE(running);
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 128 + SIGTERM);
+    EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(DockerLifecycle, KilledLauncherLeavesLabelledLeftoversThatGcRemoves) {
+    const pid_t pid = start(routed({"sleep", "60"}));
+    ASSERT_GT(pid, 0);
+    std::string names;
+    for (int i = 0; i < 100; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        bottle::os::spawn_request q;
+        q.argv = {"docker", "-H", "unix://" + daemon().dir + "/docker.sock", "ps", "--filter", "label=bot-bottle.role=agent", "--format", "{{.Names}}"};
+        auto o = bottle::os::spawn(q);
+        if (o && !o->out.empty()) {
+            names = o->out;
+            break;
+        }
+    }
+    ASSERT_FALSE(names.empty());
+    // ls sees it while its launcher runs; gc leaves a live bottle alone.
+    auto ls = run({"ls"});
+    EXPECT_NE(ls.out.find(names.substr(3, 15)), std::string::npos) << ls.out;
+    auto gc_live = run({"gc"});
+    EXPECT_EQ(gc_live.out.find("removed docker"), std::string::npos) << gc_live.out;
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_NE(leftovers(), "");  // the launcher could not clean up: two containers, two networks
+    auto gc = run({"gc"});
+    EXPECT_EQ(gc.code, 0) << gc.err;
+    EXPECT_NE(gc.out.find("removed docker container"), std::string::npos) << gc.out;
+    EXPECT_NE(gc.out.find("removed docker network"), std::string::npos) << gc.out;
+    EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(DockerLifecycle, StopEndsARunningBottle) {
+    const pid_t pid = start({"--backend", "docker", "--image", "bbtest:latest", "--", "sleep", "60"});
+    ASSERT_GT(pid, 0);
+    std::string id;
+    for (int i = 0; i < 100 && id.empty(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        auto ls = run({"ls"});
+        const auto at = ls.out.find("bb-");
+        if (at != std::string::npos) id = ls.out.substr(at, 15);
+    }
+    ASSERT_FALSE(id.empty());
+    auto stop = run({"stop", id});
+    EXPECT_EQ(stop.code, 0) << stop.err;
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM) << status;
+    EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(DockerLifecycle, FailuresTearDownWhatWasMade) {
+    auto missing = run({"--backend", "docker", "--image", "no-such-image:1", "--", "true"});
+    EXPECT_EQ(missing.code, 125);
+    EXPECT_NE(missing.err.find("never pulls"), std::string::npos) << missing.err;
+    for (const char* step : {"docker-ready", "docker-agent", "docker-start"}) {
+        bottle::os::spawn_request r;
+        r.argv = {bottle_run};
+        auto args = routed({"true"});
+        r.argv.insert(r.argv.end(), args.begin(), args.end());
+        r.env = env();
+        r.env->push_back(std::string("BOTTLE_RUN_FAULT=") + step);
+        r.timeout = std::chrono::seconds(60);
+        auto o = bottle::os::spawn(r);
+        ASSERT_TRUE(o);
+        EXPECT_EQ(o->exit_code, 125) << step << ": " << o->err;
+        EXPECT_EQ(leftovers(), "") << step;
+    }
+    auto gvisor = run({"--backend", "docker", "--image", "bbtest:latest", "--require-gvisor", "--", "true"});
+    EXPECT_EQ(gvisor.code, 125);  // this daemon has no runsc registered
+    EXPECT_NE(gvisor.err.find("runsc"), std::string::npos) << gvisor.err;
+    auto notfound = run({"--backend", "docker", "--image", "bbtest:latest", "--", "/no/such/program"});
+    EXPECT_EQ(notfound.code, 127) << notfound.err;
+    EXPECT_EQ(leftovers(), "");
+}
+
+}  // namespace
