@@ -1,7 +1,10 @@
 #include "bottle-run/backends/smolmachines/launch.hpp"
 
 #include "bottle-run/backends/smolmachines/alias.hpp"
+#include "bottle-run/backends/docker/launch.hpp"
+#include "bottle-run/backends/sidecar/sidecar_bundle.hpp"
 #include "bottle-run/backends/smolmachines/bundle.hpp"
+#include "bottle-run/backends/smolmachines/docker_bundle.hpp"
 #include "bottle-run/backends/smolmachines/plan.hpp"
 #include "bottle-run/backends/smolmachines/steps.hpp"
 #include "bottle-run/host_facts.hpp"
@@ -144,11 +147,25 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
     std::map<std::string, std::string, std::less<>> lookup(env.begin(), env.end());
     auto db = smolvm::database_path(std::nullopt, smolvm::host_platform::linux_host, smolvm::env_from_map(lookup));
     if (!db) return fail(err, "preflight", db.error().message, "");
+    // The bundle: bottle-egress as a host process (default) or the docker
+    // sidecar (BOTTLE_SMOLVM_BUNDLE=docker).
+    const std::string bundle_kind = env_or(env, "BOTTLE_SMOLVM_BUNDLE", "process");
+    if (bundle_kind != "process" && bundle_kind != "docker")
+        return fail(err, "preflight", "BOTTLE_SMOLVM_BUNDLE=" + bundle_kind + " is neither process nor docker", "");
     std::string egress_binary;
-    if (!bottle.egress.empty()) {
+    std::optional<docker::endpoint> docker_ep;
+    if (!bottle.egress.empty() && bundle_kind == "process") {
         auto e = native::find_egress_binary();
         if (!e) return fail(err, "preflight", e.error().message, "build or install bottle-egress next to bottle-run, or set BOTTLE_EGRESS");
         egress_binary = *e;
+    } else if (!bottle.egress.empty()) {
+        auto e = sidecar::find_static_egress(env);
+        if (!e) return fail(err, "preflight", e.error().message, "");
+        egress_binary = *e;
+        auto host = env.find("DOCKER_HOST");
+        auto ep = docker::endpoint_from(host == env.end() ? std::nullopt : std::optional<std::string>(host->second));
+        if (!ep) return fail(err, "preflight", ep.error().message, "");
+        docker_ep = *ep;
     }
 
     teardown td(err);
@@ -183,7 +200,11 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
 
     // 4. The bundle on alias:3128.
     if (!plan->egress.empty()) {
-        td.bundle_ = std::make_unique<process_bundle>(egress_binary, state_dir + "/" + request.bottle_id + ".egress.log", request.bottle_id);
+        if (docker_ep)
+            td.bundle_ = std::make_unique<docker_bundle>(docker::engine(*docker_ep), egress_binary,
+                                                         docker_bundle_spec{"", request.bottle_id, bottle.name, docker::launcher_label()});
+        else
+            td.bundle_ = std::make_unique<process_bundle>(egress_binary, state_dir + "/" + request.bottle_id + ".egress.log", request.bottle_id);
         if (auto b = td.bundle_->start(plan->alias, plan->proxy_port, plan->egress); !b) return fail(err, "bundle", b.error().message, "");
     }
     state_record rec;
