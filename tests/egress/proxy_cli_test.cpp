@@ -76,6 +76,42 @@ TEST_F(EgressManifest, RoutesComeFromTheResolvedBottle) {
     ::close(c);
 }
 
+TEST_F(EgressManifest, TlsFalseRoutePermitsANonTlsTunnelOnlyThere) {
+    echo_server other{"127.0.0.2"};
+    const std::string git = std::to_string(up.port()), api = std::to_string(other.port());
+    std::ofstream(manifest) << R"({"bottles": {"dev": {"egress": [{"host": "git.example.com", "ports": [)" << git
+                            << R"(], "tls": false}, {"host": "api.example.com", "ports": [)" << api << R"(]}]}}})";
+    start({"--manifest", manifest.string(), "--bottle", "dev", "--resolve", "git.example.com=127.0.0.2", "--resolve",
+           "api.example.com=127.0.0.2", "--permit", "127.0.0.0/8"});
+    int c = connect_proxy();
+    ASSERT_TRUE(is_status(connect_head(c, "git.example.com:" + git), 200));
+    send_all(c, "SSH-2.0-manifest\r\n");
+    EXPECT_EQ(recv_some(c, 18), "SSH-2.0-manifest\r\n");
+    ::close(c);
+    c = connect_proxy();  // the same bytes on a route without "tls": false are refused
+    ASSERT_TRUE(is_status(connect_head(c, "api.example.com:" + api), 200));
+    send_all(c, "SSH-2.0-manifest\r\n");
+    EXPECT_TRUE(closed_within(c, 2000));
+    ::close(c);
+    EXPECT_EQ(other.received(), "");
+    const auto log = wait_for_decisions(log_path, 2);
+    ASSERT_EQ(log.decisions.size(), 2u) << log.raw;
+    for (const auto& d : log.decisions) {  // written when each tunnel ends, in either order
+        const bool git_route = str(d, "host") == "git.example.com";
+        EXPECT_EQ(str(d, "decision"), git_route ? "allow" : "deny") << log.raw;
+        if (!git_route) {
+            EXPECT_NE(str(d, "reason").find("TLS"), std::string::npos) << log.raw;
+        }
+    }
+}
+
+TEST_F(EgressManifest, TlsFalseOnAWildcardIsAUsageError) {
+    std::ofstream(manifest) << R"({"bottles": {"dev": {"egress": [{"host": "*.example.com", "ports": [22], "tls": false}]}}})";
+    const auto r = run_to_exit({"--listen", "127.0.0.1:0", "--manifest", manifest.string(), "--bottle", "dev"});
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.err.find("tls"), std::string::npos) << r.err;
+}
+
 TEST_F(EgressManifest, UnknownBottleIsAUsageError) {
     write_manifest();
     const auto r = run_to_exit({"--listen", "127.0.0.1:0", "--manifest", manifest.string(), "--bottle", "nope"});

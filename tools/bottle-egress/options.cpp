@@ -64,7 +64,7 @@ result<std::vector<policy::route>> routes_from_manifest(const std::string& path,
     if (!spec) return spec.error();
     std::vector<policy::route> routes;
     for (const auto& e : spec->egress) {
-        auto r = policy::make_route(e.host, e.ports, true);
+        auto r = policy::make_route(e.host, e.ports, e.tls);
         if (!r) return usage("manifest " + path + ", bottle " + resolved->name + ": " + r.error().message);
         routes.push_back(std::move(*r));
     }

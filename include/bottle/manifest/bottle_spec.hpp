@@ -24,6 +24,7 @@ namespace bottle::manifest {
 struct egress_route {
     std::string host;                  ///< as written (merge compared it case-insensitively)
     std::vector<std::uint16_t> ports;  ///< empty: the proxy's default ports
+    bool tls = true;                   ///< false: CONNECT may carry non-TLS bytes ("tls": false, exact host and ports only)
 };
 
 struct mount_spec {
@@ -86,6 +87,7 @@ inline std::uint32_t to_u32(const boost::json::value& v) {
                 egress_route out{std::string(route.at("host").get_string()), {}};
                 if (const auto* ports = route.get_object().if_contains("ports"))
                     for (const auto& p : ports->get_array()) out.ports.push_back(static_cast<std::uint16_t>(detail::port_of(p)));
+                if (const auto* tls = route.get_object().if_contains("tls")) out.tls = tls->get_bool();
                 s.egress.push_back(std::move(out));
             }
         if (const auto* env = o.if_contains("env"))

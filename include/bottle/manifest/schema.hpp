@@ -155,7 +155,7 @@ inline result<void> check_egress(const schema_ctx& c, std::string_view pointer, 
         auto p = [&] { return pointer_join(pointer, i); };  // built only on error
         if (!a[i].is_object()) return wrong_type(c, p(), "an object {host, ports}", a[i]);
         const auto& e = a[i].get_object();
-        if (auto r = only_keys(c, p, e, {"host", "ports"}); !r) return r;
+        if (auto r = only_keys(c, p, e, {"host", "ports", "tls"}); !r) return r;
         const auto* host = e.if_contains("host");
         if (!host) return c.fail(p(), "missing required key \"host\"");
         if (auto r = check_string(c, [&] { return pointer_join(p(), "host"); }, *host); !r) return r;
@@ -174,6 +174,17 @@ inline result<void> check_egress(const schema_ctx& c, std::string_view pointer, 
                 if (port < 0) return c.fail(pointer_join(pp(), j), "expected a port number 1..65535");
                 for (std::size_t i2 = 0; i2 < j; ++i2)
                     if (port_of(pa[i2]) == port) return c.fail(pointer_join(pp(), j), "port " + std::to_string(port) + " is listed twice");
+            }
+        }
+        // "tls": false lets the route's CONNECT tunnels carry non-TLS bytes (ssh
+        // to a git host): a weakening, so only for one exact host and the
+        // ports it names.
+        if (const auto* tls = e.if_contains("tls")) {
+            auto tp = [&] { return pointer_join(p(), "tls"); };
+            if (!tls->is_bool()) return wrong_type(c, tp(), "true or false", *tls);
+            if (!tls->get_bool()) {
+                if (!e.contains("ports")) return c.fail(tp(), "a route with \"tls\": false must list its \"ports\"");
+                if (h.starts_with("*")) return c.fail(tp(), "\"tls\": false needs an exact host, not the wildcard \"" + std::string(h) + "\"");
             }
         }
     }
