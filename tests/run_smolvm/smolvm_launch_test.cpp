@@ -182,3 +182,16 @@ TEST(SmolvmLaunch, GcCleansUpAfterAKilledLauncher) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     l.expect_clean();
 }
+
+TEST(SmolvmLaunch, DryRunPrintsThePlanAndStartsNothing) {
+    SKIP_IF_MISSING();
+    smolvm_launch l;
+    l.args.insert(l.args.begin(), "--dry-run");
+    auto r = l.run({"/bin/true"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    for (const char* want : {"\"backend\":\"smolmachines\"", "\"allowlist\":[\"127.0.0.16/32\"]", "\"--allow-cidr\",\"127.0.0.16/32\"",
+                             "\"HTTPS_PROXY=http://127.0.0.16:3128\"", "\"egress\":[\"allowed.test:80\"]"})
+        EXPECT_NE(r.out.find(want), std::string::npos) << want << " in " << r.out;
+    EXPECT_TRUE(l.log().empty()) << "a dry run must not call smolvm: " << l.log();
+    EXPECT_FALSE(std::filesystem::exists(l.root + "/run/bot-bottle/aliases/127.0.0.16"));
+}
