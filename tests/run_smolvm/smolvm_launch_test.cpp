@@ -39,6 +39,24 @@ TEST(SmolvmLaunch, RunsTheAgentBehindItsAliasAndTearsDown) {
               std::string::npos)
         << log;
     EXPECT_NE(log.find("\"cmd\": \"delete\""), std::string::npos) << log;
+    EXPECT_NE(log.find("\"-v\", \"" + l.root + "/ws/.git:/workspace/.git:ro\""), std::string::npos) << log;
+    // The protected paths it had to create are gone again (they were empty).
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(l.root + "/ws"), std::filesystem::directory_iterator()), 0)
+        << "the launch left directories in the workspace";
+    l.expect_clean();
+}
+
+TEST(SmolvmLaunch, ASymlinkedProtectedPathIsRefused) {
+    SKIP_IF_MISSING();
+    smolvm_launch l;
+    std::filesystem::create_directories(l.root + "/elsewhere");
+    std::filesystem::create_directory_symlink(l.root + "/elsewhere", l.root + "/ws/.claude");
+    std::filesystem::create_directories(l.root + "/ws/.git/hooks");
+    auto r = l.run({"/bin/true"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find(".claude is a symlink"), std::string::npos) << r.err;
+    EXPECT_FALSE(l.started());
+    EXPECT_TRUE(std::filesystem::exists(l.root + "/ws/.git/hooks")) << "what the user had stays";
     l.expect_clean();
 }
 

@@ -80,9 +80,11 @@ TEST(SmolvmPlan, CommandLinesFollowTheDocumentedCli) {
     EXPECT_TRUE(std::equal(head.begin(), head.end(), p->create.begin()));
     EXPECT_EQ(values_of(p->create, "--cpus"), std::vector<std::string>{"2"});
     EXPECT_EQ(values_of(p->create, "--mem"), std::vector<std::string>{"2048"});
-    EXPECT_EQ(values_of(p->create, "-v"),
-              (std::vector<std::string>{"/home/me/app:/workspace", "/home/me/src/lib:/lib-src:ro",
-                                        "/run/bot-bottle/bb-0123456789ab.smolvm:/run/bot-bottle:ro"}));
+    const auto v = values_of(p->create, "-v");
+    ASSERT_GE(v.size(), 3u);
+    EXPECT_EQ(v.front(), "/home/me/app:/workspace");
+    EXPECT_TRUE(has(v, "/home/me/src/lib:/lib-src:ro"));
+    EXPECT_EQ(v.back(), "/run/bot-bottle/bb-0123456789ab.smolvm:/run/bot-bottle:ro");
     EXPECT_EQ(p->start, (std::vector<std::string>{"/usr/bin/smolvm", "machine", "start", "-n", "bb-0123456789ab"}));
     EXPECT_EQ(p->stop, (std::vector<std::string>{"/usr/bin/smolvm", "machine", "stop", "-n", "bb-0123456789ab"}));
     EXPECT_EQ(p->remove, (std::vector<std::string>{"/usr/bin/smolvm", "machine", "delete", "-n", "bb-0123456789ab", "-f"}));
@@ -179,4 +181,30 @@ TEST(SmolvmVersion, Policy) {
     EXPECT_FALSE(sm::judge_version(sm::smolvm_version{1, 7, 7}, false).expect_dropped_allowlist);
     EXPECT_FALSE(sm::judge_version(sm::smolvm_version{1, 8, 0}, true).expect_dropped_allowlist);
     EXPECT_TRUE(sm::judge_version(sm::smolvm_version{2, 0, 0}, true).allowed);
+}
+
+TEST(SmolvmPlan, ProtectedWorkspacePathsAreReadOnlySharesAfterTheWorkspace) {
+    auto p = sm::plan_for(dev_bottle(), request(), alias17);
+    ASSERT_TRUE(p);
+    const auto v = values_of(p->create, "-v");
+    for (const char* sub : {".git", ".husky", ".githooks", ".vscode", ".idea", ".devcontainer", ".claude", ".github/workflows"}) {
+        const std::string want = std::string("/home/me/app/") + sub + ":/workspace/" + sub + ":ro";
+        auto at = std::find(v.begin(), v.end(), want);
+        ASSERT_NE(at, v.end()) << want;
+        EXPECT_GT(at - v.begin(), 0) << "after the workspace's share, so it lies on top";
+    }
+    // .github is its own (writable) share: a mount point cannot be renamed aside.
+    EXPECT_TRUE(has(v, "/home/me/app/.github:/workspace/.github"));
+    auto b = dev_bottle();
+    for (const char* guest : {"/workspace/.git", "/workspace/.git/hooks", "/workspace/.github/workflows"}) {
+        b.mounts = {{"/data", guest, true}};
+        EXPECT_FALSE(sm::plan_for(b, request(), alias17)) << guest;
+    }
+    b.mounts = {{"/data", "/workspace/src", true}};
+    EXPECT_TRUE(sm::plan_for(b, request(), alias17));
+    auto r = request();
+    r.workspace.reset();
+    auto q = sm::plan_for(dev_bottle(), r, alias17);
+    ASSERT_TRUE(q);
+    for (const auto& x : values_of(q->create, "-v")) EXPECT_EQ(x.find("/workspace"), std::string::npos) << x;
 }

@@ -54,6 +54,7 @@ struct teardown {
     std::optional<net::address_v4> alias{};
     std::unique_ptr<bundle> bundle_{};
     std::vector<std::string> stop_argv{}, delete_argv{};
+    std::vector<std::string> created_dirs{};  ///< protected paths made for the bottle, deepest last
     bool machine = false, started = false, state = false;
 
     ~teardown() {
@@ -69,6 +70,7 @@ struct teardown {
         if (pool && alias)
             if (auto r = pool->release(*alias, id); !r)
                 err << "bottle-run: smolmachines: could not release alias " << alias->to_string() << ": " << r.error().message << '\n';
+        for (auto it = created_dirs.rbegin(); it != created_dirs.rend(); ++it) ::rmdir(it->c_str());  // only if still empty
         if (state) remove_state(state_dir, id);
         if (!stage_dir.empty()) {
             std::error_code ec;
@@ -197,6 +199,31 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
                                  {"db", db->string()}, {"launcher_pid", ::getpid()}};
     if (auto w = os::write_file(req.stage_dir + "/launcher.json", boost::json::serialize(launcher) + "\n", 0600); !w)
         return fail(err, "stage", w.error().message, "");
+
+    // The protected workspace paths must exist to be shared read-only: an
+    // absent one is created (empty, the workspace owner's) and removed at
+    // teardown if still empty; a symlink is refused (it could be swapped).
+    if (request.workspace)
+        for (const auto& sub : protected_paths()) {
+            std::string path = *request.workspace;
+            std::size_t from = 0;
+            while (from <= sub.size()) {
+                const auto slash = std::min(sub.find('/', from), sub.size());
+                path += "/" + sub.substr(from, slash - from);
+                from = slash + 1;
+                struct stat st {};
+                if (::lstat(path.c_str(), &st) == 0) {
+                    if (S_ISLNK(st.st_mode))
+                        return fail(err, "workspace", path + " is a symlink, which the VM cannot be kept from replacing",
+                                    "make it a directory or remove it");
+                    continue;
+                }
+                if (::mkdir(path.c_str(), 0755) != 0)
+                    return fail(err, "workspace", "cannot create " + path + ": " + std::strerror(errno), "");
+                if (::chown(path.c_str(), request.workspace_uid, request.workspace_gid) != 0) { /* keep root's: still empty, still removed */ }
+                td.created_dirs.push_back(path);
+            }
+        }
 
     // 4. The bundle on alias:3128.
     if (!plan->egress.empty()) {

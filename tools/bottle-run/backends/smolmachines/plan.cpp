@@ -1,5 +1,7 @@
 #include "bottle-run/backends/smolmachines/plan.hpp"
 
+#include "bottle-run/backends/native/plan.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -65,6 +67,15 @@ json::array strings(const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& protected_paths() {
+    static const std::vector<std::string> paths = [] {
+        std::vector<std::string> p{".github"};
+        for (const auto& sub : native::protected_workspace_paths()) p.push_back(sub);
+        return p;
+    }();
+    return paths;
+}
 
 std::string smolvm_version::text() const {
     return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
@@ -177,12 +188,27 @@ result<smolvm_plan> plan_for(const manifest::bottle_spec& bottle, const smolvm_r
     if (request.workspace) {
         volumes.push_back(*request.workspace + ":" + workspace_path);
         guests.insert(workspace_path);
+        // The native backend's protected paths (git hooks and config, editor,
+        // devcontainer, Claude Code and CI settings: run later by the host),
+        // each its own read-only share over the workspace's; .github its own
+        // share so that, being a mount point, it cannot be renamed aside and
+        // .github/workflows recreated writable. The spine creates absent ones.
+        for (const auto& sub : protected_paths()) {
+            const bool pin = sub == ".github";
+            volumes.push_back(*request.workspace + "/" + sub + ":" + workspace_path + "/" + sub + (pin ? "" : ":ro"));
+        }
         p.workdir = workspace_path;
     }
     for (const auto& m : bottle.mounts) {
         const std::string host = expand_home(m.host, request.launcher_env);
         if (host.empty() || host.front() != '/')
             return make_error(errc::invalid_argument, "mount " + m.host + " -> " + m.guest + ": the host path must be absolute (or start with ~/)");
+        const auto under = [&](const std::string& sub) {
+            const std::string g = std::string(workspace_path) + "/" + sub;
+            return m.guest == g || m.guest.rfind(g + "/", 0) == 0;
+        };
+        if (request.workspace && std::any_of(protected_paths().begin(), protected_paths().end(), under))
+            return make_error(errc::invalid_argument, "mount " + m.host + " -> " + m.guest + " would cover a protected workspace path");
         if (reserved_guest(m.guest) || !guests.insert(m.guest).second)
             return make_error(errc::invalid_argument, "mount " + m.host + " -> " + m.guest + ": " + m.guest +
                                                           " is the bottle's own or already mounted; choose another guest path");

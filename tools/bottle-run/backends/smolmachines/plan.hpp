@@ -70,6 +70,11 @@ struct smolvm_plan {
     std::string stage_dir{};
 };
 
+/// The workspace paths shared read-only (native::protected_workspace_paths())
+/// and, first, ".github", shared writable on its own so it cannot be renamed
+/// in the guest. All must exist in the workspace (the spine creates them).
+[[nodiscard]] const std::vector<std::string>& protected_paths();
+
 /// Builds the plan. `alias` must be the bottle's allocated loopback alias.
 /// Errors: invalid_argument (empty argv, relative workspace or mount path, a
 /// mount onto a guest path the bottle owns, a bottle id smolvm cannot name a
