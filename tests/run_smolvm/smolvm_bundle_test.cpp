@@ -91,3 +91,29 @@ TEST(SmolvmDockerBundle, EndToEndWithAPrivateDaemon) {
     EXPECT_TRUE(l.started()) << l.log();
     l.expect_clean();
 }
+
+TEST(SmolvmDockerBundle, NoDaemonMeansNoStart) {
+    if (auto why = smolvm_launch::missing(); !why.empty()) GTEST_SKIP() << "not runnable here: " << why;
+    if (::access(BOTTLE_BINARY_DIR "/tools/bottle-egress/bottle-egress-static", R_OK) != 0)
+        GTEST_SKIP() << "not runnable here: bottle-egress-static is not built";
+    smolvm_launch l;
+    l.env["DOCKER_HOST"] = "unix://" + l.root + "/no-daemon.sock";
+    l.env["BOTTLE_SMOLVM_BUNDLE"] = "docker";
+    l.env["BOTTLE_EGRESS_STATIC"] = BOTTLE_BINARY_DIR "/tools/bottle-egress/bottle-egress-static";
+    auto r = l.run({"/bin/true"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find("smolmachines: bundle:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("no-daemon.sock"), std::string::npos) << "the error names the socket: " << r.err;
+    EXPECT_TRUE(l.log().empty()) << "smolvm must not be asked to create anything: " << l.log();
+    l.expect_clean();
+}
+
+TEST(SmolvmDockerBundle, UnknownBundleKindIsRefused) {
+    if (auto why = smolvm_launch::missing(); !why.empty()) GTEST_SKIP() << "not runnable here: " << why;
+    smolvm_launch l;
+    l.env["BOTTLE_SMOLVM_BUNDLE"] = "podman";
+    auto r = l.run({"/bin/true"});
+    EXPECT_EQ(r.exit_code, 125);
+    EXPECT_NE(r.err.find("BOTTLE_SMOLVM_BUNDLE=podman"), std::string::npos) << r.err;
+    l.expect_clean();
+}
