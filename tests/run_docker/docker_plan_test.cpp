@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <map>
 
 namespace {
 
@@ -253,6 +255,49 @@ TEST(DockerPlan, GvisorIsUsedWhenRegisteredAndCanBeRequired) {
     ASSERT_TRUE(p);
     EXPECT_EQ(p->agent.create.at("HostConfig").at("Runtime"), "runsc");
     EXPECT_EQ(p->sidecar->create.at("HostConfig").at("Runtime"), "runsc");
+}
+
+TEST(DockerPlan, AgentSeccompIsOursSidecarKeepsTheDaemonsDefault) {
+    auto p = plan_for(with_routes(), base_for(with_routes()), request(), "/root");
+    ASSERT_TRUE(p);
+    std::string agent_profile;
+    for (const auto& o : strings(p->agent.create.at("HostConfig").at("SecurityOpt")))
+        if (o.rfind("seccomp=", 0) == 0) agent_profile = o.substr(8);
+    ASSERT_FALSE(agent_profile.empty());
+    const auto prof = json::parse(agent_profile);
+    EXPECT_EQ(strings(prof.at("architectures")), std::vector<std::string>{"SCMP_ARCH_X86_64"});  // no int 0x80, no x32
+    std::map<std::string, int> refused;
+    for (const auto& r : prof.at("syscalls").as_array())
+        for (const auto& n : strings(r.at("names"))) refused[n] = static_cast<int>(r.at("errnoRet").to_number<long long>());
+    for (const char* n : {"io_uring_setup", "ptrace", "bpf", "mount", "unshare", "keyctl", "kcmp", "open_by_handle_at"})
+        EXPECT_EQ(refused.count(n), 1u) << n;
+    EXPECT_EQ(refused["clone3"], ENOSYS);
+    for (const auto& o : strings(p->sidecar->create.at("HostConfig").at("SecurityOpt"))) EXPECT_EQ(o.rfind("seccomp=", 0), std::string::npos) << o;
+}
+
+TEST(DockerPlan, ProtectedWorkspacePathsAreReadOnlyAndCreatedWhenAbsent) {
+    auto p = plan_for(with_routes(), base_for(with_routes()), request(), "/root");
+    ASSERT_TRUE(p);
+    std::map<std::string, bool> ro;
+    for (const auto& m : p->agent.create.at("HostConfig").at("Mounts").as_array()) ro[str(m.at("Target"))] = m.at("ReadOnly").as_bool();
+    for (const char* d : {"/workspace/.git", "/workspace/.vscode", "/workspace/.claude", "/workspace/.github/workflows"}) {
+        ASSERT_EQ(ro.count(d), 1u) << d;
+        EXPECT_TRUE(ro[d]) << d;
+    }
+    EXPECT_FALSE(ro["/workspace/.github"]);  // pinned: a mount point cannot be moved aside
+    EXPECT_FALSE(ro["/workspace"]);
+    EXPECT_TRUE(has(p->create_dirs, "/srv/app/.git"));
+    EXPECT_TRUE(has(p->create_dirs, "/srv/app/.github/workflows"));
+}
+
+TEST(DockerPlan, DiskBudgetIsSplitBetweenTmpAndHome) {
+    auto b = with_routes();
+    b.resources.disk_mib = 128;
+    auto p = plan_for(b, base_for(b), request(), "/root");
+    ASSERT_TRUE(p);
+    const auto& t = p->agent.create.at("HostConfig").at("Tmpfs");
+    EXPECT_NE(str(t.at("/tmp")).find("size=64m"), std::string::npos) << str(t.at("/tmp"));
+    EXPECT_NE(str(t.at("/home/agent")).find("size=64m"), std::string::npos);
 }
 
 TEST(DockerEndpoint, DockerHostIsHonouredAndOnlyUnixSockets) {

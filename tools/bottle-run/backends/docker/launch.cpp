@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -145,6 +146,37 @@ void write_all(int fd, std::string_view data) {
     }
 }
 
+/// The protected workspace paths that were absent, created for the run
+/// (read-only mount points need a source) and removed after it, deepest
+/// first, only if still empty.
+class created_dirs {
+public:
+    created_dirs() = default;
+    created_dirs(const created_dirs&) = delete;
+    created_dirs& operator=(const created_dirs&) = delete;
+    ~created_dirs() {
+        for (auto it = made_.rbegin(); it != made_.rend(); ++it) ::rmdir(it->c_str());
+    }
+    result<void> ensure(const std::string& path) {
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) == 0) {
+            if (S_ISLNK(st.st_mode))
+                return make_error(errc::invalid_argument, path + " is a symlink, which the bottle cannot keep read-only; make it a directory or remove it");
+            return {};
+        }
+        if (errno != ENOENT) return make_error(errc::io_error, "lstat " + path + ": " + std::strerror(errno));
+        const auto slash = path.rfind('/');
+        if (slash != std::string::npos && slash > 0)
+            if (auto r = ensure(path.substr(0, slash)); !r) return r;
+        if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return make_error(errc::io_error, "mkdir " + path + ": " + std::strerror(errno));
+        made_.push_back(path);
+        return {};
+    }
+
+private:
+    std::vector<std::string> made_;
+};
+
 int status_of_start_error(const std::string& message) {
     if (message.find("executable file not found") != std::string::npos || message.find("no such file or directory") != std::string::npos)
         return exit_not_found;
@@ -202,6 +234,9 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         return 0;
     }
 
+    created_dirs protected_dirs;  // removed after the containers (declared first: destroyed last)
+    for (const auto& d : plan->create_dirs)
+        if (auto r = protected_dirs.ensure(d); !r) return failed(err, "workspace", r.error(), "");
     teardown made(e);
     auto create = [&](const std::string& what, const std::string& target, const json::value& body) -> result<void> {
         if (fault("docker-" + what)) return make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)");

@@ -10,8 +10,6 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <set>
 
@@ -47,13 +45,50 @@ json::object labels(const docker_plan& p, const docker_request& r, const char* r
     return json::object{{label_id, p.bottle_id}, {label_role, role}, {label_launcher, r.launcher}, {label_bottle, p.bottle_name}};
 }
 
+}  // namespace
+
+json::value seccomp_profile() {
+    json::array rules;
+    auto add = [&](const std::string& name, int errno_value, std::optional<json::object> arg) {
+        json::object rule{{"names", json::array{json::value(name)}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", errno_value}};
+        if (arg) rule["args"] = json::array{std::move(*arg)};
+        rules.push_back(std::move(rule));
+    };
+    auto masked = [](unsigned index, std::uint64_t mask, std::uint64_t value) {
+        return json::object{{"index", index}, {"value", mask}, {"valueTwo", value}, {"op", "SCMP_CMP_MASKED_EQ"}};
+    };
+    for (const auto& r : native::seccomp_deny_list()) {
+        if (!r.when) add(r.syscall, r.errno_value, std::nullopt);
+        else if (!r.when->masked_nonzero) add(r.syscall, r.errno_value, masked(r.when->arg, r.when->mask, r.when->value));
+        else
+            for (unsigned bit = 0; bit < 64; ++bit)  // "any of these bits": one rule per bit
+                if (const std::uint64_t b = std::uint64_t{1} << bit; r.when->mask & b) add(r.syscall, r.errno_value, masked(r.when->arg, b, b));
+    }
+    // What Docker's own profile also refuses and the native list leaves to
+    // the missing capabilities: refused outright here.
+    for (const char* n : {"kcmp", "lookup_dcookie", "uselib", "ustat", "sysfs", "_sysctl", "vm86", "vm86old", "create_module",
+                          "get_kernel_syms", "query_module", "nfsservctl", "clock_settime", "clock_adjtime", "settimeofday", "stime",
+                          "mbind", "set_mempolicy", "move_pages", "migrate_pages", "pidfd_getfd"})
+        add(n, 1, std::nullopt);
+    // Only x86-64's own table: a 32-bit (int 0x80) or x32 entry matches no
+    // architecture of the filter and is refused by the runtime.
+    return json::object{{"defaultAction", "SCMP_ACT_ALLOW"}, {"architectures", json::array{"SCMP_ARCH_X86_64"}}, {"syscalls", std::move(rules)}};
+}
+
+namespace {
+
 /// What both containers share: the confinement that does not depend on role.
-json::object confined_host_config(const docker_request& r) {
+/// The agent gets seccomp_profile(); the sidecar keeps the daemon's default
+/// profile (bottle-egress needs netlink for getifaddrs: its deny floor
+/// refuses the host's own addresses).
+json::object confined_host_config(const docker_request& r, bool our_seccomp) {
     json::object h{{"ReadonlyRootfs", true},
                    {"CapDrop", json::array{"ALL"}},
-                   // The daemon's default seccomp profile applies (it is never
-                   // set to unconfined); no-new-privileges stops setuid gains.
-                   {"SecurityOpt", json::array{"no-new-privileges:true"}},
+                   // Our seccomp profile (seccomp_profile: the native deny
+                   // list, no io_uring, no 32-bit or x32 entry); never
+                   // unconfined. no-new-privileges stops setuid gains.
+                   {"SecurityOpt", our_seccomp ? json::array{"no-new-privileges:true", "seccomp=" + json::serialize(seccomp_profile())}
+                                               : json::array{"no-new-privileges:true"}},
                    {"Init", true},
                    {"IpcMode", "private"},
                    {"Privileged", false},
@@ -129,7 +164,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
         std::vector<std::string> cmd{sidecar::sidecar_proxy_path, "--listen", "0.0.0.0:" + std::to_string(sidecar::sidecar_proxy_port),
                                      "--bottle-id", base.bottle_id};
         for (const auto& a2 : base.egress) cmd.insert(cmd.end(), {"--allow", a2});
-        auto h = confined_host_config(r);
+        auto h = confined_host_config(r, false);
         h["NetworkMode"] = int_net;
         h["PidsLimit"] = 512;
         h["Memory"] = 256ll << 20;
@@ -171,19 +206,17 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
         mounts.push_back(json::object{{"Type", "bind"}, {"Source", src}, {"Target", dst}, {"ReadOnly", !rw},
                                       {"BindOptions", json::object{{"Propagation", "rprivate"}}}});
     };
-    bool have_workspace = false;
+    // The workspace, then what the native plan protects in it: read-only
+    // (`protect`: .git, .vscode, .claude, .github/workflows, ...) or pinned
+    // as a mount point (`pin`: .github cannot be moved aside). Absent ones
+    // are created by the spine first (p.create_dirs) and removed after.
     for (const auto& m : base.mounts) {
-        // The workspace and its read-only .git/hooks and .git/config, as the native plan has them.
-        if (m.kind == native::mount_kind::bind_rw && m.target == native::workspace_path) {
-            bind(m.source, m.target, true);
-            have_workspace = true;
+        if (m.kind == native::mount_kind::bind_rw && m.target == native::workspace_path) bind(m.source, m.target, true);
+        else if (m.kind == native::mount_kind::protect || m.kind == native::mount_kind::pin) {
+            bind(m.source, m.target, m.kind == native::mount_kind::pin);
+            p.create_dirs.push_back(m.source);
         }
     }
-    if (have_workspace)
-        for (const auto& m : base.mounts)
-            if (m.kind == native::mount_kind::bind_ro && is_under(m.target, std::string(native::workspace_path) + "/.git") && m.optional) {
-                if (::access(m.source.c_str(), F_OK) == 0) bind(m.source, m.target, false);
-            }
     for (const auto& m : bottle.mounts) {
         std::string host = m.host == "~" ? home : m.host.rfind("~/", 0) == 0 ? home + m.host.substr(1) : m.host;
         if (host.empty() || host.front() != '/')
@@ -195,11 +228,14 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     }
 
     const std::string ids = std::to_string(base.agent_uid) + ":" + std::to_string(base.agent_gid);
-    auto h = confined_host_config(r);
+    auto h = confined_host_config(r, true);
     h["NetworkMode"] = routes ? int_net : "none";
     h["Mounts"] = std::move(mounts);
-    h["Tmpfs"] = json::object{{"/tmp", "rw,nosuid,nodev,mode=1777,size=512m"},
-                              {native::home_path, "rw,nosuid,nodev,size=512m,mode=0700,uid=" + std::to_string(base.agent_uid) +
+    // The disk budget (resources.disk_mib) split between /tmp and HOME: two
+    // tmpfs here, where the native bottle has one.
+    const std::string half = std::to_string(std::max<std::uint32_t>(1, base.limits.disk_mib / 2)) + "m";
+    h["Tmpfs"] = json::object{{"/tmp", "rw,nosuid,nodev,mode=1777,size=" + half},
+                              {native::home_path, "rw,nosuid,nodev,size=" + half + ",mode=0700,uid=" + std::to_string(base.agent_uid) +
                                                       ",gid=" + std::to_string(base.agent_gid)}};
     if (base.limits.pids) h["PidsLimit"] = *base.limits.pids;
     if (base.limits.memory_mib) {

@@ -86,6 +86,10 @@ struct docker_plan {
     std::string sidecar_out_network{};          ///< connected to the sidecar before it starts
     container_plan agent{};
     std::map<std::string, std::string> credential_env{};  ///< added to the agent's Env at create only
+    /// Protected workspace paths bound read-only that may be absent on the
+    /// host: the spine creates each missing one (a directory) before the
+    /// agent is created and removes what it created after.
+    std::vector<std::string> create_dirs{};
     runtime_choice runtime{};
     bool interactive = false;
 };
@@ -95,6 +99,11 @@ struct docker_plan {
 /// would also refuse), exhausted (no free /24 in internal_base).
 [[nodiscard]] result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::native_plan& base,
                                            const docker_request& request, const std::string& home);
+
+/// The seccomp profile both containers get (Docker's JSON format): allow
+/// by default, the native backend's deny list (arguments included) plus what
+/// Docker's own profile refuses beyond it, x86-64 entries only.
+[[nodiscard]] boost::json::value seccomp_profile();
 
 /// The agent's create body with the credential variables added.
 [[nodiscard]] boost::json::value with_credentials(const docker_plan& plan);
