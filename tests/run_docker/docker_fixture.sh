@@ -3,7 +3,7 @@
 # namespace of its own (no link to any other network: nothing the daemon or a
 # container sends can leave it) and a mount namespace of its own. Nothing is
 # pulled: the test image is a tar of a static busybox, imported.
-#   docker_fixture.sh start DIR [--runsc]   prints nothing on success; DIR/docker.sock
+#   docker_fixture.sh start DIR [--runsc-config DAEMON_JSON]   prints nothing on success; DIR/docker.sock
 #   docker_fixture.sh stop DIR              kills only the daemon it started (DIR/docker.pid), removes the netns
 # Exit 77 (skip) with the reason when this machine cannot run it.
 set -euo pipefail
@@ -15,12 +15,10 @@ start)
   done
   [[ $(id -u) == 0 ]] || { echo "skip: starting a private dockerd needs root"; exit 77; }
   runtime=()
-  if [[ ${3:-} == --runsc ]]; then
+  if [[ ${3:-} == --runsc-config ]]; then
+    # A daemon.json that registers runsc (with the runtimeArgs it needs here).
     command -v runsc >/dev/null || { echo "skip: runsc (gVisor) is not installed: apt-get install runsc"; exit 77; }
-    # --ignore-cgroups: this daemon's cgroup v1 hierarchy is the host's, which
-    # gVisor's own cgroup handling does not manage; the container's limits
-    # still come from the daemon (runc-style cgroups are set by runsc's shim).
-    runtime=(--add-runtime "runsc=$(command -v runsc)")
+    runtime=(--config-file "$4")
   fi
   mkdir -p "$dir/data" "$dir/exec" "$dir/rootfs/bin" "$dir/rootfs/tmp" "$dir/rootfs/etc"
   ns="bbdk-$$-$RANDOM"
@@ -57,5 +55,5 @@ stop)
   # the daemon's overlay mounts lived in its own mount namespace: gone with it
   rm -rf "$dir" 2>/dev/null || true
   ;;
-*) echo "usage: docker_fixture.sh start DIR [--runsc] | stop DIR" >&2; exit 2 ;;
+*) echo "usage: docker_fixture.sh start DIR [--runsc-config DAEMON_JSON] | stop DIR" >&2; exit 2 ;;
 esac
