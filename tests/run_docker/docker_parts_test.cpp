@@ -1,5 +1,6 @@
 // The docker backend's pure parts: the attach-stream demuxer, the sidecar
 // bundle (tar, tag, static check) and gc's launcher test.
+#include "bottle-run/backends/docker/explain.hpp"
 #include "bottle-run/backends/docker/gc.hpp"
 #include "bottle-run/backends/docker/stream.hpp"
 #include "bottle-run/backends/sidecar/sidecar_bundle.hpp"
@@ -7,6 +8,7 @@
 #include "bottle/os/file.hpp"
 #include "bottle/os/spawn.hpp"
 
+#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -80,6 +82,17 @@ TEST(SidecarBundle, DynamicProgramsAreNotStatic) {
     auto st = bottle::os::read_file(built, 256 << 20);
     ASSERT_TRUE(st);
     EXPECT_TRUE(sidecar::is_static_elf(*st));
+}
+
+TEST(DockerExplain, GvisorLineSaysWhichRuntimeBottlesGet) {
+    auto on = docker::gvisor_protection(boost::json::parse(R"({"Runtimes":{"runc":{},"runsc":{"path":"/usr/bin/runsc"}}})"), "unix:///d.sock");
+    EXPECT_EQ(on.name, "docker-gvisor");
+    EXPECT_EQ(on.status, "active");
+    EXPECT_TRUE(on.remedy.empty());
+    auto off = docker::gvisor_protection(boost::json::parse(R"({"Runtimes":{"runc":{}}})"), "unix:///d.sock");
+    EXPECT_EQ(off.status, "missing");
+    EXPECT_NE(off.why.find("unix:///d.sock"), std::string::npos);
+    EXPECT_NE(off.remedy.find("runsc"), std::string::npos);
 }
 
 TEST(DockerGc, LauncherGoneOnlyWhenItReallyIs) {

@@ -1,5 +1,6 @@
 #include "bottle-run/run_cli.hpp"
 
+#include "bottle-run/backends/docker/explain.hpp"
 #include "bottle-run/backends/docker/gc.hpp"
 #include "bottle-run/backends/docker/launch.hpp"
 #include "bottle-run/backends/native/launch.hpp"
@@ -229,6 +230,7 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     if (o->version) { out << "bottle-run " << BOTTLE_VERSION << '\n'; return 0; }
     if (o->command == "explain") {
         auto list = explain(probe_host_facts());
+        for (auto& p : docker::explain_docker()) list.push_back(std::move(p));  // gVisor on this host's daemon
         if (o->json) out << boost::json::serialize(explain_json(list)) << '\n';
         else out << explain_text(list);
         return 0;
