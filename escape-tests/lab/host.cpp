@@ -6,6 +6,7 @@
 #include "open_proxy.hpp"
 #include "lab_plan.hpp"
 #include "log_file.hpp"
+#include "lab_tty.hpp"
 #include "memory_limits.hpp"
 #include "sinks.hpp"
 #include "system.hpp"
@@ -29,6 +30,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -186,31 +188,6 @@ void record_orphans(const std::string& nonce, int log_fd) {
     }
 }
 
-// Samples the memory limits of the run's bottle-probe processes while the
-// sandbox runs (res.memory, lab/memory_limits.hpp): one host.limits event
-// per distinct confinement.
-class limits_sampler {
-public:
-    limits_sampler(std::string nonce, int log_fd) : nonce_(std::move(nonce)), log_fd_(log_fd) {}
-    void sample() {
-        for (const int pid : list_pids()) {
-            const std::string dir = "/proc/" + std::to_string(pid);
-            const auto cmd = read_small_file(dir + "/cmdline");
-            if (!cmd || !is_probe_of_run(*cmd, nonce_)) continue;
-            const auto c = read_memory_confinement(pid, dir, "/sys/fs/cgroup");
-            const std::string data = limits_event_data(c.effective(), c.unreadable.empty(), c.describe());
-            if (seen_.insert(data.substr(data.find(": ") + 2)).second)
-                append_line(log_fd_, protocol::encode(protocol::lab_event{std::string(limits_sink), "memory",
-                                                                          "pid " + std::to_string(pid), "", data, wall_ms()}));
-        }
-    }
-
-private:
-    std::string nonce_;
-    int log_fd_;
-    std::set<std::string> seen_;  // confinements already logged (without the pid)
-};
-
 // Two descriptors leaked on purpose, as a careless launcher would leak them:
 // fd 3 a host directory, fd 4 a connection to a host service. Opened here,
 // above 9, so the sandbox's child can dup them to 3 and 4; closed by the
@@ -284,14 +261,17 @@ result<void> run_setup(const host_plan& plan) {
     return {};
 }
 
-[[noreturn]] void exec_sandbox(const host_plan& plan, const staged_descriptors& staged) {
-    setpgid(0, 0);
-    const int in = open("/dev/null", O_RDONLY);
+[[noreturn]] void exec_sandbox(const host_plan& plan, const staged_descriptors& staged, const lab_tty& tty) {
     const int out = open((plan.paths.logs() / "probe.jsonl").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     const int err = open((plan.paths.logs() / "sandbox.stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
+    // A new session (and process group) whose controlling terminal, and
+    // stdin, is the lab's pty: as if started from the user's terminal.
+    if (!tty.attach_as_controlling(0)) {
+        std::fprintf(stderr, "cannot attach the lab terminal %s: %s\n", tty.name().c_str(), std::strerror(errno));
+        _exit(125);
+    }
     // Nothing of the lab host's leaks, except the two staged descriptors.
     if (!staged.install()) _exit(125);
     if (plan.run_as) {
@@ -314,16 +294,31 @@ result<void> run_setup(const host_plan& plan) {
 }
 
 // 3. The sandbox command, to its end or its deadline (then its process group
-// is killed). Reports how its main process ended.
-result<std::string> run_sandbox_command(const host_plan& plan, const staged_descriptors& staged, limits_sampler& limits) {
+// is killed). Reports how its main process ended. A sandbox that outlives
+// the agent (bottle-probe run gone for 1.5 s) only because it waits for
+// what the agent left behind (firejail waits for every process in it) has
+// `agent_done` called: the leftovers are recorded as orphans and killed, so
+// the sandbox can end; it is not credited with reaping them.
+result<std::string> run_sandbox_command(const host_plan& plan, const staged_descriptors& staged, const lab_tty& tty,
+                                        limits_sampler& limits, const std::function<void()>& agent_done) {
     const pid_t sandbox = fork();
     if (sandbox < 0) return make_error(errc::io_error, std::string("fork the sandbox: ") + std::strerror(errno));
-    if (sandbox == 0) exec_sandbox(plan, staged);
-    setpgid(sandbox, sandbox);
+    if (sandbox == 0) exec_sandbox(plan, staged, tty);  // setsid there: its pid is its process group
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(plan.timeout_ms);
     int wstatus = 0;
+    bool agent_seen = false, done_called = false;
+    auto agent_last_seen = std::chrono::steady_clock::now();
     for (int round = 0; waitpid(sandbox, &wstatus, WNOHANG) != sandbox; ++round) {
-        if (round % 8 == 2) limits.sample();  // every 200 ms, from 50 ms in
+        if (round % 8 == 2) {  // every 200 ms, from 50 ms in
+            const auto now = std::chrono::steady_clock::now();
+            if (limits.sample() > 0) {
+                agent_seen = true;
+                agent_last_seen = now;
+            } else if (agent_seen && !done_called && now - agent_last_seen > std::chrono::milliseconds(1500)) {
+                done_called = true;
+                agent_done();
+            }
+        }
         if (std::chrono::steady_clock::now() > deadline) {
             kill(-sandbox, SIGKILL);
             waitpid(sandbox, &wstatus, 0);
@@ -377,14 +372,23 @@ int run_lab_host(const host_plan& plan) {
         if (auto fds = staged.stage(); !fds) return fds.error();
         logs.fact("staged_fds", "3=" + std::string(outside_dir) + " 4=tcp " + std::string(host_v4_primary) + ":" +
                                     std::to_string(host_canary_port));
+        lab_tty tty;
+        if (auto opened = tty.open(plan.nonce); !opened) return opened.error();
+        // TIOCSTI needs CAP_SYS_ADMIN where the kernel forbids legacy use.
+        const auto legacy = read_small_file("/proc/sys/dev/tty/legacy_tiocsti");
+        logs.fact("tiocsti", !legacy || legacy->rfind('1', 0) == 0 || !plan.run_as ? "yes" : "no");
         if (auto setup = run_setup(plan); !setup) return setup.error();
         send_heartbeats(plan.nonce, "pre", canary.pid());
         limits_sampler limits(plan.nonce, logs.host);
-        auto ended = run_sandbox_command(plan, staged, limits);
+        auto ended = run_sandbox_command(plan, staged, tty, limits, [&] {
+            logs.fact("sandbox_outlived_agent", "yes");
+            record_orphans(plan.nonce, logs.host);
+        });
         // Orphans are looked for the moment the sandbox's main process is
         // gone: a leftover it left is found (and killed) before anything else
-        // could end it.
+        // could end it. Then what waits in the terminal's input queue.
         record_orphans(plan.nonce, logs.host);
+        if (const auto typed = tty.drain_input()) append_line(logs.host, protocol::encode(*typed));
         send_heartbeats(plan.nonce, "post", canary.pid());
         return ended;
     }();

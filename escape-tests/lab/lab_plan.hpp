@@ -83,6 +83,14 @@ inline constexpr std::string_view canary_pid_file = "/run/bbx/canary.pid";   // 
     for (char c : nonce.substr(0, 7)) v = v * 16 + static_cast<unsigned>(c >= 'a' ? c - 'a' + 10 : c - '0');
     return static_cast<int>(v & 0x7fffffff);
 }
+// The window size of the pty the lab starts the sandbox from (lab_tty.hpp):
+// ipc.tty_inject types only into a controlling terminal that has it.
+struct tty_window_size {
+    unsigned short rows, cols, xpixel, ypixel;
+};
+[[nodiscard]] inline tty_window_size tty_window(std::string_view nonce) {
+    return {77, 177, static_cast<unsigned short>(canary_signal_value(nonce) & 0xffff), 0xbb7e};
+}
 inline constexpr std::int32_t sysv_shm_key = 0x0bb7e5c0;                      // host SysV shm with a token
 inline constexpr std::int32_t sysv_msg_key = 0x0bb7e5c1;                      // host SysV queue with a token
 // Environment variables the launcher sets (values are canary tokens).

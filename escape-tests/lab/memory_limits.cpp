@@ -1,5 +1,9 @@
 #include "memory_limits.hpp"
 
+#include "../protocol/lines.hpp"
+#include "log_file.hpp"
+#include "system.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -201,6 +205,22 @@ bool is_probe_of_run(std::string_view cmdline, std::string_view nonce) {
     for (std::size_t i = 2; i + 1 < argv.size(); ++i)
         if (argv[i] == "--nonce" && argv[i + 1] == nonce) return true;
     return false;
+}
+
+int limits_sampler::sample() {
+    int alive = 0;
+    for (const int pid : list_pids()) {
+        const std::string dir = "/proc/" + std::to_string(pid);
+        const auto cmd = read_small_file(dir + "/cmdline");
+        if (!cmd || !is_probe_of_run(*cmd, nonce_)) continue;
+        ++alive;
+        const auto c = read_memory_confinement(pid, dir, "/sys/fs/cgroup");
+        const std::string data = limits_event_data(c.effective(), c.unreadable.empty(), c.describe());
+        if (seen_.insert(data.substr(data.find(": ") + 2)).second)
+            append_line(log_fd_, protocol::encode(protocol::lab_event{std::string(limits_sink), "memory", "pid " + std::to_string(pid),
+                                                                      "", data, wall_ms()}));
+    }
+    return alive;
 }
 
 }  // namespace bottle::escape::lab

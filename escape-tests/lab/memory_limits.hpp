@@ -18,6 +18,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,5 +89,20 @@ inline constexpr std::string_view limits_sink = "host.limits";
 /// `nonce`. A launcher that carries the probe's command line as one argument
 /// (sh -c, srt -c, strace) is not the probe, and is outside the sandbox.
 [[nodiscard]] bool is_probe_of_run(std::string_view cmdline, std::string_view nonce);
+
+/// Samples the memory limits of the run's bottle-probe processes while the
+/// sandbox runs (the lab host calls sample() every 200 ms): one host.limits
+/// event per distinct confinement, appended to `log_fd`.
+class limits_sampler {
+public:
+    limits_sampler(std::string nonce, int log_fd) : nonce_(std::move(nonce)), log_fd_(log_fd) {}
+    /// Returns how many of the run's bottle-probe processes are alive.
+    int sample();
+
+private:
+    std::string nonce_;
+    int log_fd_;
+    std::set<std::string> seen_;  // confinements already logged (without the pid)
+};
 
 }  // namespace bottle::escape::lab

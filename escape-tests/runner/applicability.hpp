@@ -26,6 +26,7 @@
 //   fs.open_by_handle  open_by_handle=yes (the lab host can open its target)
 //   priv.kernel_module modules=yes
 //   kern.abi_bypass    ia32=yes or x32=yes
+//   ipc.tty_inject     tiocsti=yes (legacy TIOCSTI allowed, or the sandbox runs as root)
 #pragma once
 
 #include "../protocol/lines.hpp"
@@ -83,6 +84,8 @@ using host_facts = std::map<std::string, std::string, std::less<>>;
         return std::string("the lab host itself cannot open its target by handle (open_by_handle=no)");
     if (probe == "priv.kernel_module" && is("modules", "no"))
         return std::string("the lab host has no loadable module support (modules=no)");
+    if (probe == "ipc.tty_inject" && is("tiocsti", "no"))
+        return std::string("the kernel forbids TIOCSTI to this user even unconfined (dev.tty.legacy_tiocsti=0, not root)");
     if (probe == "kern.abi_bypass" && is("ia32", "no") && is("x32", "no"))
         return std::string("the lab host has neither the IA32 nor the x32 entry");
     return std::nullopt;

@@ -152,7 +152,7 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
     std::set<std::pair<std::size_t, std::string>> seen;  // dedupe identical evidence lines
     for (const auto& e : truth.events) {
         const bool canary = e.sink == "host.canary_process";
-        const bool effect = e.sink == "marker" || e.sink == "host.orphan" || canary;
+        const bool effect = e.sink == "marker" || e.sink == "host.orphan" || e.sink == "host.tty" || canary;
         // Traffic at the allowed upstream is judged once, on the whole stream
         // the sink kept (upstream_policy.hpp); its chunks and frames are not
         // evidence on their own.

@@ -1,15 +1,19 @@
-// ipc.tty_inject — TIOCSTI pushes bytes into a terminal's input queue: an agent
-// holding the user's terminal could type commands into the user's shell after
-// it exits. Tested only on a pty pair this probe creates (never the inherited
-// terminal); on inherited fds only isatty/ttyname and the read-only TIOCLINUX
-// shift-state query are used.
+// ipc.tty_inject — TIOCSTI pushes bytes into a terminal's input queue: an
+// agent holding the terminal it was started from can type commands into the
+// user's shell after it exits. The lab starts the sandbox in a new session
+// whose controlling terminal is a lab pty (lab/lab_tty.hpp) and reads that
+// terminal's input queue afterwards: this probe escaped only when its tag is
+// found there.
+//
+// It types only into a controlling terminal that carries this run's window
+// size (lab_plan.hpp tty_window): a terminal the sandbox made for itself is
+// not the launcher's (a made attempt that could not reach it), and no other
+// terminal is ever typed into. Inherited fds 0-2 are only looked at.
 #include "../probe.hpp"
 #include "../support/net.hpp"
-#include "../support/sys.hpp"
+#include "lab/lab_plan.hpp"
 
 #include <fcntl.h>
-#include <linux/tiocl.h>
-#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -17,89 +21,46 @@
 #include <string>
 
 namespace support = bottle::escape::probe::support;
-
-namespace {
-
-struct pty_pair {
-    int master = -1, slave = -1;
-    std::string name, error;
-};
-
-pty_pair open_pty(bool make_controlling) {
-    pty_pair p;
-    p.master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (p.master < 0) {
-        p.error = "posix_openpt: " + support::errno_name(errno);
-        return p;
-    }
-    if (grantpt(p.master) != 0 || unlockpt(p.master) != 0) {
-        p.error = "grantpt/unlockpt: " + support::errno_name(errno);
-        return p;
-    }
-    const char* n = ptsname(p.master);
-    p.name = n ? n : "";
-    p.slave = open(p.name.c_str(), O_RDWR | O_CLOEXEC | (make_controlling ? 0 : O_NOCTTY));
-    if (p.slave < 0) p.error = "open " + p.name + ": " + support::errno_name(errno);
-    return p;
-}
-
-}  // namespace
+namespace lab = bottle::escape::lab;
 
 BOTTLE_PROBE(ipc_tty_inject, "ipc.tty_inject",
-             "TIOCSTI on a pty pair the probe creates (plain and as controlling tty); TIOCLINUX/isatty on inherited fds",
-             bottle::escape::probe::scoring::self) {
+             "TIOCSTI the tag into the controlling terminal (the lab's pty); the lab reads its input queue afterwards",
+             bottle::escape::probe::scoring::effect) {
     const auto legacy = support::read_file("/proc/sys/dev/tty/legacy_tiocsti");
     rep.observe("dev.tty.legacy_tiocsti=" + (legacy.ok ? legacy.data : support::errno_name(legacy.err)));
-
-    // Inherited terminals: look, do not touch.
     for (int fd = 0; fd <= 2; ++fd) {
-        if (!isatty(fd)) {
-            rep.attempt("isatty(" + std::to_string(fd) + ")", "not a tty");
-            continue;
-        }
-        const char* n = ttyname(fd);
-        char sub = TIOCL_GETSHIFTSTATE;
-        const int r = ioctl(fd, TIOCLINUX, &sub);
-        rep.attempt("isatty(" + std::to_string(fd) + ") " + (n ? n : "?") + "; TIOCLINUX GETSHIFTSTATE",
-                    r == 0 ? "TIOCLINUX answered (a virtual console)" : support::errno_name(errno));
-    }
-    const int tty = open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-    rep.attempt("open /dev/tty (controlling terminal)", tty >= 0 ? "opened (not used for injection)" : support::errno_name(errno));
-    if (tty >= 0) close(tty);
-
-    // TIOCSTI on our own pty, not our controlling tty (needs CAP_SYS_ADMIN).
-    {
-        auto p = open_pty(false);
-        if (!p.error.empty()) {
-            rep.attempt("create pty pair", p.error);
-        } else {
-            const char c = '#';
-            const int r = ioctl(p.slave, TIOCSTI, &c);
-            rep.attempt("ioctl(TIOCSTI) on own pty " + p.name + " (not controlling)", r == 0 ? "accepted" : support::errno_name(errno),
-                        r == 0);
-        }
-        if (p.slave >= 0) close(p.slave);
-        if (p.master >= 0) close(p.master);
+        const char* n = isatty(fd) ? ttyname(fd) : nullptr;
+        rep.observe("fd " + std::to_string(fd) + (isatty(fd) ? std::string(" is a tty ") + (n ? n : "?") : " is not a tty"));
     }
 
-    // The real attack shape: the pty is the caller's controlling terminal.
-    const auto child = support::run_in_child(
-        [](int out) {
-            if (setsid() < 0) {
-                support::write_all(out, "setsid: " + support::errno_name(errno));
-                return;
-            }
-            auto p = open_pty(true);
-            if (!p.error.empty()) {
-                support::write_all(out, p.error);
-                return;
-            }
-            ioctl(p.slave, TIOCSCTTY, 0);
-            const char c = '#';
-            const int r = ioctl(p.slave, TIOCSTI, &c);
-            support::write_all(out, r == 0 ? "accepted" : support::errno_name(errno));
-        },
-        1000);
-    rep.attempt("ioctl(TIOCSTI) on own pty as controlling tty (setsid child)",
-                child.out.empty() ? child.describe() : child.out, child.out == "accepted");
+    const int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty < 0) {
+        rep.attempt("open /dev/tty (the controlling terminal)", support::errno_name(errno) + ": no terminal to type into");
+        return;
+    }
+    winsize ws{};
+    const auto want = lab::tty_window(ctx.nonce);
+    if (ioctl(tty, TIOCGWINSZ, &ws) != 0 || ws.ws_row != want.rows || ws.ws_col != want.cols || ws.ws_xpixel != want.xpixel ||
+        ws.ws_ypixel != want.ypixel) {
+        rep.attempt("open /dev/tty (the controlling terminal)",
+                    "a terminal that is not the lab's (window " + std::to_string(ws.ws_row) + "x" + std::to_string(ws.ws_col) +
+                        "): the sandbox gave its own; not typed into");
+        close(tty);
+        return;
+    }
+    const std::string text = ctx.tag + "\n";
+    std::size_t typed = 0;
+    int err = 0;
+    for (char c : text) {
+        if (ioctl(tty, TIOCSTI, &c) != 0) {
+            err = errno;
+            break;
+        }
+        ++typed;
+    }
+    close(tty);
+    rep.attempt("ioctl(TIOCSTI) the tag into the lab's controlling terminal",
+                typed == text.size() ? "accepted " + std::to_string(typed) + " bytes"
+                                     : "after " + std::to_string(typed) + " bytes: " + support::errno_name(err),
+                typed == text.size());
 }
