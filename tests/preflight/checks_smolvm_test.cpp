@@ -50,6 +50,13 @@ TEST(SmolvmChecks, VersionThreshold) {
     f.command("/usr/local/bin/smolvm --version", 0, "smolvm v1.8.0 (abc123 2025-06-01)\n");
     EXPECT_EQ(check_smolvm_version(f).status, check_status::ok);
     f.command("/usr/local/bin/smolvm --version", 0, "smolvm 0.9\n");
+    EXPECT_EQ(check_smolvm_version(f).status, check_status::fail);
+    f.command("/usr/local/bin/smolvm --version", 0, "smolvm 1.1.2\n");
+    auto tsi = check_smolvm_version(f);
+    EXPECT_EQ(tsi.status, check_status::fail);
+    EXPECT_TRUE(contains(tsi.found, "does not enforce"));
+    EXPECT_TRUE(contains(tsi.found, "refuses"));
+    f.command("/usr/local/bin/smolvm --version", 0, "smolvm 1.1.3\n");
     EXPECT_EQ(check_smolvm_version(f).status, check_status::warn);
     f.command("/usr/local/bin/smolvm --version", 0, "smolvm dev-build\n");
     auto unknown = check_smolvm_version(f);

@@ -23,6 +23,11 @@ check_result check_smolvm_version(system_probes& p) {
     if (!v)
         return make(check_status::warn, "cannot tell the version from '" + first_line(run.output) +
                                              "'; bottle-run --backend smolmachines refuses a version it cannot read", upgrade);
+    if (*v < smolvm_first_enforcing)
+        return make(check_status::fail,
+                    "smolvm " + v->text() + " runs CIDR policies on the TSI backend, which does not enforce them (fixed in " +
+                        smolvm_first_enforcing.text() + "): a VM's allowlist restricts nothing; bottle-run --backend smolmachines refuses it",
+                    upgrade);
     if (*v < smolvm_fixed_from_allowlist)
         return make(check_status::warn,
                     "smolvm " + v->text() + ": `machine create --from` drops --allow-cidr before 1.8.0; "

@@ -18,11 +18,13 @@ namespace bottle::preflight {
 inline constexpr const char* smolvm_category = "smolmachines";
 /// First release whose `--from` keeps `--allow-cidr`.
 inline constexpr version smolvm_fixed_from_allowlist{1, 8, 0};
+/// First release that enforces a CIDR policy (before it, TSI ignored it).
+inline constexpr version smolvm_first_enforcing{1, 1, 3};
 
 /// smolvm.cli — smolvm on PATH. Returns the path in `found` when ok.
 [[nodiscard]] check_result check_smolvm_cli(system_probes& p);
 
-/// smolvm.version — `smolvm --version`; warn below 1.8.0.
+/// smolvm.version — `smolvm --version`; fail below 1.1.3, warn below 1.8.0.
 [[nodiscard]] check_result check_smolvm_version(system_probes& p);
 
 /// smolvm.kvm — /dev/kvm exists and opens read-write (Linux only).
