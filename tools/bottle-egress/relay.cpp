@@ -24,6 +24,7 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t pool_keep = 16;        // buffers kept for reuse; more are freed
 constexpr std::size_t pipe_pool_keep = 16;   // empty pipes kept (two descriptors each)
 constexpr unsigned splice_flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
+constexpr std::size_t copy_bytes = 16 * 1024;  // a small-path read this full switches a direction to splice
 
 bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
 
@@ -49,59 +50,93 @@ asio::awaitable<bool> splice_all(splice_pipe& pipe, tcp::socket& to, std::size_t
     co_return true;
 }
 
+/// The end of one direction: passes an end of stream on as a half-close;
+/// after an error shuts both sockets down so the other direction ends too.
+void end_direction(tcp::socket& from, tcp::socket& to, bool failed) {
+    boost::system::error_code ignored;
+    to.shutdown(tcp::socket::shutdown_send, ignored);
+    if (failed) from.shutdown(tcp::socket::shutdown_both, ignored), to.shutdown(tcp::socket::shutdown_both, ignored);
+}
+
 asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, buffer_pool& pool, relay_activity& activity,
                            std::uint64_t& count) {
-    splice_pipe pipe;             // while bytes are in flight: the kernel-side path
-    std::unique_ptr<char[]> buf;  // the copying path, only when no pipe could be made
-    auto release = [&] {
-        if (pipe) pool.release_pipe(std::move(pipe));
-        if (buf) pool.release(std::move(buf));
-    };
-    // A short read means the socket was drained: wait for readiness at once
-    // instead of paying a read that would only say EAGAIN (a request/response
-    // exchange then costs one syscall less per hop). After a full read, read
-    // again speculatively: in a bulk transfer more data is usually there.
-    bool drained = false;
+    // Two paths, chosen by what the last read saw.
+    //  - Small messages (a request/response exchange): Asio's async_read_some
+    //    into a small buffer of this direction, then a plain send. Asio reads
+    //    speculatively and, when the socket is empty, queues the read on the
+    //    edge-triggered registration it already has; a wait for readiness
+    //    (async_wait) would re-arm it with an epoll_ctl every time. So a hop
+    //    costs epoll_wait, recv and send; a splice through a pipe would cost
+    //    a wait, two splices and the FIONREAD that proves the pipe empty.
+    //  - Bulk: a read that fills the small buffer means more is coming; from
+    //    then on splice moves up to a pipe's worth at a time without a copy
+    //    through user space, reading again at once after a full read, until
+    //    a read comes back small. A waiting bulk direction holds no pipe.
+    std::unique_ptr<char[]> small;
+    splice_pipe pipe;
+    bool bulk = false;
+    bool drained = false;  // bulk: the socket said EAGAIN, wait before the next splice
     for (;;) {
+        if (!bulk) {
+            if (!small) {  // a direction that never carries a byte holds no buffer
+                auto [wec] = co_await from.async_wait(tcp::socket::wait_read, nothrow);
+                if (wec) break;
+                small = std::make_unique_for_overwrite<char[]>(copy_bytes);
+            }
+            auto [ec, n] = co_await from.async_read_some(asio::buffer(small.get(), copy_bytes), nothrow);
+            if (ec) {
+                end_direction(from, to, ec != asio::error::eof);
+                break;
+            }
+            activity.last = std::chrono::steady_clock::now();
+            if (!co_await write_all(to, std::string_view(small.get(), n))) {
+                end_direction(to, from, true);
+                break;
+            }
+            count += n;
+            if (n == copy_bytes) {
+                pipe = pool.acquire_pipe();
+                bulk = static_cast<bool>(pipe);  // no pipe to be had (descriptor limit): keep copying
+                drained = false;
+            }
+            continue;
+        }
         if (drained) {
             drained = false;
             auto [wec] = co_await from.async_wait(tcp::socket::wait_read, nothrow);
             if (wec) break;
         }
-        if (!pipe && !buf) {
-            pipe = pool.acquire_pipe();
-            if (!pipe) buf = pool.acquire();
+        if (!pipe) pipe = pool.acquire_pipe();
+        if (!pipe) {
+            bulk = false;
+            continue;
         }
-        const ssize_t n = pipe ? ::splice(from.native_handle(), nullptr, pipe.write_end, nullptr, buffer_pool::buffer_bytes, splice_flags)
-                               : ::recv(from.native_handle(), buf.get(), buffer_pool::buffer_bytes, 0);
+        const ssize_t n = ::splice(from.native_handle(), nullptr, pipe.write_end, nullptr, buffer_pool::buffer_bytes, splice_flags);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && would_block(errno)) {
-            release();  // idle: hold no pipe or buffer while waiting
+            pool.release_pipe(std::move(pipe));  // idle: hold no pipe while waiting
             drained = true;
             continue;
         }
-        if (n <= 0) {  // end of stream or error: pass the end on
-            boost::system::error_code ignored;
-            to.shutdown(tcp::socket::shutdown_send, ignored);
-            if (n < 0) from.shutdown(tcp::socket::shutdown_both, ignored), to.shutdown(tcp::socket::shutdown_both, ignored);
+        if (n <= 0) {
+            end_direction(from, to, n < 0);
             break;
         }
         activity.last = std::chrono::steady_clock::now();
         const auto got = static_cast<std::size_t>(n);
-        const bool sent = pipe ? co_await splice_all(pipe, to, got) : co_await write_all(to, std::string_view(buf.get(), got));
-        if (!sent) {
+        if (!co_await splice_all(pipe, to, got)) {
             pipe = splice_pipe{};  // may hold bytes: closed, never pooled
-            boost::system::error_code ignored;
-            from.shutdown(tcp::socket::shutdown_both, ignored);
+            end_direction(to, from, true);
             break;
         }
         count += got;
         if (got < buffer_pool::buffer_bytes) {
+            pool.release_pipe(std::move(pipe));
             drained = true;
-            release();
+            bulk = got >= copy_bytes;  // a small read: the next one goes the small way
         }
     }
-    release();
+    if (pipe) pool.release_pipe(std::move(pipe));
 }
 
 }  // namespace

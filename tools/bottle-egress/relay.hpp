@@ -1,15 +1,22 @@
 // tools/bottle-egress/relay.hpp — the byte relay of an open tunnel.
 //
-// Non-blocking splice(2) on the Asio (epoll) loop: bytes move socket ->
-// pipe -> socket inside the kernel (no copy through user space: the profile
-// of a read/write relay is mostly those two copies), and only when a socket
-// would block do we wait for it. An idle direction holds no pipe and no
-// buffer (both come from a small pool only while bytes are in flight), so a
-// thousand idle tunnels cost a thousand pairs of sockets and little else.
-// When no pipe can be had (descriptor limit) a direction falls back to plain
-// read/write through a pooled buffer. The bytes relayed are the same either
-// way; every check happened before the relay started. An end of stream is
-// passed on as a half-close; an error on either side ends both directions.
+// Each direction picks its path by what its last read saw. Small messages (a
+// request/response exchange) go through Asio's async_read_some into a 16 KiB
+// buffer of that direction and a plain send: Asio reads speculatively and
+// otherwise queues the read on the socket's edge-triggered registration, so
+// a hop costs recv, send and epoll_wait (a readiness wait would re-arm the
+// registration with an epoll_ctl each time, and a splice through a pipe costs
+// two splices and the FIONREAD that proves the pipe empty). A read that fills
+// that buffer means a bulk transfer: then non-blocking splice(2) moves bytes
+// socket -> pipe -> socket inside the kernel (no copy through user space),
+// until a read comes back small again. A direction that has never carried a
+// byte holds no buffer, and a waiting bulk direction holds no pipe (pipes
+// come from a small pool only while bytes are in flight), so a thousand idle
+// tunnels cost a thousand pairs of sockets and little else. When no pipe can
+// be had (descriptor limit) a direction keeps copying. The bytes relayed are
+// the same either way; every check happened before the relay started. An end
+// of stream is passed on as a half-close; an error on either side ends both
+// directions.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
