@@ -105,4 +105,23 @@ TEST(DockerGc, LauncherGoneOnlyWhenItReallyIs) {
     EXPECT_TRUE(docker::launcher_gone("boot-1/12x", "boot-1", alive));
 }
 
+TEST(DockerDryRun, PlansWithoutADaemonAndStartsNothing) {
+    const std::string bin = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
+    if (!std::filesystem::exists(bin)) GTEST_SKIP() << "bottle-run is not built";
+    bottle::os::spawn_request r;
+    r.argv = {bin, "--backend", "docker", "--image", "agent:dev", "--dry-run", "--", "true"};
+    r.env = std::vector<std::string>{"DOCKER_HOST=unix:///nonexistent/docker.sock", "PATH=/usr/bin:/bin", "HOME=/nonexistent"};
+    auto o = bottle::os::spawn(r);
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->exit_code, 0) << o->err;
+    EXPECT_NE(o->out.find("\"backend\":\"docker\""), std::string::npos) << o->out;
+    EXPECT_NE(o->out.find("\"NetworkMode\":\"none\""), std::string::npos) << o->out;
+    EXPECT_NE(o->out.find("chosen at launch"), std::string::npos) << o->out;
+    r.argv = {bin, "--backend", "docker", "--dry-run", "--", "true"};  // no image: refused first
+    o = bottle::os::spawn(r);
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->exit_code, 125);
+    EXPECT_NE(o->err.find("--image"), std::string::npos) << o->err;
+}
+
 }  // namespace

@@ -204,16 +204,19 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
 
     // 1. What the daemon offers: gVisor, and the subnets already in use.
     auto info = e.call_json("GET", "/info", std::nullopt, std::chrono::seconds(30));
-    if (!info) return failed(err, "daemon", info.error(), "start the daemon, or point DOCKER_HOST at it (bottle-preflight checks it)");
+    // A dry run shows the plan without a daemon too (runtime and subnet are then the daemon-less guesses).
+    const bool daemon = static_cast<bool>(info);
+    if (!daemon && !o.dry_run) return failed(err, "daemon", info.error(), "start the daemon, or point DOCKER_HOST at it (bottle-preflight checks it)");
     docker_request req;
     req.image = o.image;
     req.launcher = launcher_label();
     if (auto s = o.env.find("BOT_BOTTLE_DOCKER_SUBNET"); s != o.env.end() && !s->second.empty()) req.fixed_subnet = s->second;
-    auto rt = choose_runtime(*info, o.require_gvisor);
+    auto rt = daemon ? choose_runtime(*info, o.require_gvisor)
+                     : result<runtime_choice>(runtime_choice{"", "no daemon answered at " + ep->spec + ": the runtime is chosen at launch"});
     if (!rt) return failed(err, "runtime", rt.error(), "");
     req.runtime = *rt;
     if (base.proxy) {
-        auto nets = e.call_json("GET", "/networks", std::nullopt, std::chrono::seconds(30));
+        auto nets = daemon ? e.call_json("GET", "/networks", std::nullopt, std::chrono::seconds(30)) : result<json::value>(json::array{});
         if (!nets) return failed(err, "networks", nets.error(), "");
         if (nets->is_array())
             for (const auto& n : nets->get_array())
