@@ -213,3 +213,28 @@ TEST(SmolvmLaunch, DryRunPrintsThePlanAndStartsNothing) {
     EXPECT_TRUE(l.log().empty()) << "a dry run must not call smolvm: " << l.log();
     EXPECT_FALSE(std::filesystem::exists(l.root + "/run/bot-bottle/aliases/127.0.0.16"));
 }
+
+TEST(SmolvmLaunch, TwoLaunchesAtOnceGetDifferentAliases) {
+    SKIP_IF_MISSING();
+    smolvm_launch l;
+    // Both in one network namespace and one state directory, overlapping.
+    std::string args;
+    for (const auto& a : l.args) args += " '" + a + "'";
+    const std::string run = std::string("'" BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run'") + args +
+                            " /usr/bin/bash -c 'echo proxy=$HTTPS_PROXY; sleep 1'";
+    bottle::os::spawn_request r;
+    r.argv = {"/usr/bin/unshare", "--net", "--", "/bin/sh", "-c",
+              "ip link set lo up && (" + run + " > " + l.root + "/a.out 2>&1 & " + run + " > " + l.root + "/b.out 2>&1 & wait)"};
+    r.env = l.env_list();
+    r.timeout = std::chrono::seconds(60);
+    auto out = bottle::os::spawn(r);
+    ASSERT_TRUE(out && out->succeeded()) << (out ? out->err : out.error().message);
+    const auto a = bottle::os::read_file(l.root + "/a.out", 1 << 16), b = bottle::os::read_file(l.root + "/b.out", 1 << 16);
+    ASSERT_TRUE(a && b);
+    const bool a16 = a->find("proxy=http://127.0.0.16:3128") != std::string::npos, a17 = a->find("proxy=http://127.0.0.17:3128") != std::string::npos;
+    const bool b16 = b->find("proxy=http://127.0.0.16:3128") != std::string::npos, b17 = b->find("proxy=http://127.0.0.17:3128") != std::string::npos;
+    EXPECT_TRUE((a16 && b17) || (a17 && b16)) << "A: " << *a << "\nB: " << *b;
+    const std::string log = l.log();
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 10) << "two each of create, start, exec, stop, delete: " << log;
+    l.expect_clean();
+}
