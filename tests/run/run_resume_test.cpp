@@ -92,9 +92,13 @@ TEST(LaunchRecord, GcRemovesOnlyOldRecordsOfEndedBottles) {
     write("bb-new", now - 60);
     write("bb-running", 0);
     std::ofstream(dir.path() / "bb-running.json") << "{}";  // its state file: still running
+    std::ofstream(dir.path() / "bb-half.launch.json") << "{\"schema\": ";  // being written: new by its file's age
     EXPECT_EQ(collect_launch_records(d, now), 1);
+    EXPECT_TRUE(fs::exists(dir.path() / "bb-half.launch.json"));
     EXPECT_FALSE(fs::exists(dir.path() / "bb-old.launch.json"));
     EXPECT_TRUE(fs::exists(dir.path() / "bb-new.launch.json"));
+    EXPECT_TRUE(fs::exists(dir.path() / "bb-running.launch.json"));
+    EXPECT_EQ(collect_launch_records(d, 1LL << 40), 2) << "bb-new, and bb-half, old by its file's age";
     EXPECT_TRUE(fs::exists(dir.path() / "bb-running.launch.json"));
 }
 

@@ -167,8 +167,18 @@ int collect_launch_records(const std::string& dir, long long now) {
         const auto id = name.substr(0, name.size() - std::strlen(suffix));
         std::error_code ec2;
         if (std::filesystem::exists(dir + "/" + id + ".json", ec2)) continue;  // still running (or gc's other half)
+        // Another launch may be writing its record right now: an unreadable
+        // record is judged by its file's age, never removed as soon as seen.
         auto r = read_launch_record(dir, id);
-        if (r && now - r->started < launch_record_max_age) continue;
+        long long started = 0;
+        if (r) {
+            started = r->started;
+        } else {
+            struct stat st {};
+            if (::stat(e.path().c_str(), &st) != 0) continue;
+            started = static_cast<long long>(st.st_mtime);
+        }
+        if (now - started < launch_record_max_age) continue;
         std::filesystem::remove(e.path(), ec2);
         if (!ec2) ++removed;
     }

@@ -10,6 +10,7 @@
 #include "bottle-run/explain.hpp"
 #include "bottle-run/host_facts.hpp"
 #include "bottle-run/launch_record.hpp"
+#include "bottle-run/picker.hpp"
 #include "bottle-run/provider_setup.hpp"
 #include "bottle-run/state.hpp"
 
@@ -56,6 +57,7 @@ std::string usage_text() {
            "  ls                list running bottles      stop ID   stop one\n"
            "  gc                remove what killed launchers left behind\n"
            "  resume ID         launch ID's agent or command again: same manifest, bottles, workspace\n"
+           "  (on a terminal, `agent` without NAME or no COMMAND opens the launch picker)\n"
            "  explain           which protections this host gives a bottle, and why\n"
            "\n"
            "Exit status: the command's; 125 bottle-run failed (reason and remedy on stderr);\n"
@@ -73,7 +75,7 @@ const std::set<std::string> subcommands{"agent", "ls", "stop", "gc", "explain", 
 
 }  // namespace
 
-result<options> parse_arguments(const std::vector<std::string>& args) {
+result<options> parse_arguments(const std::vector<std::string>& args, bool terminal) {
     options o;
     // Our options end at "--" or at the first word that is not one of ours.
     static const std::set<std::string> with_value{"--manifest", "--bottle", "--workspace", "--backend", "--image"};
@@ -126,6 +128,10 @@ result<options> parse_arguments(const std::vector<std::string>& args) {
     if (img->count()) o.image = image;
     for (const auto& b : o.bottles)
         if (b.empty()) return make_error(errc::invalid_argument, "--bottle needs a value");
+    if (terminal && ((o.command == "run" && o.argv.empty()) || (o.command == "agent" && o.target.empty()))) {
+        o.pick = true;  // the launch picker chooses the agent and its bottles
+        return o;
+    }
     if (o.command == "run" && o.argv.empty()) return make_error(errc::invalid_argument, "missing COMMAND (give it after --)");
     if (o.command == "resume" && o.target.empty()) return make_error(errc::invalid_argument, "resume needs a bottle ID");
     if ((o.command == "agent" || o.command == "stop") && o.target.empty())
@@ -221,7 +227,7 @@ int fail(std::ostream& err, const std::string& what, const std::string& remedy) 
 
 int run_main(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, std::ostream& out,
              std::ostream& err) {
-    auto o = parse_arguments(args);
+    auto o = parse_arguments(args, ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1);
     if (!o) {
         (void)cli::usage_failure(err, "bottle-run", o.error(), usage_text());
         return exit_launcher_failed;
@@ -242,6 +248,11 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     }
     if (o->command == "ls" || o->command == "stop") return state_command(*o, out, err);
     if (o->command == "resume") return resume_command(*o, env, out, err);
+    if (o->pick) {
+        auto m = load(*o, env);
+        if (!m) return fail(err, m.error().message, "fix the manifest");
+        if (const int rc = pick_launch(*o, *m, err); rc != 0) return rc;
+    }
     auto t = resolve(*o, env);
     if (!t) {
         const bool credentials = t.error().message.find("missing credentials") != std::string::npos;

@@ -34,6 +34,7 @@ struct options {
     std::optional<std::string> backend{};    ///< --backend; chosen with BOT_BOTTLE_BACKEND by select_backend
     bool json = false;
     bool dry_run = false;
+    bool pick = false;                       ///< no agent NAME / COMMAND on a terminal: the launch picker chooses
     std::optional<std::string> image{};      ///< --image: the docker backend's agent image
     bool require_gvisor = false;             ///< --require-gvisor: docker refuses to start without runsc
     bool help = false, version = false;
@@ -44,7 +45,9 @@ struct options {
 /// Parses the arguments (without argv[0]). Options end at "--" or at the
 /// first word that is not an option (the command or a subcommand), so the
 /// command's own options are never read as ours. Errors: invalid_argument.
-[[nodiscard]] result<options> parse_arguments(const std::vector<std::string>& args);
+/// `terminal` (stdin and stdout are one): `agent` without a NAME, or no
+/// COMMAND, sets `pick` (the launch picker) instead of being an error.
+[[nodiscard]] result<options> parse_arguments(const std::vector<std::string>& args, bool terminal = false);
 
 /// The tool: `env` is the launcher's environment (TERM/LANG pass into the
 /// bottle through the allowlist; HOME and XDG_CONFIG_HOME locate the
