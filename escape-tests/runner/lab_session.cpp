@@ -22,7 +22,7 @@ namespace bottle::escape {
 namespace fs = std::filesystem;
 
 lab_session::lab_session(lab::run_paths paths, std::string network_id, bool keep)
-    : paths_(std::move(paths)), keep_(keep), net_(std::move(network_id)) {}
+    : paths_(std::move(paths)), keep_(keep), net_(network_id), cgroup_("bbx-lab-" + network_id) {}
 
 result<lab::token_map> lab_session::build(const prepared_run& run) {
     // The owner pid before anything else: gc never removes a live run's lab
@@ -38,6 +38,9 @@ result<lab::token_map> lab_session::build(const prepared_run& run) {
         owner.close();
         if (!owner) return make_error(errc::io_error, "cannot write " + paths_.owner().string());
     }
+    // The lab host's cgroup, where the machine has one to give (else the
+    // pid namespace alone ends what the sandbox started).
+    if (auto made = cgroup_.create(); !made) std::fprintf(stderr, "bottle-escape: no cgroup for the lab: %s\n", made.error().message.c_str());
     auto tokens = lab::plant(paths_, run.inside.nonce);
     if (!tokens) return tokens.error();
     if (auto made = make_lab_user(); !made) return made.error();
@@ -86,6 +89,11 @@ result<void> lab_session::run_host(const lab::host_plan& plan, const std::functi
     if (host == 0) {
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        if (cgroup_.made())
+            if (auto joined = cgroup_.add(0); !joined) {
+                std::fprintf(stderr, "bottle-escape: %s\n", joined.error().message.c_str());
+                _exit(1);
+            }
         if (!lab::enter_netns(lab_ns)) _exit(1);
         // The lab runs in its own pid namespace: its PID 1 (below) reaps
         // every orphan (a daemon a setup script left) and, when the lab host
@@ -133,8 +141,10 @@ void lab_session::stop_world() {
 }
 
 void lab_session::teardown() noexcept {
-    // Processes and namespaces (network_lab::destroy kills what is left in
-    // the lab and the world), then the world's handle, then the directory.
+    // Processes and namespaces (whatever is left in the lab host's cgroup,
+    // then network_lab::destroy kills what is left in the lab and the
+    // world), then the world's handle, then the directory.
+    cgroup_.destroy();
     net_.destroy();
     world_.stop(0);
     if (world_log_ >= 0) {

@@ -4,11 +4,13 @@
 // build() makes the run directory (owner pid first, so `gc` can always tell
 // whose it is), plants the secrets, the tool mount points and the profile's
 // files, then the network and the world sinks. run_host() forks the lab host
-// and waits for it. The destructor (or teardown()) kills every process in
-// the lab and the world, deletes the namespaces and removes the run
+// and waits for it, in a cgroup of its own where the machine allows
+// (lab/lab_cgroup.hpp). The destructor (or teardown()) kills every process in
+// the lab's cgroup, the lab and the world, deletes the namespaces and removes the run
 // directory unless kept, whatever step failed or was interrupted.
 #pragma once
 
+#include "../lab/lab_cgroup.hpp"
 #include "../lab/lab_user.hpp"
 #include "../lab/network.hpp"
 #include "../lab/run_paths.hpp"
@@ -58,6 +60,7 @@ private:
     bool keep_;
     bool made_root_ = false;
     lab::network_lab net_;
+    lab::lab_cgroup cgroup_;  // the lab host's own, where the machine allows
     int world_log_ = -1;
     lab::sink_process world_;
 };
