@@ -91,6 +91,11 @@ long env_number(const std::map<std::string, std::string>& env, const char* k, lo
     return v.empty() || *end != '\0' || n <= 0 ? fallback : n;
 }
 
+int interrupted(std::ostream& err, int status) {
+    err << "bottle-run: smolmachines: interrupted by signal " << status - 128 << " before the agent ran; tearing down\n";
+    return status;
+}
+
 /// A pending SIGINT/SIGTERM/SIGHUP/SIGQUIT, as the exit status it means.
 std::optional<int> pending(os::signal_fd& sigs) {
     auto s = sigs.wait(std::chrono::milliseconds(0));
@@ -243,7 +248,7 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
     rec.started = static_cast<long long>(std::time(nullptr));
     if (auto w = write_state(state_dir, rec); !w) return fail(err, "state", w.error().message, "");
     td.state = true;
-    if (auto s = pending(*sigs)) return *s;
+    if (auto s = pending(*sigs)) return interrupted(err, *s);
 
     // 5. machine create. From here on teardown deletes the machine.
     td.stop_argv = plan->stop;
@@ -252,7 +257,7 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
     auto created = run_step(plan->create, child_env, std::chrono::seconds(env_number(env, "BOTTLE_SMOLVM_STEP_TIMEOUT_S", 600)));
     if (!created || !created->succeeded())
         return fail(err, "machine create", created ? step_failure(*created) : created.error().message, "nothing was started");
-    if (auto s = pending(*sigs)) return *s;
+    if (auto s = pending(*sigs)) return interrupted(err, *s);
 
     // 6. Force the allowlist and confirm it: no confirmation, no start.
     smolvm::open_options opts;
@@ -264,7 +269,7 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
                     std::string("the VM was not started: its egress allowlist could not be confirmed as ") + plan->allowlist.front() +
                         " (see " + docs + ")");
     if (forced.patched) err << "bottle-run: smolmachines: " << forced.message << '\n';
-    if (auto s = pending(*sigs)) return *s;
+    if (auto s = pending(*sigs)) return interrupted(err, *s);
 
     // 7. machine start, then verify again: what smolvm runs with is what is stored.
     td.started = true;
@@ -273,7 +278,7 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
         return fail(err, "machine start", started ? step_failure(*started) : started.error().message, "");
     const auto after = policy::verify(store, plan->machine, plan->allowlist);
     if (!after.ok()) return fail(err, "allowlist after start", after.message, std::string("the VM was stopped (see ") + docs + ")");
-    if (auto s = pending(*sigs)) return *s;
+    if (auto s = pending(*sigs)) return interrupted(err, *s);
 
     // 8. The agent.
     return exec_agent(plan->exec, child_env, request.interactive, *sigs, err);
