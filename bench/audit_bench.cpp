@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace {
+namespace audit_bench {
 
 constexpr int kRows = 100000;
 
@@ -108,4 +108,4 @@ void BM_DecodeOnly100k(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeOnly100k)->Unit(benchmark::kMillisecond)->Repetitions(3)->ReportAggregatesOnly(true);
 
-}  // namespace
+}  // namespace audit_bench

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-namespace {
+namespace state_db_bench {
 
 constexpr int kRows = 10000;
 
@@ -77,4 +77,4 @@ void BM_EncodeOneRecord(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeOneRecord)->Unit(benchmark::kMicrosecond);
 
-}  // namespace
+}  // namespace state_db_bench

@@ -12,6 +12,19 @@ function(bottle_warnings target)
   endif()
 endfunction()
 
+# Test programs (unit tests, properties, the harness's unit tests) check
+# behaviour, not speed: BOTTLE_TEST_CXX_FLAGS lets a preset compile them with
+# less optimisation than the tools they test (the dev preset: -Og, which
+# halves their compile time; the tools and benchmarks keep -O2).
+set(BOTTLE_TEST_CXX_FLAGS "" CACHE STRING "Extra compile flags for test programs (the dev preset sets -Og)")
+function(bottle_test_program target)
+  bottle_warnings(${target})
+  if(BOTTLE_TEST_CXX_FLAGS)
+    separate_arguments(flags NATIVE_COMMAND "${BOTTLE_TEST_CXX_FLAGS}")
+    target_compile_options(${target} PRIVATE ${flags})
+  endif()
+endfunction()
+
 # add_subdirectory() for every child directory that has a CMakeLists.txt.
 function(bottle_add_subdirectories parent)
   file(GLOB children LIST_DIRECTORIES true CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/${parent}/*")

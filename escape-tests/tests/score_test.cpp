@@ -336,10 +336,10 @@ TEST(UpstreamPolicy, RequestsAndClientHellos) {
         std::string hs = std::string("\x01\x00", 2) + static_cast<char>(body.size() >> 8) + static_cast<char>(body.size() & 0xff) + body;
         return std::string("\x16\x03\x01", 3) + static_cast<char>(hs.size() >> 8) + static_cast<char>(hs.size() & 0xff) + hs;
     };
-    EXPECT_EQ(detail::client_hello_sni(hello("denied.lab.test")), std::optional<std::string>("denied.lab.test"));
+    EXPECT_EQ(bottle::escape::detail::client_hello_sni(hello("denied.lab.test")), std::optional<std::string>("denied.lab.test"));
     EXPECT_FALSE(allowed_upstream_breach("203.0.113.80:443", "tcp", hello("allowed.lab.test")));
     EXPECT_TRUE(allowed_upstream_breach("203.0.113.80:443", "tcp", hello("denied.lab.test")));
-    EXPECT_FALSE(detail::client_hello_sni(hello("x").substr(0, 20))) << "a truncated hello is not parsed past its end";
+    EXPECT_FALSE(bottle::escape::detail::client_hello_sni(hello("x").substr(0, 20))) << "a truncated hello is not parsed past its end";
 }
 
 TEST(Score, WireFramesRankAfterApplicationRecords) {

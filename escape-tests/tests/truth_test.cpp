@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 using namespace bottle::escape;
 namespace protocol = bottle::escape::protocol;
 
-const std::string nonce = "0123456789ab";
+const std::string truth_nonce = "0123456789ab";
 
 class TruthTest : public ::testing::Test {
 protected:
@@ -31,14 +31,14 @@ TEST_F(TruthTest, ReadsEveryLogAndSkipsLinesItCannotDecode) {
     p.status = protocol::probe_status::ran;
     write(paths.logs() / "probe.jsonl", "sandbox banner\n" + protocol::encode(p) + "\n{\"probe\":\"x\",\"status\":\"escaped\"}\n");
     write(paths.logs() / "world.jsonl",
-          protocol::encode(protocol::lab_event{"world.tcp", "tcp", "203.0.113.10:80", "p", "bbx-" + nonce + "-net-icmp"}) +
+          protocol::encode(protocol::lab_event{"world.tcp", "tcp", "203.0.113.10:80", "p", "bbx-" + truth_nonce + "-net-icmp"}) +
               "\nnot json\n");
     write(paths.logs() / "canary.jsonl", protocol::encode(protocol::lab_event{"host.canary_process", "signal", "", "", ""}) + "\n");
     write(paths.logs() / "host-status.jsonl",
           protocol::encode(protocol::host_status{protocol::host_status::kind::sandbox_exit, "0"}) + "\n");
     write(paths.run() / "bbx/canary.pid", "42\n");
     write(paths.logs() / "sandbox.stderr", "warning: x\n");
-    const auto c = collect_truth(paths, nonce, {{"ssh_key", "tok"}});
+    const auto c = collect_truth(paths, truth_nonce, {{"ssh_key", "tok"}});
     ASSERT_EQ(c.reports.size(), 1u);
     EXPECT_EQ(c.reports[0].id, "net.icmp");
     EXPECT_EQ(c.truth.events.size(), 2u);
@@ -54,19 +54,19 @@ TEST_F(TruthTest, TheFirstHostErrorWinsAndAnUnreadableStatusIsAnError) {
     write(paths.logs() / "host-status.jsonl",
           protocol::encode(protocol::host_status{protocol::host_status::kind::error, "setup failed"}) + "\n" +
               protocol::encode(protocol::host_status{protocol::host_status::kind::error, "later"}) + "\n");
-    const auto c = collect_truth(paths, nonce, {});
+    const auto c = collect_truth(paths, truth_nonce, {});
     ASSERT_TRUE(c.host_error);
     EXPECT_EQ(c.host_error->message, "setup failed");
     TearDown();
     SetUp();
     write(paths.logs() / "host-status.jsonl", "{\"error\":\n");
-    const auto broken = collect_truth(paths, nonce, {});
+    const auto broken = collect_truth(paths, truth_nonce, {});
     ASSERT_TRUE(broken.host_error);
     EXPECT_NE(broken.host_error->message.find("unreadable lab host status"), std::string::npos);
 }
 
 TEST_F(TruthTest, MarkersAreFoundOutsideLogsAndStateOnly) {
-    const std::string tag = "bbx-" + nonce + "-fs-write-outside";
+    const std::string tag = "bbx-" + truth_nonce + "-fs-write-outside";
     write(paths.home() / (".bbx-marker-" + tag), "x");
     write(paths.logs() / ("probe-" + tag), "x");
     write(paths.state() / ("state-" + tag), "x");
@@ -75,7 +75,7 @@ TEST_F(TruthTest, MarkersAreFoundOutsideLogsAndStateOnly) {
     write(paths.workspace() / ".git/config", "[core]\n\thooksPath = /tmp/" + tag + "\n");
     write(paths.workspace() / ".git/hooks/post-checkout", "#!/bin/sh\n# " + tag + "\n");
     write(paths.workspace() / ".git/hooks/pre-commit", "#!/bin/sh\n# nothing of this run\n");
-    auto markers = find_markers(paths, nonce);
+    auto markers = find_markers(paths, truth_nonce);
     ASSERT_EQ(markers.size(), 3u);
     EXPECT_EQ(markers[1].proto, "content");
     EXPECT_EQ(markers[1].local, "workspace/.git/config");

@@ -1,5 +1,6 @@
 #include "bottle-audit/manifest_audit.hpp"
 
+#include "support/audit_findings.hpp"
 #include "support/smolvm_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -27,12 +28,7 @@ std::set<std::string> ids(const std::vector<finding>& fs) {
     return out;
 }
 
-std::vector<finding> of(const audit_outcome& o, const std::string& id, const std::string& subject = "") {
-    std::vector<finding> out;
-    for (const auto& f : o.findings)
-        if ((id.empty() || f.id == id) && (subject.empty() || f.subject == subject)) out.push_back(f);
-    return out;
-}
+using bottle::test_support::findings_of;
 
 TEST(AuditRoute, OrdinaryHostsAndWebPortsAreClean) {
     for (const char* h : {"api.anthropic.com", "packages.example.com", "*.anthropic.com", "raw.githubusercontent.com",
@@ -144,22 +140,22 @@ TEST_F(ManifestFiles, ResolvedBottlesAreJudgedAndEvidenceNamesTheDefiningFile) {
     ASSERT_TRUE(o.has_value()) << o.error().message;
     EXPECT_EQ(o->kind, "manifest");
     EXPECT_EQ(o->subjects, (std::vector<std::string>{"bottle base", "bottle dev", "bottle empty", "bottle narrow"}));
-    auto all = of(*o, "manifest.route_matches_everything");
+    auto all = findings_of(*o, "manifest.route_matches_everything");
     ASSERT_EQ(all.size(), 2u) << "base and dev (inherited) both allow *";
     for (const auto& f : all) {
         EXPECT_NE(std::string(f.evidence.as_object().at("file").as_string()).find("10-base.json"), std::string::npos);
         EXPECT_EQ(f.evidence.as_object().at("pointer").as_string(), "/bottles/base/egress/0");
     }
-    auto port = of(*o, "manifest.route_unusual_port");
+    auto port = findings_of(*o, "manifest.route_unusual_port");
     ASSERT_EQ(port.size(), 1u);
     EXPECT_EQ(port[0].subject, "bottle dev");
     EXPECT_NE(std::string(port[0].evidence.as_object().at("file").as_string()).find("20-dev.json"), std::string::npos)
         << "the child's entry replaced the parent's";
     EXPECT_EQ(port[0].evidence.as_object().at("lineage").as_string(), "base -> dev");
-    auto none = of(*o, "manifest.bottle_no_egress");
+    auto none = findings_of(*o, "manifest.bottle_no_egress");
     ASSERT_EQ(none.size(), 1u);
     EXPECT_EQ(none[0].subject, "bottle empty");
-    EXPECT_TRUE(of(*o, "", "bottle narrow").empty());
+    EXPECT_TRUE(findings_of(*o, "", "bottle narrow").empty());
     EXPECT_EQ(o->findings.front().severity, severity::critical);
 }
 
@@ -167,8 +163,8 @@ TEST_F(ManifestFiles, EgressDeletedByNullIsNoEgress) {
     write("m.json", R"({"bottles": {"base": {"egress": [{"host": "a.example"}]}, "locked": {"extends": "base", "egress": null}}})");
     auto o = audit_manifest_path(dir.path() / "m.json");
     ASSERT_TRUE(o.has_value()) << o.error().message;
-    EXPECT_EQ(of(*o, "manifest.bottle_no_egress").size(), 1u);
-    EXPECT_EQ(of(*o, "manifest.bottle_no_egress")[0].subject, "bottle locked");
+    EXPECT_EQ(findings_of(*o, "manifest.bottle_no_egress").size(), 1u);
+    EXPECT_EQ(findings_of(*o, "manifest.bottle_no_egress")[0].subject, "bottle locked");
 }
 
 TEST_F(ManifestFiles, AGitGateRepoWithoutAPinnedHostKeyIsWarned) {
@@ -177,7 +173,7 @@ TEST_F(ManifestFiles, AGitGateRepoWithoutAPinnedHostKeyIsWarned) {
         "open": {"url": "ssh://git@forge.example/me/b.git", "key": {"provider": "gitea", "forge_token_env": "GITEA_TOKEN"}}}}}}})");
     auto o = audit_manifest_path(dir.path() / "m.json");
     ASSERT_TRUE(o.has_value()) << o.error().message;
-    auto unpinned = of(*o, "manifest.git_gate_host_key_unpinned");
+    auto unpinned = findings_of(*o, "manifest.git_gate_host_key_unpinned");
     ASSERT_EQ(unpinned.size(), 1u);
     EXPECT_EQ(unpinned[0].subject, "bottle dev");
     EXPECT_EQ(unpinned[0].severity, severity::medium);
@@ -191,7 +187,7 @@ TEST_F(ManifestFiles, TheRealisticExampleHasOnlyTheDocumentedFindings) {
     ASSERT_TRUE(o.has_value()) << o.error().message;
     EXPECT_EQ(ids(o->findings), (std::set<std::string>{"manifest.route_shared_hosting_wildcard", "manifest.route_unusual_port",
                                                         "manifest.bottle_no_egress"}));
-    EXPECT_EQ(of(*o, "manifest.bottle_no_egress")[0].subject, "bottle gpu");
+    EXPECT_EQ(findings_of(*o, "manifest.bottle_no_egress")[0].subject, "bottle gpu");
 }
 
 TEST_F(ManifestFiles, LoaderErrorsNameFileAndPointer) {

@@ -1,5 +1,6 @@
 #include "bottle-audit/smolvm_audit.hpp"
 
+#include "support/audit_findings.hpp"
 #include "support/smolvm_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -41,12 +42,7 @@ raw_row machine(const std::string& name, bool network, const std::string& cidrs_
                               R"(,"allowed_cidrs":)" + cidrs_json + extra + "}");
 }
 
-std::vector<finding> of(const audit_outcome& o, const std::string& id, const std::string& subject = "") {
-    std::vector<finding> out;
-    for (const auto& f : o.findings)
-        if ((id.empty() || f.id == id) && (subject.empty() || f.subject == subject)) out.push_back(f);
-    return out;
-}
+using bottle::test_support::findings_of;
 
 TEST(AuditPool, AcceptsLoopbackPoolsAndRefusesEverythingElse) {
     EXPECT_EQ(parse_pool("127.0.0.16/28").value().to_string(), "127.0.0.16/28");
@@ -77,7 +73,7 @@ TEST(AuditSmolvm, NetworkOnWithNullOrAbsentAllowlistIsCritical) {
                               blob_row("absent", R"({"name":"absent","network":true})"),
                               machine("denyall", true, "[]")};
     auto o = audit_machines(rows, pool());
-    auto crit = of(o, "smolvm.unrestricted_egress");
+    auto crit = findings_of(o, "smolvm.unrestricted_egress");
     ASSERT_EQ(crit.size(), 2u);
     EXPECT_EQ(crit[0].severity, severity::critical);
     std::set<std::string> subjects{crit[0].subject, crit[1].subject};
@@ -88,7 +84,7 @@ TEST(AuditSmolvm, NetworkOnWithNullOrAbsentAllowlistIsCritical) {
         else EXPECT_EQ(cidrs.as_string(), "absent");
         EXPECT_NE(f.remedy.find("--allow-cidr"), std::string::npos);
     }
-    EXPECT_TRUE(of(o, "", "vm denyall").empty()) << "[] is deny-all: nothing to report";
+    EXPECT_TRUE(findings_of(o, "", "vm denyall").empty()) << "[] is deny-all: nothing to report";
     EXPECT_EQ(o.findings.front().id, "smolvm.unrestricted_egress") << "sorted most severe first";
 }
 
@@ -108,16 +104,16 @@ TEST(AuditSmolvm, WideEntriesOutsidePoolAndBothAreHigh) {
                               machine("outside", true, R"(["127.0.0.99/32"])"),
                               machine("both", true, R"(["10.0.0.0/8", "::/0"])")};
     auto o = audit_machines(rows, pool());
-    auto wide = of(o, "smolvm.allowlist_entry_too_wide");
-    auto outside = of(o, "smolvm.allowlist_entry_outside_pool");
+    auto wide = findings_of(o, "smolvm.allowlist_entry_too_wide");
+    auto outside = findings_of(o, "smolvm.allowlist_entry_outside_pool");
     ASSERT_EQ(wide.size(), 3u);
     ASSERT_EQ(outside.size(), 3u);
-    EXPECT_EQ(of(o, "smolvm.allowlist_entry_too_wide", "vm wide-in-pool").size(), 1u);
-    EXPECT_TRUE(of(o, "smolvm.allowlist_entry_outside_pool", "vm wide-in-pool").empty());
-    EXPECT_EQ(of(o, "smolvm.allowlist_entry_outside_pool", "vm outside").size(), 1u);
-    EXPECT_TRUE(of(o, "smolvm.allowlist_entry_too_wide", "vm outside").empty());
+    EXPECT_EQ(findings_of(o, "smolvm.allowlist_entry_too_wide", "vm wide-in-pool").size(), 1u);
+    EXPECT_TRUE(findings_of(o, "smolvm.allowlist_entry_outside_pool", "vm wide-in-pool").empty());
+    EXPECT_EQ(findings_of(o, "smolvm.allowlist_entry_outside_pool", "vm outside").size(), 1u);
+    EXPECT_TRUE(findings_of(o, "smolvm.allowlist_entry_too_wide", "vm outside").empty());
     for (const auto& f : wide) EXPECT_EQ(f.severity, severity::high);
-    auto v6 = of(o, "smolvm.allowlist_entry_too_wide", "vm both");
+    auto v6 = findings_of(o, "smolvm.allowlist_entry_too_wide", "vm both");
     ASSERT_EQ(v6.size(), 2u);
     bool saw_v6 = false;
     for (const auto& f : v6)
@@ -136,16 +132,16 @@ TEST(AuditSmolvm, EntriesSharedByTwoMachinesAreHighOnBoth) {
                               machine("e", true, R"(["127.0.0.26/32"])"),
                               machine("off", false, R"(["127.0.0.21/32"])")};  // network off: holds no egress
     auto o = audit_machines(rows, pool());
-    auto shared = of(o, "smolvm.allowlist_entry_shared");
+    auto shared = findings_of(o, "smolvm.allowlist_entry_shared");
     std::set<std::string> who;
     for (const auto& f : shared) {
         who.insert(f.subject);
         EXPECT_EQ(f.severity, severity::high);
     }
     EXPECT_EQ(who, (std::set<std::string>{"vm a", "vm b", "vm d", "vm e"}));
-    ASSERT_EQ(of(o, "smolvm.allowlist_entry_shared", "vm a").size(), 1u);
-    EXPECT_EQ(of(o, "smolvm.allowlist_entry_shared", "vm a")[0].evidence.as_object().at("shared_with").as_string(), "b");
-    EXPECT_EQ(of(o, "smolvm.allowlist_entry_shared", "vm e")[0].evidence.as_object().at("shared_with").as_string(), "d");
+    ASSERT_EQ(findings_of(o, "smolvm.allowlist_entry_shared", "vm a").size(), 1u);
+    EXPECT_EQ(findings_of(o, "smolvm.allowlist_entry_shared", "vm a")[0].evidence.as_object().at("shared_with").as_string(), "b");
+    EXPECT_EQ(findings_of(o, "smolvm.allowlist_entry_shared", "vm e")[0].evidence.as_object().at("shared_with").as_string(), "d");
 }
 
 /// The O(n log n) sweep against the obvious O(n^2) definition, on random
@@ -180,7 +176,7 @@ TEST(AuditSmolvm, SharedSweepMatchesPairwiseDefinition) {
             }
         std::multiset<std::string> got;
         auto o = audit_machines(rows, pool());
-        for (const auto& f : of(o, "smolvm.allowlist_entry_shared")) {
+        for (const auto& f : findings_of(o, "smolvm.allowlist_entry_shared")) {
             got.insert(f.subject + " " + std::string(f.evidence.as_object().at("entry").as_string()));
             // the partner named really overlaps
             const auto partner = std::string(f.evidence.as_object().at("shared_with").as_string());
@@ -197,12 +193,12 @@ TEST(AuditSmolvm, HostFilterWithoutCidrPolicyIsMediumBesidesTheCritical) {
     std::vector<raw_row> rows{machine("byname", true, "null", R"(,"dns_filter_hosts":["api.anthropic.com"])"),
                               machine("pinned", true, R"(["127.0.0.18/32"])", R"(,"dns_filter_hosts":["x.example"])")};
     auto o = audit_machines(rows, pool());
-    auto f = of(o, "smolvm.host_filter_without_cidr_policy");
+    auto f = findings_of(o, "smolvm.host_filter_without_cidr_policy");
     ASSERT_EQ(f.size(), 1u);
     EXPECT_EQ(f[0].subject, "vm byname");
     EXPECT_EQ(f[0].severity, severity::medium);
-    EXPECT_EQ(of(o, "smolvm.unrestricted_egress", "vm byname").size(), 1u);
-    EXPECT_TRUE(of(o, "", "vm pinned").empty());
+    EXPECT_EQ(findings_of(o, "smolvm.unrestricted_egress", "vm byname").size(), 1u);
+    EXPECT_TRUE(findings_of(o, "", "vm pinned").empty());
 }
 
 TEST(AuditSmolvm, BackendWithPolicy) {
@@ -211,14 +207,14 @@ TEST(AuditSmolvm, BackendWithPolicy) {
                               machine("virtio", true, R"(["127.0.0.18/32"])", R"(,"network_backend":"virtio-net")"),
                               machine("tsi-open", true, "null", R"(,"network_backend":"tsi")")};
     auto o = audit_machines(rows, pool());
-    ASSERT_EQ(of(o, "smolvm.policy_on_tsi").size(), 1u);
-    EXPECT_EQ(of(o, "smolvm.policy_on_tsi")[0].subject, "vm tsi");
-    EXPECT_EQ(of(o, "smolvm.policy_on_tsi")[0].severity, severity::high);
-    ASSERT_EQ(of(o, "smolvm.unknown_network_backend").size(), 1u);
-    EXPECT_EQ(of(o, "smolvm.unknown_network_backend")[0].subject, "vm odd");
-    EXPECT_EQ(of(o, "smolvm.unknown_network_backend")[0].severity, severity::medium);
-    EXPECT_TRUE(of(o, "", "vm virtio").empty());
-    EXPECT_EQ(of(o, "", "vm tsi-open").size(), 1u) << "without a policy only the unrestricted finding applies";
+    ASSERT_EQ(findings_of(o, "smolvm.policy_on_tsi").size(), 1u);
+    EXPECT_EQ(findings_of(o, "smolvm.policy_on_tsi")[0].subject, "vm tsi");
+    EXPECT_EQ(findings_of(o, "smolvm.policy_on_tsi")[0].severity, severity::high);
+    ASSERT_EQ(findings_of(o, "smolvm.unknown_network_backend").size(), 1u);
+    EXPECT_EQ(findings_of(o, "smolvm.unknown_network_backend")[0].subject, "vm odd");
+    EXPECT_EQ(findings_of(o, "smolvm.unknown_network_backend")[0].severity, severity::medium);
+    EXPECT_TRUE(findings_of(o, "", "vm virtio").empty());
+    EXPECT_EQ(findings_of(o, "", "vm tsi-open").size(), 1u) << "without a policy only the unrestricted finding applies";
 }
 
 TEST(AuditSmolvm, MalformedRowsAreFindingsAndTheAuditGoesOn) {
@@ -230,7 +226,7 @@ TEST(AuditSmolvm, MalformedRowsAreFindingsAndTheAuditGoesOn) {
                               machine("after", true, "null")};
     auto o = audit_machines(rows, pool(), "/x/smolvm.db");
     EXPECT_EQ(o.subjects.size(), 6u);
-    auto bad = of(o, "smolvm.malformed_record");
+    auto bad = findings_of(o, "smolvm.malformed_record");
     std::set<std::string> who;
     for (const auto& f : bad) {
         who.insert(f.subject);
@@ -238,16 +234,16 @@ TEST(AuditSmolvm, MalformedRowsAreFindingsAndTheAuditGoesOn) {
         EXPECT_NE(f.remedy.find("/x/smolvm.db"), std::string::npos);
     }
     EXPECT_EQ(who, (std::set<std::string>{"vm broken", "vm text", "vm liar", "vm badtype", "vm huge"}));
-    EXPECT_EQ(of(o, "smolvm.unrestricted_egress", "vm after").size(), 1u) << "rows after bad ones are still judged";
-    EXPECT_NE(of(o, "", "vm text")[0].message.find("BLOB"), std::string::npos);
+    EXPECT_EQ(findings_of(o, "smolvm.unrestricted_egress", "vm after").size(), 1u) << "rows after bad ones are still judged";
+    EXPECT_NE(findings_of(o, "", "vm text")[0].message.find("BLOB"), std::string::npos);
 }
 
 TEST(AuditSmolvm, InvalidEntryIsHighAndOthersStillJudged) {
     auto o = audit_machines(std::vector<raw_row>{machine("m", true, R"(["127.0.0.16/33", "010.0.0.1", "127.0.0.17/28", "127.0.0.19/32"])")},
                             pool());
-    EXPECT_EQ(of(o, "smolvm.allowlist_entry_invalid").size(), 3u) << "bad prefix, octal form, host bits set";
-    EXPECT_TRUE(of(o, "smolvm.allowlist_entry_outside_pool").empty());
-    EXPECT_TRUE(of(o, "smolvm.allowlist_entry_too_wide").empty());
+    EXPECT_EQ(findings_of(o, "smolvm.allowlist_entry_invalid").size(), 3u) << "bad prefix, octal form, host bits set";
+    EXPECT_TRUE(findings_of(o, "smolvm.allowlist_entry_outside_pool").empty());
+    EXPECT_TRUE(findings_of(o, "smolvm.allowlist_entry_too_wide").empty());
 }
 
 TEST(AuditSmolvm, EveryEmittedIdIsInTheCatalogueWithItsSeverityOrAnother) {
@@ -270,8 +266,8 @@ TEST(AuditSmolvm, LargeInputsJudgedInParallelGiveTheSerialOutcomeInReportOrder) 
     }
     auto o = audit_machines(rows, pool());
     ASSERT_EQ(o.subjects.size(), static_cast<std::size_t>(n));
-    EXPECT_EQ(of(o, "smolvm.unrestricted_egress").size(), static_cast<std::size_t>((n + 6) / 7));
-    EXPECT_EQ(of(o, "smolvm.allowlist_entry_shared").size(), static_cast<std::size_t>(n - (n + 6) / 7));
+    EXPECT_EQ(findings_of(o, "smolvm.unrestricted_egress").size(), static_cast<std::size_t>((n + 6) / 7));
+    EXPECT_EQ(findings_of(o, "smolvm.allowlist_entry_shared").size(), static_cast<std::size_t>(n - (n + 6) / 7));
     EXPECT_EQ(o.findings.size(), static_cast<std::size_t>(n));
     auto resorted = o.findings;
     bottle::report::sort_for_report(resorted);
@@ -292,8 +288,8 @@ TEST(AuditSmolvmDb, ReadsARealDatabase) {
     ASSERT_TRUE(o.has_value()) << o.error().message;
     EXPECT_EQ(o->subjects, (std::vector<std::string>{"vm agent1", "vm agent2", "vm text"}));
     EXPECT_EQ(o->target, path.string());
-    EXPECT_EQ(of(*o, "smolvm.unrestricted_egress").size(), 1u);
-    EXPECT_EQ(of(*o, "smolvm.malformed_record").size(), 1u);
+    EXPECT_EQ(findings_of(*o, "smolvm.unrestricted_egress").size(), 1u);
+    EXPECT_EQ(findings_of(*o, "smolvm.malformed_record").size(), 1u);
 }
 
 TEST(AuditSmolvmDb, EmptyDatabaseIsAnAuditOfNothing) {

@@ -3,6 +3,8 @@
 #include "bottle/manifest/parse.hpp"
 
 #include <boost/json/parse.hpp>
+#include "support/test_data.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -14,10 +16,9 @@ namespace bm = bottle::manifest;
 using bottle::errc;
 using bottle::failed_with;
 
-const std::string data_dir = std::string(BOTTLE_SOURCE_DIR) + "/tests/manifest/data";
 
 TEST(ManifestAgent, ResolvesCommandPromptSkillsAndBottle) {
-    auto m = bm::load_manifest(data_dir + "/realistic.json");
+    auto m = bm::load_manifest(bottle::test::data_dir("manifest") + "/realistic.json");
     ASSERT_TRUE(m.has_value()) << m.error().describe();
     auto a = bm::resolve_agent(*m, "claude");
     ASSERT_TRUE(a.has_value()) << a.error().describe();
@@ -30,7 +31,7 @@ TEST(ManifestAgent, ResolvesCommandPromptSkillsAndBottle) {
 }
 
 TEST(ManifestAgent, ALaunchChoiceReplacesTheAgentsBottles) {
-    auto m = bm::load_manifest(data_dir + "/realistic.json");
+    auto m = bm::load_manifest(bottle::test::data_dir("manifest") + "/realistic.json");
     ASSERT_TRUE(m.has_value());
     // The launch choice replaces the agent's "dev": nothing of dev is left.
     std::vector<std::string> launch{"gpu"};
@@ -69,7 +70,7 @@ TEST(ManifestAgent, TheAgentsListPreselectsTheLaunchChoice) {
 }
 
 TEST(ManifestAgent, AgentWithoutAnyBottleIsAnError) {
-    auto m = bm::load_manifest(data_dir + "/realistic.json");
+    auto m = bm::load_manifest(bottle::test::data_dir("manifest") + "/realistic.json");
     ASSERT_TRUE(m.has_value());
     auto a = bm::resolve_agent(*m, "free");
     ASSERT_TRUE(failed_with(a, errc::invalid_argument));

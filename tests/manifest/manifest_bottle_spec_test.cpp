@@ -3,6 +3,8 @@
 #include "bottle/manifest/parse.hpp"
 
 #include <boost/json/parse.hpp>
+#include "support/test_data.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -13,10 +15,9 @@ namespace bm = bottle::manifest;
 using bottle::errc;
 using bottle::failed_with;
 
-const std::string data_dir = std::string(BOTTLE_SOURCE_DIR) + "/tests/manifest/data";
 
 TEST(ManifestBottleSpec, TypedViewOfTheResolvedBottle) {
-    auto m = bm::load_manifest(data_dir + "/realistic.json");
+    auto m = bm::load_manifest(bottle::test::data_dir("manifest") + "/realistic.json");
     ASSERT_TRUE(m.has_value()) << m.error().describe();
     auto r = bm::resolve_bottle(*m, "dev");
     ASSERT_TRUE(r.has_value());

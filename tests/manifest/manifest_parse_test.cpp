@@ -1,5 +1,7 @@
 #include "bottle/manifest/parse.hpp"
 
+#include "support/test_data.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,7 +12,6 @@ namespace bm = bottle::manifest;
 using bottle::errc;
 using bottle::failed_with;
 
-const std::string data_dir = std::string(BOTTLE_SOURCE_DIR) + "/tests/manifest/data";
 
 std::string error_of(std::string_view text, const bm::limits& lim = {}) {
     auto r = bm::parse_manifest(text, "dev.json", lim);
@@ -22,11 +23,11 @@ std::string error_of(std::string_view text, const bm::limits& lim = {}) {
 }
 
 TEST(ManifestParse, RealisticManifestLoads) {
-    auto m = bm::load_manifest(data_dir + "/realistic.json");
+    auto m = bm::load_manifest(bottle::test::data_dir("manifest") + "/realistic.json");
     ASSERT_TRUE(m.has_value()) << m.error().describe();
     EXPECT_EQ(m->bottles.size(), 4u);
     EXPECT_EQ(m->agents.size(), 2u);
-    EXPECT_EQ(m->origin_of_bottle("dev"), data_dir + "/realistic.json");
+    EXPECT_EQ(m->origin_of_bottle("dev"), bottle::test::data_dir("manifest") + "/realistic.json");
 }
 
 TEST(ManifestParse, UnknownKeyNamesFileAndPointer) {
@@ -144,23 +145,23 @@ TEST(ManifestParse, AgentsMustNameKnownBottles) {
 }
 
 TEST(ManifestParse, DirectoryIsMergedInNameOrderSkippingOtherFiles) {
-    auto m = bm::load_manifest(data_dir + "/dir_ok");
+    auto m = bm::load_manifest(bottle::test::data_dir("manifest") + "/dir_ok");
     ASSERT_TRUE(m.has_value()) << m.error().describe();
     EXPECT_EQ(m->bottles.size(), 2u);
-    EXPECT_EQ(m->origin_of_bottle("base"), data_dir + "/dir_ok/10-base.json");
-    EXPECT_EQ(m->origin_of_bottle("dev"), data_dir + "/dir_ok/20-dev.json");
-    EXPECT_EQ(m->origin_of_agent("claude"), data_dir + "/dir_ok/20-dev.json");
+    EXPECT_EQ(m->origin_of_bottle("base"), bottle::test::data_dir("manifest") + "/dir_ok/10-base.json");
+    EXPECT_EQ(m->origin_of_bottle("dev"), bottle::test::data_dir("manifest") + "/dir_ok/20-dev.json");
+    EXPECT_EQ(m->origin_of_agent("claude"), bottle::test::data_dir("manifest") + "/dir_ok/20-dev.json");
 }
 
 TEST(ManifestParse, DuplicateDefinitionAcrossFilesNamesBothFiles) {
-    auto m = bm::load_manifest(data_dir + "/dir_dup");
+    auto m = bm::load_manifest(bottle::test::data_dir("manifest") + "/dir_dup");
     ASSERT_TRUE(failed_with(m, errc::conflict));
-    EXPECT_EQ(m.error().message, "bottle \"dev\" is defined twice: in " + data_dir + "/dir_dup/a.json and in " + data_dir + "/dir_dup/b.json");
+    EXPECT_EQ(m.error().message, "bottle \"dev\" is defined twice: in " + bottle::test::data_dir("manifest") + "/dir_dup/a.json and in " + bottle::test::data_dir("manifest") + "/dir_dup/b.json");
 }
 
 TEST(ManifestParse, EmptyDirectoryOrMissingFileIsAnErrorNotAnEmptyManifest) {
-    EXPECT_TRUE(failed_with(bm::load_manifest(data_dir + "/dir_empty"), errc::not_found));
-    EXPECT_TRUE(failed_with(bm::load_manifest(data_dir + "/no-such.json"), errc::not_found));
+    EXPECT_TRUE(failed_with(bm::load_manifest(bottle::test::data_dir("manifest") + "/dir_empty"), errc::not_found));
+    EXPECT_TRUE(failed_with(bm::load_manifest(bottle::test::data_dir("manifest") + "/no-such.json"), errc::not_found));
 }
 
 }  // namespace

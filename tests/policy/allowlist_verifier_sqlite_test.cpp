@@ -23,7 +23,7 @@ using bottle::policy::verdict_kind;
 using bottle::test_support::illustrative_record;
 using bottle::test_support::raw_connection;
 
-const std::vector<std::string> kWant{"127.0.0.16/32"};
+const std::vector<std::string> kWantedCidrs{"127.0.0.16/32"};
 
 bottle::smolvm::open_options quick() {
     bottle::smolvm::open_options o;
@@ -53,7 +53,7 @@ protected:
 
 TEST_P(SqliteVerifier, EnforcePatchesAsBlobAndPreservesEverythingElse) {
     const std::string others = data_hex("match") + data_hex("wide") + data_hex("text");
-    auto e = bottle::policy::enforce(store, "agent1", kWant);
+    auto e = bottle::policy::enforce(store, "agent1", kWantedCidrs);
     ASSERT_TRUE(e.ok()) << e.message;
     EXPECT_EQ(e.before.kind, verdict_kind::mismatch);
     EXPECT_TRUE(e.before.unrestricted());
@@ -68,12 +68,12 @@ TEST_P(SqliteVerifier, EnforcePatchesAsBlobAndPreservesEverythingElse) {
     now.erase("allowed_cidrs");
     was.erase("allowed_cidrs");
     EXPECT_EQ(now, was);  // every other field, known or not, is as it was
-    EXPECT_TRUE(bottle::policy::verify(store, "agent1", kWant).ok());
+    EXPECT_TRUE(bottle::policy::verify(store, "agent1", kWantedCidrs).ok());
 }
 
 TEST_P(SqliteVerifier, MatchIsNotRewritten) {
     const std::string before = data_hex("match");
-    auto e = bottle::policy::enforce(store, "match", kWant);
+    auto e = bottle::policy::enforce(store, "match", kWantedCidrs);
     EXPECT_TRUE(e.ok());
     EXPECT_FALSE(e.patched);
     EXPECT_EQ(data_hex("match"), before);
@@ -82,23 +82,23 @@ TEST_P(SqliteVerifier, MatchIsNotRewritten) {
 TEST_P(SqliteVerifier, MissingDatabaseIsReportedAndNeverCreated) {
     const fs::path missing = dir.path() / "absent" / "smolvm.db";
     sqlite_allowlist_store nowhere{missing, quick()};
-    EXPECT_EQ(bottle::policy::verify(nowhere, "agent1", kWant).kind, verdict_kind::missing_database);
-    auto e = bottle::policy::enforce(nowhere, "agent1", kWant);
+    EXPECT_EQ(bottle::policy::verify(nowhere, "agent1", kWantedCidrs).kind, verdict_kind::missing_database);
+    auto e = bottle::policy::enforce(nowhere, "agent1", kWantedCidrs);
     EXPECT_FALSE(e.ok());
     EXPECT_FALSE(fs::exists(missing));
 }
 
 TEST_P(SqliteVerifier, MissingRow) {
-    EXPECT_EQ(bottle::policy::verify(store, "ghost", kWant).kind, verdict_kind::missing_row);
-    EXPECT_FALSE(bottle::policy::enforce(store, "ghost", kWant).ok());
+    EXPECT_EQ(bottle::policy::verify(store, "ghost", kWantedCidrs).kind, verdict_kind::missing_row);
+    EXPECT_FALSE(bottle::policy::enforce(store, "ghost", kWantedCidrs).ok());
     EXPECT_EQ(raw_connection(db_path).scalar("SELECT count(*) FROM vms"), "6");
 }
 
 TEST_P(SqliteVerifier, MalformedRowsAreNeverWritten) {
     for (const char* name : {"broken", "wrongtype", "text"}) {
         const std::string before = data_hex(name);
-        EXPECT_EQ(bottle::policy::verify(store, name, kWant).kind, verdict_kind::malformed) << name;
-        auto e = bottle::policy::enforce(store, name, kWant);
+        EXPECT_EQ(bottle::policy::verify(store, name, kWantedCidrs).kind, verdict_kind::malformed) << name;
+        auto e = bottle::policy::enforce(store, name, kWantedCidrs);
         EXPECT_FALSE(e.ok());
         EXPECT_FALSE(e.patched);
         EXPECT_EQ(data_hex(name), before);
@@ -108,18 +108,18 @@ TEST_P(SqliteVerifier, MalformedRowsAreNeverWritten) {
 TEST_P(SqliteVerifier, WriteLockHeldByAnotherConnectionFailsEnforce) {
     raw_connection holder(db_path);
     holder.must("BEGIN IMMEDIATE");
-    auto e = bottle::policy::enforce(store, "agent1", kWant);
+    auto e = bottle::policy::enforce(store, "agent1", kWantedCidrs);
     EXPECT_FALSE(e.ok());
     ASSERT_TRUE(e.patch_error.has_value()) << e.message;
     EXPECT_NE(e.patch_error->message.find("lock"), std::string::npos) << e.patch_error->message;
     holder.must("ROLLBACK");
-    EXPECT_TRUE(bottle::policy::verify(store, "agent1", kWant).unrestricted());
+    EXPECT_TRUE(bottle::policy::verify(store, "agent1", kWantedCidrs).unrestricted());
 }
 
 TEST_P(SqliteVerifier, AnUpdateSilentlyRevertedByATriggerIsAFailure) {
     raw_connection(db_path).must(
         "CREATE TRIGGER keep_old AFTER UPDATE ON vms BEGIN UPDATE vms SET data = OLD.data WHERE name = NEW.name; END");
-    auto e = bottle::policy::enforce(store, "wide", kWant);
+    auto e = bottle::policy::enforce(store, "wide", kWantedCidrs);
     EXPECT_FALSE(e.ok());
     EXPECT_TRUE(e.patched);  // SQLite reported one changed row...
     EXPECT_EQ(e.after.kind, verdict_kind::mismatch);  // ...but the list did not change
@@ -128,7 +128,7 @@ TEST_P(SqliteVerifier, AnUpdateSilentlyRevertedByATriggerIsAFailure) {
 
 TEST_P(SqliteVerifier, AnUpdateIgnoredByATriggerIsAFailure) {
     raw_connection(db_path).must("CREATE TRIGGER ignore_all BEFORE UPDATE ON vms BEGIN SELECT RAISE(IGNORE); END");
-    auto e = bottle::policy::enforce(store, "wide", kWant);
+    auto e = bottle::policy::enforce(store, "wide", kWantedCidrs);
     EXPECT_FALSE(e.ok());
     EXPECT_TRUE(e.patch_error.has_value());
     EXPECT_EQ(bottle::policy::verify(store, "wide", {"10.0.0.0/8"}).kind, verdict_kind::match);
@@ -146,14 +146,14 @@ TEST(SqliteVerifierLocks, ExclusiveLockMakesTheRecordUnreadable) {
     holder.must("BEGIN EXCLUSIVE");
     holder.put("agent1", illustrative_record("agent1", "null"));
     sqlite_allowlist_store store{path, quick()};
-    auto v = bottle::policy::verify(store, "agent1", kWant);
+    auto v = bottle::policy::verify(store, "agent1", kWantedCidrs);
     EXPECT_EQ(v.kind, verdict_kind::unreadable) << v.message;
     EXPECT_NE(v.message.find("locked"), std::string::npos);
-    auto e = bottle::policy::enforce(store, "agent1", kWant);
+    auto e = bottle::policy::enforce(store, "agent1", kWantedCidrs);
     EXPECT_FALSE(e.ok());
     EXPECT_FALSE(e.patched);
     holder.must("ROLLBACK");
-    EXPECT_TRUE(bottle::policy::verify(store, "agent1", kWant).ok());
+    EXPECT_TRUE(bottle::policy::verify(store, "agent1", kWantedCidrs).ok());
 }
 
 // A 0444 file must make enforce fail. Root ignores file modes, so when the
@@ -173,7 +173,7 @@ TEST(SqliteVerifierReadOnly, ReadOnlyFileMakesEnforceFail) {
     if (child == 0) {
         if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
         sqlite_allowlist_store store{path, quick()};
-        auto e = bottle::policy::enforce(store, "agent1", kWant);
+        auto e = bottle::policy::enforce(store, "agent1", kWantedCidrs);
         // 0: failed as it must, with a write error after a readable mismatch.
         const bool expected = !e.ok() && e.before.kind == verdict_kind::mismatch && e.patch_error.has_value();
         ::_exit(expected ? 0 : 1);

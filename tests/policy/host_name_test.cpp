@@ -22,7 +22,7 @@ std::string canon(std::string_view raw) {
     return c ? *c : std::string("<refused>");
 }
 
-std::string refusal(std::string_view raw) {
+std::string host_refusal(std::string_view raw) {
     auto c = canonical_host(raw);
     EXPECT_FALSE(c.has_value()) << raw << " was accepted as " << (c ? *c : "");
     return c ? std::string() : c.error().message;
@@ -81,18 +81,18 @@ TEST(CanonicalHost, EachRefusedByteNamesItsRule) {
         {"b\xc3\xbc" "cher.de", "xn--"},
         {"\xff.com", "IDNA A-label"},
     };
-    for (const auto& [in, why] : cases) EXPECT_NE(refusal(in).find(why), std::string::npos) << in << " -> " << refusal(in);
+    for (const auto& [in, why] : cases) EXPECT_NE(host_refusal(in).find(why), std::string::npos) << in << " -> " << host_refusal(in);
 }
 
 TEST(CanonicalHost, LabelRules) {
     for (const char* h : {"", ".", "..", "a..b", ".example.com", "example.com..", "-a.com", "a-.com", "a.-b.com", "a.b-"})
         EXPECT_FALSE(canonical_host(h).has_value()) << h;
-    EXPECT_NE(refusal("a..b").find("empty label"), std::string::npos);
-    EXPECT_NE(refusal("-a.com").find("'-'"), std::string::npos);
+    EXPECT_NE(host_refusal("a..b").find("empty label"), std::string::npos);
+    EXPECT_NE(host_refusal("-a.com").find("'-'"), std::string::npos);
 }
 
 TEST(CanonicalHost, ReasonsAreSafeInHeadersAndLogLines) {
-    auto why = refusal("evil\r\n\"host\x01");
+    auto why = host_refusal("evil\r\n\"host\x01");
     EXPECT_EQ(why.find('\r'), std::string::npos);
     EXPECT_EQ(why.find('\n'), std::string::npos);
     EXPECT_EQ(why.find('\x01'), std::string::npos);
@@ -121,7 +121,7 @@ TEST(CanonicalHost, NamesThatEndInANumberButAreNoAddressAreRefused) {
     for (const char* h : {"1.2.3.4.5", "256.1.1.1", "1.256.1.1", "1.2.3.256", "1.2.65536", "1.16777216", "4294967296",
                           "0x100000000", "08", "09.1.1.1", "1.2.3.08", "0x1.0x2.0x3.0x4.0x5", "example.123", "example.0x1",
                           "a.b.c.d.1", "99999999999999999999"}) {
-        EXPECT_NE(refusal(h).find("ends in a number"), std::string::npos) << h;
+        EXPECT_NE(host_refusal(h).find("ends in a number"), std::string::npos) << h;
         EXPECT_FALSE(ip_literal(h).has_value()) << h;
     }
 }

@@ -1,6 +1,7 @@
 #include "bottle-preflight/checks_docker.hpp"
 
 #include "support/fake_probes.hpp"
+#include "support/text.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +11,7 @@ using namespace bottle::preflight;
 using bottle::errc;
 using bottle::preflight::testing::healthy_host;
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using bottle::test_support::contains;
 
 TEST(DockerChecks, HealthyHostUsesRunsc) {
     auto f = healthy_host();

@@ -18,7 +18,7 @@ pugi::xml_document parse(const std::string& xml) {
     return doc;
 }
 
-rep::junit_report sample() {
+rep::junit_report junit_sample() {
     rep::junit_report r("bottle-escape");
     r.add("net", {.classname = "escape.net", .name = "tcp4_direct", .status = rep::case_status::failure,
                   .message = "ESCAPED: sink saw the tag", .detail = "connected <203.0.113.10> & sent", .time_seconds = 0.25});
@@ -38,7 +38,7 @@ TEST(JunitWriter, DefaultCaseIsErrorNotPassed) {
 }
 
 TEST(JunitWriter, OneSuitePerCategoryInFirstSeenOrderWithCounts) {
-    auto xml = rep::to_junit_xml(sample());
+    auto xml = rep::to_junit_xml(junit_sample());
     ASSERT_TRUE(xml.has_value()) << xml.error().describe();
     EXPECT_EQ(xml->rfind("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", 0), 0u);
     auto doc = parse(*xml);
@@ -72,7 +72,7 @@ TEST(JunitWriter, OneSuitePerCategoryInFirstSeenOrderWithCounts) {
 }
 
 TEST(JunitWriter, CaseElementsCarryStatusMessageAndDetail) {
-    auto doc = parse(rep::to_junit_xml(sample()).value());
+    auto doc = parse(rep::to_junit_xml(junit_sample()).value());
     auto net = doc.child("testsuites").find_child_by_attribute("testsuite", "name", "net");
     auto tcp = net.find_child_by_attribute("testcase", "name", "tcp4_direct");
     ASSERT_TRUE(tcp);

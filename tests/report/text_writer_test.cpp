@@ -28,7 +28,7 @@ TEST(TextWriter, PrintableEscapesControlBytes) {
     EXPECT_EQ(rep::printable("caf\xc3\xa9"), "caf\xc3\xa9");
 }
 
-std::vector<rep::check_result> sample() {
+std::vector<rep::check_result> checks_sample() {
     return {{.id = "native.userns", .category = "native", .title = "t", .status = rep::check_status::ok,
              .found = "max_user_namespaces=10", .remedy = "never shown"},
             {.id = "smolvm.kvm", .category = "smolmachines", .title = "t", .status = rep::check_status::fail,
@@ -39,7 +39,7 @@ std::vector<rep::check_result> sample() {
 
 TEST(TextWriter, ChecksPlainTextOneLineEachWithRemediesAndSummary) {
     std::ostringstream out;
-    rep::write_checks(out, sample(), {.colour = false});
+    rep::write_checks(out, checks_sample(), {.colour = false});
     const std::string text = out.str();
     EXPECT_EQ(text.find('\x1b'), std::string::npos) << "no escape sequences without colour";
     EXPECT_NE(text.find("ok    native.userns  max_user_namespaces=10\n"), std::string::npos) << text;
@@ -52,7 +52,7 @@ TEST(TextWriter, ChecksPlainTextOneLineEachWithRemediesAndSummary) {
 
 TEST(TextWriter, ChecksColouredOnlyInStatusAndLabel) {
     std::ostringstream out;
-    rep::write_checks(out, sample(), {.colour = true});
+    rep::write_checks(out, checks_sample(), {.colour = true});
     const std::string text = out.str();
     EXPECT_NE(text.find("\x1b[1;31mFAIL\x1b[0m"), std::string::npos);
     EXPECT_NE(text.find("\x1b[1;33mWARN\x1b[0m"), std::string::npos);

@@ -11,6 +11,16 @@
 namespace bottle::test_support {
 
 inline const std::string bottle_run_binary = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
+/// What the launch tests run inside bottles: one syscall attempt per argument.
+inline const std::string bottle_run_probe_binary = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run-probe";
+
+/// Whether this host lets us create a user namespace (real launches need one).
+inline bool userns_works() {
+    os::spawn_request r;
+    r.argv = {"unshare", "-U", "true"};
+    auto out = os::spawn(r);
+    return out && out->succeeded();
+}
 
 struct bottle_run_result {
     int code = -1;  ///< exit code, 128+N for signal N, -2 when it could not start

@@ -22,26 +22,21 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using bottle::test_support::temp_dir;
 
-const std::string bottle_run = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
-const std::string probe = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run-probe";
+using bottle::test_support::bottle_run_binary;
+using bottle::test_support::bottle_run_probe_binary;
 constexpr const char* token = "tok-7f3a9c-never-printed";
 
 using run_result = bottle::test_support::bottle_run_result;
 using bottle::test_support::has_line;
 
-run_result run(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+run_result run_agent_cli(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
     std::vector<std::string> env{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8"};
     env.insert(env.end(), extra_env.begin(), extra_env.end());
     return bottle::test_support::run_bottle_run(args, std::move(env));
 }
 
 
-bool userns_works() {
-    bottle::os::spawn_request r;
-    r.argv = {"unshare", "-U", "true"};
-    auto out = bottle::os::spawn(r);
-    return out && out->succeeded();
-}
+using bottle::test_support::userns_works;
 
 class RunAgent : public ::testing::Test {
 protected:
@@ -49,7 +44,7 @@ protected:
     fs::path manifest = cfg.path() / "m.json";
 
     void SetUp() override {
-        if (!fs::exists(bottle_run)) GTEST_SKIP() << "build bottle-run first";
+        if (!fs::exists(bottle_run_binary)) GTEST_SKIP() << "build bottle-run first";
         // `coder` has no command: it takes the provider's (claude by default).
         std::ofstream(manifest) << R"({"bottles": {"dev": {"egress": [{"host": "example.org"}]},
                                                   "other": {"backend": "docker"}},
@@ -71,7 +66,7 @@ protected:
 };
 
 TEST_F(RunAgent, DryRunOfAnAgentWithoutCommandShowsItsProviderRoutesAndCredentialNames) {
-    auto r = run({"--manifest", manifest.string(), "agent", "coder", "--dry-run"}, {std::string("BOT_BOTTLE_CLAUDE_OAUTH_TOKEN=") + token});
+    auto r = run_agent_cli({"--manifest", manifest.string(), "agent", "coder", "--dry-run"}, {std::string("BOT_BOTTLE_CLAUDE_OAUTH_TOKEN=") + token});
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out.find(token), std::string::npos) << "the token's value is never printed";
     EXPECT_EQ(r.err.find(token), std::string::npos);
@@ -92,7 +87,7 @@ TEST_F(RunAgent, DryRunOfAnAgentWithoutCommandShowsItsProviderRoutesAndCredentia
 TEST_F(RunAgent, WithoutTemplatesAnAgentWithoutCommandIsAClearError) {
     const auto empty = cfg.path() / "none";
     fs::create_directories(empty);
-    auto r = run({"--manifest", manifest.string(), "agent", "coder", "--dry-run"},
+    auto r = run_agent_cli({"--manifest", manifest.string(), "agent", "coder", "--dry-run"},
                  {"BOT_BOTTLE_PROVIDERS=" + empty.string(), std::string("BOT_BOTTLE_CLAUDE_OAUTH_TOKEN=") + token});
     EXPECT_EQ(r.code, 125);
     EXPECT_NE(r.err.find("no *.json provider templates"), std::string::npos) << r.err;
@@ -101,9 +96,9 @@ TEST_F(RunAgent, WithoutTemplatesAnAgentWithoutCommandIsAClearError) {
 TEST_F(RunAgent, MissingCredentialsAreRefusedBeforeAnythingStarts) {
     temp_dir ws{"bottle-run-agent-ws"};
     const auto dir = probe_provider(R"("write:/workspace/started")");
-    fs::copy_file(probe, ws.path() / "probe");
+    fs::copy_file(bottle_run_probe_binary, ws.path() / "probe");
     temp_dir runtime{"bottle-run-agent-state"};
-    auto r = run({"--manifest", manifest.string(), "agent", "tester", "--workspace", ws.path().string()},
+    auto r = run_agent_cli({"--manifest", manifest.string(), "agent", "tester", "--workspace", ws.path().string()},
                  {"BOT_BOTTLE_PROVIDERS=" + dir.string(), "XDG_RUNTIME_DIR=" + runtime.path().string()});
     EXPECT_EQ(r.code, 125);
     EXPECT_NE(r.err.find("missing credentials: TEST_HOST_TOKEN is not set"), std::string::npos) << r.err;
@@ -111,7 +106,7 @@ TEST_F(RunAgent, MissingCredentialsAreRefusedBeforeAnythingStarts) {
     EXPECT_FALSE(fs::exists(ws.path() / "started")) << "the agent never ran";
     EXPECT_FALSE(fs::exists(runtime.path() / "bot-bottle")) << "no bottle state was made";
     // The default provider too, in a dry-run.
-    r = run({"--manifest", manifest.string(), "agent", "coder", "--dry-run"});
+    r = run_agent_cli({"--manifest", manifest.string(), "agent", "coder", "--dry-run"});
     EXPECT_EQ(r.code, 125);
     EXPECT_NE(r.err.find("BOT_BOTTLE_CLAUDE_OAUTH_TOKEN is not set"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("claude setup-token"), std::string::npos) << r.err;
@@ -120,34 +115,34 @@ TEST_F(RunAgent, MissingCredentialsAreRefusedBeforeAnythingStarts) {
 TEST_F(RunAgent, BackendGoesThroughTheChoice) {
     const std::string tok = std::string("BOT_BOTTLE_CLAUDE_OAUTH_TOKEN=") + token;
     // The docker backend is chosen (it then wants its image before anything else).
-    auto r = run({"--manifest", manifest.string(), "agent", "coder", "--dry-run"}, {tok, "BOT_BOTTLE_BACKEND=docker"});
+    auto r = run_agent_cli({"--manifest", manifest.string(), "agent", "coder", "--dry-run"}, {tok, "BOT_BOTTLE_BACKEND=docker"});
     EXPECT_EQ(r.code, 125);
     EXPECT_NE(r.err.find("docker: image"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("--image"), std::string::npos) << r.err;
-    r = run({"--manifest", manifest.string(), "--backend", "native", "agent", "coder", "--dry-run"}, {tok, "BOT_BOTTLE_BACKEND=docker"});
+    r = run_agent_cli({"--manifest", manifest.string(), "--backend", "native", "agent", "coder", "--dry-run"}, {tok, "BOT_BOTTLE_BACKEND=docker"});
     EXPECT_EQ(r.code, 0) << "the flag wins over the variable: " << r.err;
-    r = run({"--manifest", manifest.string(), "--bottle", "other", "--dry-run", "--", "true"});
+    r = run_agent_cli({"--manifest", manifest.string(), "--bottle", "other", "--dry-run", "--", "true"});
     EXPECT_EQ(r.code, 125);
     EXPECT_NE(r.err.find("docker: image"), std::string::npos) << "the bottle's own backend: " << r.err;
-    r = run({"--manifest", manifest.string(), "--bottle", "other", "--backend", "native", "--dry-run", "--", "true"});
+    r = run_agent_cli({"--manifest", manifest.string(), "--bottle", "other", "--backend", "native", "--dry-run", "--", "true"});
     EXPECT_EQ(r.code, 0) << "--backend native overrides the bottle's: " << r.err;
-    r = run({"--backend", "vm", "--dry-run", "--", "true"});
+    r = run_agent_cli({"--backend", "vm", "--dry-run", "--", "true"});
     EXPECT_EQ(r.code, 125);
     EXPECT_NE(r.err.find("unknown backend \"vm\""), std::string::npos) << r.err;
 }
 
 TEST_F(RunAgent, TheCredentialReachesTheAgentAndNothingElseOfTheHost) {
-    if (!fs::exists(probe)) GTEST_SKIP() << "build bottle-run-probe first";
+    if (!fs::exists(bottle_run_probe_binary)) GTEST_SKIP() << "build bottle-run-probe first";
     if (!userns_works()) GTEST_SKIP() << "user namespaces are not available";
     temp_dir ws{"bottle-run-agent-ws"};
-    fs::copy_file(probe, ws.path() / "probe");
+    fs::copy_file(bottle_run_probe_binary, ws.path() / "probe");
     if (::geteuid() == 0) {  // the agent takes the workspace owner's uid
         fs::permissions(ws.path(), fs::perms::owner_all);
         (void)::chown(ws.path().c_str(), 65534, 65534);
         (void)::chown((ws.path() / "probe").c_str(), 65534, 65534);
     }
     const auto dir = probe_provider(R"("env")");
-    auto r = run({"--manifest", manifest.string(), "agent", "tester", "--workspace", ws.path().string()},
+    auto r = run_agent_cli({"--manifest", manifest.string(), "agent", "tester", "--workspace", ws.path().string()},
                  {"BOT_BOTTLE_PROVIDERS=" + dir.string(), std::string("TEST_HOST_TOKEN=") + token, "OTHER_SECRET=host-only"});
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_TRUE(has_line(r.out, std::string("env AGENT_TOKEN=") + token)) << r.out;

@@ -26,16 +26,11 @@ namespace {
 namespace fs = std::filesystem;
 using bottle::test_support::temp_dir;
 
-const std::string bottle_run = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
-const std::string probe = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run-probe";
+using bottle::test_support::bottle_run_binary;
+using bottle::test_support::bottle_run_probe_binary;
 constexpr uid_t ordinary_uid = 65534;  // the workspace's owner when root runs the tests
 
-bool userns_works() {
-    bottle::os::spawn_request r;
-    r.argv = {"unshare", "-U", "true"};
-    auto out = bottle::os::spawn(r);
-    return out && out->succeeded();
-}
+using bottle::test_support::userns_works;
 
 /// A workspace holding the probe, owned by an ordinary uid when we are root
 /// (so the agent, which takes the workspace owner's uid, can use it).
@@ -43,7 +38,7 @@ struct workspace {
     temp_dir dir{"bottle-run-ws"};
     uid_t owner = ::geteuid();
     workspace() {
-        fs::copy_file(probe, dir.path() / "probe");
+        fs::copy_file(bottle_run_probe_binary, dir.path() / "probe");
         if (::geteuid() == 0) {
             owner = ordinary_uid;
             fs::permissions(dir.path(), fs::perms::owner_all);
@@ -72,7 +67,7 @@ run_result probe_in(const workspace& w, std::vector<std::string> attempts, std::
 class RunLaunch : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!fs::exists(bottle_run) || !fs::exists(probe)) GTEST_SKIP() << "build bottle-run and bottle-run-probe first";
+        if (!fs::exists(bottle_run_binary) || !fs::exists(bottle_run_probe_binary)) GTEST_SKIP() << "build bottle-run and bottle-run-probe first";
         if (!userns_works()) GTEST_SKIP() << "user namespaces are not available";
     }
 };
@@ -240,7 +235,7 @@ TEST_F(RunLaunch, SignalsAreForwardedAndTheBottleTornDown) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-        ::execl(bottle_run.c_str(), bottle_run.c_str(), "--workspace", w.dir.path().c_str(), "--", "/workspace/probe", "sleep:30", nullptr);
+        ::execl(bottle_run_binary.c_str(), bottle_run_binary.c_str(), "--workspace", w.dir.path().c_str(), "--", "/workspace/probe", "sleep:30", nullptr);
         _exit(99);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -317,7 +312,7 @@ TEST_F(RunLaunch, RootlessPidsLimitHoldsWithoutCgroups) {
     workspace w;
     temp_dir bin{"bottle-run-bin"};
     fs::permissions(bin.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    fs::copy_file(bottle_run, bin.path() / "bottle-run");
+    fs::copy_file(bottle_run_binary, bin.path() / "bottle-run");
     std::ofstream(bin.path() / "m.json") << R"({"bottles": {"small": {"resources": {"pids": 12}}, "roomy": {"resources": {"pids": 200}}}})";
     fs::permissions(bin.path() / "m.json", fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
     auto forty_sleeps = [&](const std::string& bottle) {
@@ -347,7 +342,7 @@ TEST_F(RunLaunch, RootlessAsAnOrdinaryUser) {
     // bottle-run and the probe must be reachable by that user.
     temp_dir bin{"bottle-run-bin"};
     fs::permissions(bin.path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    fs::copy_file(bottle_run, bin.path() / "bottle-run");
+    fs::copy_file(bottle_run_binary, bin.path() / "bottle-run");
     bottle::os::spawn_request r;
     r.argv = {"/usr/sbin/runuser", "-u", "nobody", "--", (bin.path() / "bottle-run").string(), "--workspace", w.dir.path().string(),
               "--", "/workspace/probe", "uid", "caps", "write:/workspace/rootless", "tcp_bind"};

@@ -2,6 +2,8 @@
 // the host's mounts, descriptors, processes and cgroups are as they were.
 #include "support/temp_dir.hpp"
 
+#include "bottle_run_process.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -17,7 +19,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-const std::string bottle_run = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
+using bottle::test_support::bottle_run_binary;
 
 std::size_t count_lines(const char* path) {
     std::ifstream f(path);
@@ -45,7 +47,7 @@ std::size_t processes_with(const std::string& marker) {
 }
 
 TEST(RunMany, SixtyFourBottlesAtOnceLeaveNothingBehind) {
-    if (!fs::exists(bottle_run)) GTEST_SKIP() << "build bottle-run first";
+    if (!fs::exists(bottle_run_binary)) GTEST_SKIP() << "build bottle-run first";
     if (::access("/proc/self/ns/user", F_OK) != 0) GTEST_SKIP() << "no user namespaces";
     bottle::test_support::temp_dir runtime{"bottle-run-many"};
     const std::string marker = "many-marker-" + std::to_string(::getpid());
@@ -66,7 +68,7 @@ TEST(RunMany, SixtyFourBottlesAtOnceLeaveNothingBehind) {
         if (pid == 0) {
             ::dup2(p[1], 1);
             ::setenv("XDG_RUNTIME_DIR", runtime.path().c_str(), 1);
-            ::execl(bottle_run.c_str(), bottle_run.c_str(), "--", "sh", "-c", "cat /proc/sys/kernel/hostname; sleep 0.3", marker.c_str(), nullptr);
+            ::execl(bottle_run_binary.c_str(), bottle_run_binary.c_str(), "--", "sh", "-c", "cat /proc/sys/kernel/hostname; sleep 0.3", marker.c_str(), nullptr);
             _exit(99);
         }
         ::close(p[1]);

@@ -6,6 +6,8 @@
 
 #include "bottle/os/spawn.hpp"
 
+#include "bottle_run_process.hpp"
+
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -23,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using bottle::test_support::temp_dir;
 
-const std::string bottle_run = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
+using bottle::test_support::bottle_run_binary;
 const std::string egress = BOTTLE_BINARY_DIR "/tools/bottle-egress/bottle-egress";
 
 /// A one-line HTTP server on the host's 127.0.0.1 (a port of its own).
@@ -73,7 +75,7 @@ private:
 };
 
 TEST(RunProxy, AllowedUpstreamAnswersDeniedHostGets403) {
-    if (!fs::exists(bottle_run) || !fs::exists(egress)) GTEST_SKIP() << "build bottle-run and bottle-egress first";
+    if (!fs::exists(bottle_run_binary) || !fs::exists(egress)) GTEST_SKIP() << "build bottle-run and bottle-egress first";
     if (!fs::exists("/usr/bin/curl")) GTEST_SKIP() << "curl is not installed";
     upstream up;
     ASSERT_GT(up.port(), 0);
@@ -81,7 +83,7 @@ TEST(RunProxy, AllowedUpstreamAnswersDeniedHostGets403) {
     const std::string port = std::to_string(up.port());
     std::ofstream(dir.path() / "m.json") << R"({"bottles":{"web":{"egress":[{"host":"127.0.0.1","ports":[)" << port << "]}]}}}";
     bottle::os::spawn_request r;
-    r.argv = {bottle_run, "--manifest", (dir.path() / "m.json").string(), "--bottle", "web", "--", "sh", "-c",
+    r.argv = {bottle_run_binary, "--manifest", (dir.path() / "m.json").string(), "--bottle", "web", "--", "sh", "-c",
               "curl -sS -w ' %{http_code}\\n' http://127.0.0.1:" + port + "/ ; "
               "curl -sS -o /dev/null -w '%{http_code}\\n' http://denied.example/ ; "
               "curl -sS --noproxy '*' -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:" + port + "/ ; true"};

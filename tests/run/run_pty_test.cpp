@@ -1,6 +1,8 @@
 // An interactive launch: bottle-run's stdin is a terminal (a pty the test
 // holds), the agent gets a pty of its own with the same window size, and the
 // user's terminal is restored afterwards.
+#include "bottle_run_process.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -17,10 +19,10 @@
 
 namespace {
 
-const std::string bottle_run = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
+using bottle::test_support::bottle_run_binary;
 
 TEST(RunPty, AgentGetsItsOwnTerminalWithTheWindowSize) {
-    if (!std::filesystem::exists(bottle_run)) GTEST_SKIP() << "build bottle-run first";
+    if (!std::filesystem::exists(bottle_run_binary)) GTEST_SKIP() << "build bottle-run first";
     const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     ASSERT_GE(master, 0);
     ASSERT_EQ(::grantpt(master), 0);
@@ -40,7 +42,7 @@ TEST(RunPty, AgentGetsItsOwnTerminalWithTheWindowSize) {
         ::setsid();
         ::ioctl(slave, TIOCSCTTY, 0);
         for (int fd = 0; fd < 3; ++fd) ::dup2(slave, fd);
-        ::execl(bottle_run.c_str(), bottle_run.c_str(), "--", "sh", "-c",
+        ::execl(bottle_run_binary.c_str(), bottle_run_binary.c_str(), "--", "sh", "-c",
                 "stty size; test -t 0 && echo tty-ok; readlink /proc/self/fd/0; exit 3", nullptr);
         _exit(99);
     }

@@ -102,12 +102,7 @@ TEST(LaunchRecord, GcRemovesOnlyOldRecordsOfEndedBottles) {
     EXPECT_TRUE(fs::exists(dir.path() / "bb-running.launch.json"));
 }
 
-bool userns_works() {
-    bottle::os::spawn_request r;
-    r.argv = {"unshare", "-U", "true"};
-    auto out = bottle::os::spawn(r);
-    return out && out->succeeded();
-}
+using bottle::test_support::userns_works;
 
 class RunResume : public ::testing::Test {
 protected:

@@ -4,6 +4,8 @@
 
 #include "bottle/os/spawn.hpp"
 
+#include "bottle_run_process.hpp"
+
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -20,14 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using bottle::test_support::temp_dir;
 
-const std::string bottle_run = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
+using bottle::test_support::bottle_run_binary;
 
-bool userns_works() {
-    bottle::os::spawn_request r;
-    r.argv = {"unshare", "-U", "true"};
-    auto out = bottle::os::spawn(r);
-    return out && out->succeeded();
-}
+using bottle::test_support::userns_works;
 
 std::string slurp(const fs::path& p) {
     std::ifstream f(p);
@@ -39,10 +36,10 @@ pid_t start(const temp_dir& runtime, std::vector<std::string> args) {
     const pid_t pid = ::fork();
     if (pid == 0) {
         ::setenv("XDG_RUNTIME_DIR", runtime.path().c_str(), 1);
-        std::vector<char*> argv{const_cast<char*>(bottle_run.c_str())};
+        std::vector<char*> argv{const_cast<char*>(bottle_run_binary.c_str())};
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
-        ::execv(bottle_run.c_str(), argv.data());
+        ::execv(bottle_run_binary.c_str(), argv.data());
         _exit(99);
     }
     return pid;
@@ -50,7 +47,7 @@ pid_t start(const temp_dir& runtime, std::vector<std::string> args) {
 
 bottle::os::spawn_output tool(const temp_dir& runtime, std::vector<std::string> args) {
     bottle::os::spawn_request r;
-    r.argv = {bottle_run};
+    r.argv = {bottle_run_binary};
     r.argv.insert(r.argv.end(), args.begin(), args.end());
     r.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "XDG_RUNTIME_DIR=" + runtime.path().string()};
     auto out = bottle::os::spawn(r);
@@ -71,7 +68,7 @@ std::string wait_for_id(const temp_dir& runtime) {
 class RunState : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!fs::exists(bottle_run)) GTEST_SKIP() << "build bottle-run first";
+        if (!fs::exists(bottle_run_binary)) GTEST_SKIP() << "build bottle-run first";
         if (!userns_works()) GTEST_SKIP() << "user namespaces are not available";
     }
 };

@@ -22,7 +22,7 @@ using bottle::smolvm::vm_record;
 using bottle::smolvm::detail::count_members;
 using bottle::smolvm::detail::parse_record_text;
 
-std::string error_of(const bottle::result<vm_record>& r) { return r ? std::string("(decoded)") : r.error().message; }
+std::string decode_error(const bottle::result<vm_record>& r) { return r ? std::string("(decoded)") : r.error().message; }
 
 /// Parses with the fast path; true when it would hand the text to the slow pass.
 bool flagged(const std::string& text) {
@@ -60,7 +60,7 @@ TEST(RecordParser, DuplicateKeysAreRejectedAtAnyDepthAndNamed) {
         EXPECT_TRUE(flagged(text)) << text;
         auto rec = vm_record::decode(text);
         ASSERT_TRUE(failed_with(rec, errc::parse_error)) << text;
-        EXPECT_NE(error_of(rec).find(c.pointer), std::string::npos) << text << " -> " << error_of(rec);
+        EXPECT_NE(decode_error(rec).find(c.pointer), std::string::npos) << text << " -> " << decode_error(rec);
     }
 }
 
@@ -74,17 +74,17 @@ TEST(RecordParser, DuplicateInAHashedObjectIsRejected) {
         EXPECT_TRUE(flagged(text)) << dup;
         auto rec = vm_record::decode(text);
         ASSERT_TRUE(failed_with(rec, errc::parse_error)) << dup;
-        EXPECT_NE(error_of(rec).find("duplicate key /big/k" + std::to_string(dup)), std::string::npos) << error_of(rec);
+        EXPECT_NE(decode_error(rec).find("duplicate key /big/k" + std::to_string(dup)), std::string::npos) << decode_error(rec);
     }
 }
 
 TEST(RecordParser, FirstProblemInDocumentOrderIsNamed) {
     auto rec = vm_record::decode(record(R"(,"a":{"x":1,"x":2},"b":1e999,"a":0)"));
     ASSERT_TRUE(failed_with(rec, errc::parse_error));
-    EXPECT_NE(error_of(rec).find("duplicate key /a/x"), std::string::npos) << error_of(rec);
+    EXPECT_NE(decode_error(rec).find("duplicate key /a/x"), std::string::npos) << decode_error(rec);
     auto num = vm_record::decode(record(R"(,"n":[1,-1e400],"n":0)"));
     ASSERT_TRUE(failed_with(num, errc::parse_error));
-    EXPECT_NE(error_of(num).find("number out of range at /n/1"), std::string::npos) << error_of(num);
+    EXPECT_NE(decode_error(num).find("number out of range at /n/1"), std::string::npos) << decode_error(num);
 }
 
 TEST(RecordParser, DoublesAreStoredCorrectlyRounded) {

@@ -1,5 +1,6 @@
 // tools/bottle-egress/chunked_framer.cpp — see chunked_framer.hpp.
 #include "bottle-egress/chunked_framer.hpp"
+#include "bottle-egress/http_token.hpp"
 
 #include <algorithm>
 #include <string>
@@ -15,11 +16,6 @@ int hex_value(char c) noexcept {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-bool is_tchar(unsigned char c) noexcept {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 error bad(std::string message) { return make_error(errc::parse_error, "chunked body: " + std::move(message)); }

@@ -1,5 +1,6 @@
 // tools/bottle-egress/http_head.cpp — see http_head.hpp.
 #include "bottle-egress/http_head.hpp"
+#include "bottle-egress/http_token.hpp"
 
 #include "bottle-egress/text.hpp"
 
@@ -15,15 +16,6 @@ constexpr std::size_t max_length_digits = 15;  // 10^15 bytes: no overflow anywh
 
 result<std::optional<std::size_t>> failed(std::string message) {
     return make_error(errc::parse_error, std::move(message));
-}
-
-bool is_tchar(unsigned char c) noexcept {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) noexcept {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(static_cast<unsigned char>(c)); });
 }
 
 /// Finds the end of the head (just past CRLF CRLF), refusing bare CR, bare

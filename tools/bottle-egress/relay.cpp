@@ -1,5 +1,6 @@
 // tools/bottle-egress/relay.cpp — see relay.hpp.
 #include "bottle-egress/relay.hpp"
+#include "bottle-egress/awaitable.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -20,7 +21,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t pool_keep = 16;        // buffers kept for reuse; more are freed
 constexpr std::size_t pipe_pool_keep = 16;   // empty pipes kept (two descriptors each)
 constexpr unsigned splice_flags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;

@@ -1,5 +1,6 @@
 // tools/bottle-egress/server.cpp — see server.hpp.
 #include "bottle-egress/server.hpp"
+#include "bottle-egress/awaitable.hpp"
 
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -23,7 +24,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 
 /// Checks that `fd` is a listening TCP socket and returns its protocol.
 result<tcp> listening_protocol(int fd) {

@@ -12,12 +12,6 @@ namespace bottle::escape::probe::support {
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-
-int ms_left(clock_type::time_point deadline) {
-    return static_cast<int>(std::max<long long>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()).count()));
-}
 
 std::string base64(std::string_view in) {
     static const char* tbl = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -17,16 +17,6 @@
 
 namespace bottle::escape::probe::support {
 
-namespace {
-
-using clock_type = std::chrono::steady_clock;
-
-int ms_left(clock_type::time_point deadline) {
-    return static_cast<int>(std::max<long long>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()).count()));
-}
-
-}  // namespace
 
 tcp_stream::~tcp_stream() {
     if (fd_ >= 0) close(fd_);

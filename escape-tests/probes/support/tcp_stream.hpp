@@ -3,11 +3,21 @@
 // of an HTTP answer.
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace bottle::escape::probe::support {
+
+using clock_type = std::chrono::steady_clock;
+
+/// Milliseconds until `deadline`, never negative (a poll timeout).
+inline int ms_left(clock_type::time_point deadline) {
+    return static_cast<int>(std::max<long long>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now()).count()));
+}
 
 /// A TCP connection to a lab address, non-blocking with deadlines.
 class tcp_stream {
