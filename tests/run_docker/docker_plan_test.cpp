@@ -255,6 +255,12 @@ TEST(DockerPlan, GvisorIsUsedWhenRegisteredAndCanBeRequired) {
     ASSERT_TRUE(p);
     EXPECT_EQ(p->agent.create.at("HostConfig").at("Runtime"), "runsc");
     EXPECT_EQ(p->sidecar->create.at("HostConfig").at("Runtime"), "runsc");
+    // Under gVisor the process limit is gVisor's RLIMIT_NPROC, not the cgroup's pids.max.
+    const auto& h = p->agent.create.at("HostConfig").as_object();
+    EXPECT_FALSE(h.contains("PidsLimit"));
+    ASSERT_TRUE(h.contains("Ulimits"));
+    EXPECT_EQ(str(h.at("Ulimits").at(0).at("Name")), "nproc");
+    EXPECT_EQ(h.at("Ulimits").at(0).at("Hard").to_number<long long>(), 256);
 }
 
 TEST(DockerPlan, AgentSeccompIsOursSidecarKeepsTheDaemonsDefault) {

@@ -99,6 +99,18 @@ json::object confined_host_config(const docker_request& r, bool our_seccomp) {
     return h;
 }
 
+/// The process limit. runc: the cgroup's pids.max. runsc: gVisor's own
+/// threads live in that cgroup too, and a sandbox that reaches pids.max dies
+/// whole (seen here: a few dozen processes under pids 256); its processes
+/// are not host tasks anyway. Under runsc the limit is RLIMIT_NPROC instead,
+/// which gVisor's kernel enforces on the agent's user.
+void limit_pids(json::object& h, const docker_request& r, std::uint32_t pids) {
+    if (r.runtime.name == "runsc")
+        h["Ulimits"] = json::array{json::object{{"Name", "nproc"}, {"Soft", pids}, {"Hard", pids}}};
+    else
+        h["PidsLimit"] = pids;
+}
+
 }  // namespace
 
 result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::native_plan& base, const docker_request& r,
@@ -166,7 +178,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
         for (const auto& a2 : base.egress) cmd.insert(cmd.end(), {"--allow", a2});
         auto h = confined_host_config(r, false);
         h["NetworkMode"] = int_net;
-        h["PidsLimit"] = 512;
+        limit_pids(h, r, 512);
         h["Memory"] = 256ll << 20;
         h["MemorySwap"] = 256ll << 20;
         h["Tmpfs"] = json::object{{"/tmp", "rw,nosuid,nodev,noexec,size=16m"}};
@@ -237,7 +249,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     h["Tmpfs"] = json::object{{"/tmp", "rw,nosuid,nodev,mode=1777,size=" + half},
                               {native::home_path, "rw,nosuid,nodev,size=" + half + ",mode=0700,uid=" + std::to_string(base.agent_uid) +
                                                       ",gid=" + std::to_string(base.agent_gid)}};
-    if (base.limits.pids) h["PidsLimit"] = *base.limits.pids;
+    if (base.limits.pids) limit_pids(h, r, *base.limits.pids);
     if (base.limits.memory_mib) {
         h["Memory"] = static_cast<std::int64_t>(*base.limits.memory_mib) << 20;
         h["MemorySwap"] = static_cast<std::int64_t>(*base.limits.memory_mib) << 20;  // no swap beyond the limit
