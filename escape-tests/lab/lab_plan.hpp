@@ -49,6 +49,10 @@ inline constexpr std::uint16_t host_canary_port = 7001;      // on 127.0.0.1 and
 inline constexpr std::uint16_t host_any_port = 7002;         // on every lab address (gateway, bridges)
 inline constexpr std::string_view sibling_v4 = "127.0.0.17"; // a sibling bottle's loopback alias
 inline constexpr std::uint16_t sibling_port = 7003;
+// Under the docker profile, a sibling container on the lab dockerd's bridge
+// (docker-lab.sh starts it first, so it gets the first address of the
+// daemon's --fixed-cidr 10.200.1.16/28) listening on sibling_port.
+inline constexpr std::string_view sibling_bridge_v4 = "10.200.1.16";
 inline constexpr std::uint16_t host_ssh_port = 22;           // on 127.0.0.1: a canary "sshd"
 // The link between the lab and the world: lab side .2, world (gateway) side .1.
 inline constexpr std::string_view link_lab_v4 = "10.200.0.2";

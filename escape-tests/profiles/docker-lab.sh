@@ -16,7 +16,8 @@ setup)
   mkdir -p "$state/data" "$state/exec" "$state/rootfs/bin" "$state/rootfs/tmp" "$state/rootfs/etc"
   # setsid + redirections: the daemon must not hold the launcher's pipes.
   setsid dockerd --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/docker.pid" \
-    -H "$sock" --userland-proxy=false --bip 10.200.1.1/24 --default-address-pool base=10.200.1.0/24,size=24 \
+    -H "$sock" --userland-proxy=false --bip 10.200.1.1/24 --fixed-cidr 10.200.1.16/28 \
+    --default-address-pool base=10.200.1.0/24,size=24 \
     >"$state/dockerd.log" 2>&1 </dev/null &
   for _ in $(seq 1 150); do
     docker -H "$sock" version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
@@ -33,8 +34,29 @@ setup)
   for tool in sh ls cat id; do ln -sf busybox "$state/rootfs/bin/$tool"; done
   cp "$probe" "$state/rootfs/bottle-probe"
   chmod 1777 "$state/rootfs/tmp"
+  # The sibling container's sink: what a connection brings is appended as it
+  # arrives to $state/sinks/sibling, which the runner reads (host.sibling).
+  printf '#!/bin/sh\nexec cat >> /sinks/sibling\n' >"$state/rootfs/bin/sibling-sink"
+  chmod 755 "$state/rootfs/bin/sibling-sink"
+  ln -sf busybox "$state/rootfs/bin/nc"
   tar -C "$state/rootfs" -cf - . | docker -H "$sock" import - "bbx-probe:$nonce" >/dev/null
   echo "imported bbx-probe:$nonce"
+  # A sibling container on the same bridge, started first so it gets the
+  # first address of --fixed-cidr: 10.200.1.16 (lab_plan.hpp sibling_bridge_v4).
+  mkdir -p "$state/sinks"
+  : >"$state/sinks/sibling"
+  docker -H "$sock" run -d --rm --name "bbx-sibling-$nonce" -v "$state/sinks:/sinks" "bbx-probe:$nonce" \
+    /bin/nc -ll -p 7003 -e /bin/sibling-sink >/dev/null
+  ip=$(docker -H "$sock" inspect -f '{{.NetworkSettings.IPAddress}}' "bbx-sibling-$nonce")
+  [[ $ip == 10.200.1.16 ]] || { echo "the sibling container got $ip, not 10.200.1.16" >&2; exit 1; }
+  # It must answer before the sandbox starts (a dead sink would turn an escape into BLOCKED).
+  for _ in $(seq 1 50); do
+    echo "bbx-heartbeat sibling-setup" | timeout 2 busybox nc 10.200.1.16 7003 >/dev/null 2>&1 || true
+    grep -q "bbx-heartbeat sibling-setup" "$state/sinks/sibling" && break
+    sleep 0.1
+  done
+  grep -q "bbx-heartbeat sibling-setup" "$state/sinks/sibling" || { echo "the sibling container's sink does not answer" >&2; exit 1; }
+  echo "sibling container at $ip:7003"
   ;;
 teardown)
   docker -H "$sock" ps -aq 2>/dev/null | xargs -r docker -H "$sock" rm -f >/dev/null 2>&1 || true

@@ -86,6 +86,15 @@ collected_run collect_truth(const lab::run_paths& paths, const std::string& nonc
     if (!c.sandbox_exit.empty())
         for (const char* phase : {"pre", "post"})
             for (auto& m : lab::missing_heartbeats(c.truth.events, nonce, phase)) c.missing_heartbeats.push_back(phase + (" " + m));
+    // Sinks a profile runs itself (docker-lab.sh's sibling container) write
+    // what they received to state/sinks/NAME: one "profile.NAME" record each.
+    std::error_code ec;
+    for (const auto& f : fs::directory_iterator(paths.state() / "sinks", ec)) {
+        std::ifstream in(f.path(), std::ios::binary);
+        std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (!data.empty())
+            c.truth.events.push_back({"profile." + f.path().filename().string(), "tcp", "", "", data.substr(0, 64 * 1024), 0});
+    }
     auto markers = find_markers(paths, nonce);
     c.truth.events.insert(c.truth.events.end(), markers.begin(), markers.end());
     // The canary's pid in the lab host's pid namespace: a probe that reports
