@@ -155,7 +155,6 @@ void note_launch(const options& o, const std::string& id, const std::optional<st
     const std::string dir = state_directory();
     if (auto w = write_launch_record(dir, record_for(o, id, workspace, canonical)); !w)
         err << "bottle-run: warning: no launch record, `resume " << id << "` will not work: " << w.error().message << '\n';
-    (void)collect_launch_records(dir, static_cast<long long>(std::time(nullptr)));  // records of long-ended bottles
 }
 
 int collect_launch_records(const std::string& dir, long long now) {

@@ -2,9 +2,9 @@
 // so `bottle-run resume ID` can launch it again.
 //
 // Written at start as <state dir>/<id>.launch.json, beside the state file,
-// and kept after the bottle ends (the state file goes; each launch removes
-// records older than `launch_record_max_age`). A record holds *names*, never
-// resolved values: resume loads the manifest again and resolves the same
+// and kept after the bottle ends (the state file goes; `gc` removes records
+// older than `launch_record_max_age`: not each launch, which would read them
+// all). A record holds *names*, never resolved values: resume loads the manifest again and resolves the same
 // agent and bottles, so it runs what the manifest says now (the recorded
 // canonical bottle only tells the user when that changed). It holds no
 // environment and no credential: those come from the resuming shell.
@@ -22,7 +22,7 @@
 
 namespace bottle::run {
 
-/// Records older than this (seconds) are removed at the next launch.
+/// Records older than this (seconds) are removed by `gc`.
 inline constexpr long long launch_record_max_age = 30LL * 24 * 3600;
 
 struct launch_record {
@@ -68,7 +68,7 @@ struct launch_record {
 void note_launch(const options& o, const std::string& id, const std::optional<std::string>& workspace,
                  const std::string& canonical, std::ostream& err);
 
-/// Removes records older than launch_record_max_age whose bottle is
+/// gc: removes records older than launch_record_max_age whose bottle is
 /// not running. Returns how many went.
 int collect_launch_records(const std::string& dir, long long now);
 

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <set>
 
@@ -244,6 +245,7 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     if (o->command == "gc") {
         const int rc = state_command(*o, out, err);
         (void)docker::gc_command(out, err);  // labelled containers and networks of killed docker launches
+        (void)collect_launch_records(state_directory(), static_cast<long long>(std::time(nullptr)));  // resume records > 30 days
         return rc;
     }
     if (o->command == "ls" || o->command == "stop") return state_command(*o, out, err);
