@@ -1,6 +1,7 @@
 // tools/bottle-egress/session.cpp — see session.hpp. The absolute-URI HTTP
 // path is in http_forward.cpp.
 #include "bottle-egress/session.hpp"
+#include "bottle-egress/awaitable.hpp"
 
 #include "bottle-egress/client_hello.hpp"
 #include "bottle-egress/server.hpp"
@@ -20,7 +21,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_chunk = 16 * 1024;
 
 const char* status_phrase(int status) {
