@@ -82,6 +82,17 @@ void report::channel_na(std::string_view channel, std::string_view key, std::str
     attempts_.push_back({std::string(channel), std::move(action), std::move(why), false, false, std::string(key)});
 }
 
+void report::expect(std::string tag) {
+    if (!attempts_.empty()) expects_.emplace_back(attempts_.size() - 1, std::move(tag));
+}
+
+std::vector<std::string> report::expects() const {
+    if (expects_.empty()) return {};
+    std::vector<std::string> out(attempts_.size());
+    for (const auto& [i, tag] : expects_) out[i] = tag;
+    return out;
+}
+
 void report::observe(std::string_view text) {
     if (observed_bytes_ >= max_observed_bytes) return;
     std::string_view kept = text.substr(0, max_observed_bytes - observed_bytes_);
@@ -112,7 +123,8 @@ using namespace bottle::escape;
 std::string result_line(const probe::probe_info& info, const probe::context& ctx, const probe::report& rep,
                         long duration_ms) {
     return protocol::encode(protocol::probe_line{std::string(info.id), ctx.tag, rep.status(), rep.reason(),
-                                                 rep.applicability(), rep.attempts(), rep.observed(), rep.facts(), duration_ms});
+                                                 rep.applicability(), rep.attempts(), rep.observed(), rep.facts(), duration_ms,
+                                                 rep.expects()});
 }
 
 std::string error_line(const probe::probe_info& info, const probe::context& ctx, const std::string& why,

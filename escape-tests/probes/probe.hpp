@@ -80,6 +80,10 @@ public:
     /// The channel does not apply here, for the reason `key`
     /// (protocol::applicability), which the runner checks outside.
     void channel_na(std::string_view channel, std::string_view key, std::string action, std::string why);
+    /// The tag the last attempt put in what it sent (ctx.tag plus a suffix
+    /// of this path): the control run (profile none) must find it outside,
+    /// so a probe passes the control only when each path escaped.
+    void expect(std::string tag);
     /// Raw data the probe read (file contents, env values, replies). Capped;
     /// canary tokens in it are how token-scored probes escape.
     void observe(std::string_view text);
@@ -100,6 +104,8 @@ public:
     [[nodiscard]] const std::vector<probe::attempt>& attempts() const noexcept { return attempts_; }
     [[nodiscard]] const std::vector<std::string>& observed() const noexcept { return observed_; }
     [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& facts() const noexcept { return facts_; }
+    /// Per attempt (empty when the probe declared none).
+    [[nodiscard]] std::vector<std::string> expects() const;
 
 private:
     protocol::probe_status status_ = protocol::probe_status::ran;
@@ -108,6 +114,7 @@ private:
     std::vector<probe::attempt> attempts_;
     std::vector<std::string> observed_;
     std::vector<std::pair<std::string, std::string>> facts_;
+    std::vector<std::pair<std::size_t, std::string>> expects_;  // attempt index, tag
     std::size_t observed_bytes_ = 0;
 };
 

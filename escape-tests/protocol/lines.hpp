@@ -122,6 +122,10 @@ struct probe_line {
     /// lab facts (runner/lab_facts.hpp): {"own_address", "10.200.0.2"}.
     std::vector<std::pair<std::string, std::string>> facts;
     long duration_ms = 0;
+    /// Per attempt (same index; "" for none, or empty altogether): the tag
+    /// that attempt puts in what it sends, which the control run must find
+    /// outside (runner/control_paths.hpp). Key "expects".
+    std::vector<std::string> expects;
     friend bool operator==(const probe_line&, const probe_line&) = default;
 };
 
@@ -203,8 +207,9 @@ namespace detail {
     out += "],\"observed\":" + detail::json_list(p.observed) + ",\"facts\":[";
     for (std::size_t i = 0; i < p.facts.size(); ++i)
         out += (i ? ",{\"name\":" : "{\"name\":") + json_string(p.facts[i].first) + ",\"value\":" + json_string(p.facts[i].second) + "}";
-    out += "],\"duration_ms\":" + std::to_string(p.duration_ms) + "}";
-    return out;
+    out += "],\"duration_ms\":" + std::to_string(p.duration_ms);
+    if (!p.expects.empty()) out += ",\"expects\":" + detail::json_list(p.expects);
+    return out + "}";
 }
 
 [[nodiscard]] inline std::string encode(const probe_listing& l) {
@@ -320,7 +325,7 @@ private:
     auto obj = detail::parse_object(line, "probe line");
     if (!obj) return obj.error();
     const detail::object_reader r(*obj, "probe line");
-    if (auto k = r.only({"probe", "tag", "status", "reason", "applicability", "attempts", "observed", "facts", "duration_ms"}); !k)
+    if (auto k = r.only({"probe", "tag", "status", "reason", "applicability", "attempts", "observed", "facts", "duration_ms", "expects"}); !k)
         return k.error();
     probe_line p;
     auto probe = r.bytes("probe", true);
@@ -383,6 +388,15 @@ private:
         if (!value) return value.error();
         p.facts.emplace_back(std::move(*name), std::move(*value));
     }
+    auto expects = r.array("expects");
+    if (!expects) return expects.error();
+    for (const auto& e : *expects ? **expects : none) {
+        auto b = r.bytes_value(e, "expects");
+        if (!b) return b.error();
+        p.expects.push_back(std::move(*b));
+    }
+    if (!p.expects.empty() && p.expects.size() != p.attempts.size())
+        return r.fail("\"expects\" must have one entry per attempt");
     return p;
 }
 

@@ -2,6 +2,8 @@
 
 #include "output.hpp"
 
+#include <algorithm>
+
 namespace bottle::escape {
 
 std::optional<expectation> expectation_from(std::string_view text) {
@@ -14,8 +16,13 @@ std::optional<expectation> expectation_from(std::string_view text) {
 int run_exit_code(const run_result& r, expectation expect) {
     const auto t = count(r.verdicts);
     switch (expect) {
-        case expectation::all_escaped:
-            return r.completed() && t.blocked == 0 && t.error == 0 && control_as_expected(r) ? exit_ok : exit_escaped;
+        case expectation::all_escaped: {
+            // Every declared path of every probe, not one path per probe.
+            const bool every_path = std::all_of(r.verdicts.begin(), r.verdicts.end(),
+                                                [](const probe_verdict& v) { return v.control_gaps.empty(); });
+            return r.completed() && t.blocked == 0 && t.error == 0 && every_path && control_as_expected(r) ? exit_ok
+                                                                                                           : exit_escaped;
+        }
         case expectation::no_error:
             return r.completed() && t.error == 0 && control_as_expected(r) ? exit_ok : exit_escaped;
         case expectation::none: break;

@@ -222,5 +222,9 @@ int main(int argc, char** argv) {
         auto xml = to_junit(r);
         if (!xml || !write_file(junit, *xml)) return usage_error("cannot write JUnit XML to " + junit);
     }
-    return run_exit_code(r, *expectation_from(expect));
+    const int code = run_exit_code(r, *expectation_from(expect));
+    if (code != exit_ok && *expectation_from(expect) == expectation::all_escaped)
+        for (const auto& v : r.verdicts)
+            for (const auto& g : v.control_gaps) std::cerr << "control: " << v.id << ": path not escaped: " << g << "\n";
+    return code;
 }

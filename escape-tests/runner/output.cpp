@@ -78,6 +78,8 @@ void write_text(std::ostream& os, const run_result& r, bool colour, bool verbose
         os << "\n";
         if (verbose && v.report)
             for (const auto& a : v.report->attempts) os << "           " << a.action << " -> " << a.outcome << "\n";
+        if (verbose)
+            for (const auto& g : v.control_gaps) os << "           path not escaped: " << g << "\n";
     }
     const auto t = count(r.verdicts);
     os << r.profile << ": " << t.escaped << " escaped, " << t.exposed << " exposed, " << t.blocked << " blocked, " << t.error
@@ -93,6 +95,11 @@ json::value to_json(const run_result& r) {
         json::object p{{"id", v.id},           {"description", v.description},
                        {"verdict", to_string(v.result)}, {"reason", v.reason},
                        {"control", v.is_control()},      {"evidence", std::move(ev)}};
+        if (!v.control_gaps.empty()) {
+            json::array gaps;
+            for (const auto& g : v.control_gaps) gaps.push_back(json::value(g));
+            p["paths_not_escaped"] = std::move(gaps);
+        }
         if (v.report) {
             json::array attempts;
             for (const auto& a : v.report->attempts)

@@ -24,6 +24,7 @@
 #include "../lab/lab_plan.hpp"
 #include "../protocol/lines.hpp"
 #include "channels.hpp"
+#include "control_paths.hpp"
 #include "lab_facts.hpp"
 #include "memory_verdict.hpp"
 #include "upstream_policy.hpp"
@@ -70,6 +71,9 @@ struct probe_verdict {
     std::string reason;
     std::vector<evidence_item> evidence;
     std::optional<probe_report> report;
+    /// Paths whose expected tag was not seen outside (control_paths.hpp);
+    /// only the control run (--expect all-escaped) fails on them.
+    std::vector<std::string> control_gaps;
     [[nodiscard]] bool is_control() const { return id == positive_control; }
 };
 
@@ -183,6 +187,7 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
         std::optional<memory_judgement> memory;
         if (it != by_id.end()) {
             v.report = *it->second;
+            v.control_gaps = control_gaps(probes[i], *it->second, truth.events, truth.lab_host);
             for (const auto& text : it->second->observed)
                 for (const auto& [name, tok] : truth.tokens)
                     if (text.find(tok) != std::string::npos) v.evidence.push_back({"token", "canary token '" + name + "' surfaced"});
