@@ -108,15 +108,18 @@ ping_result ping(bool v6, int sock_type, const std::string& payload) {
 
 BOTTLE_PROBE(net_icmp, "net.icmp", "ICMP echo to the internet sink via raw and unprivileged ping sockets, v4 and v6",
              bottle::escape::probe::scoring::sink, "icmp4", "icmp6") {
-    const std::string payload = "bbx-icmp " + ctx.tag;
     for (bool v6 : {false, true}) {
         for (int type : {SOCK_RAW, SOCK_DGRAM}) {
-            const auto r = ping(v6, type, payload);
+            // A tag per path; the control run expects the raw-socket ones at
+            // the sink (ping sockets depend on net.ipv4.ping_group_range).
+            const std::string path_tag = ctx.tag + (v6 ? "-i6" : "-i4") + (type == SOCK_RAW ? "-raw" : "-dgram");
+            const auto r = ping(v6, type, "bbx-icmp " + path_tag);
             const std::string target(v6 ? lab::internet_v6 : lab::internet_v4);
             rep.record(v6 ? "icmp6" : "icmp4",
                        std::string(type == SOCK_RAW ? "raw ICMP socket" : "unprivileged ping socket") + (v6 ? " (v6)" : " (v4)") +
                            ": echo request to " + target + " with the tag in the payload",
                        r.outcome, r.made, r.sent);
+            if (type == SOCK_RAW) rep.expect(path_tag);
             if (!r.reply.empty()) rep.observe(target + " echo reply: " + r.reply);
         }
     }
