@@ -8,6 +8,7 @@
 #include "bottle-run/backends/docker/stream.hpp"
 #include "bottle-run/backends/native/pty.hpp"
 #include "bottle-run/backends/sidecar/sidecar_bundle.hpp"
+#include "bottle-run/protected_dirs.hpp"
 #include "bottle-run/run_cli.hpp"
 #include "bottle-run/state.hpp"
 
@@ -148,15 +149,14 @@ void write_all(int fd, std::string_view data) {
 
 /// The protected workspace paths that were absent, created for the run
 /// (read-only mount points need a source) and removed after it, deepest
-/// first, only if still empty.
+/// first, only if still empty and no other launch shares the workspace
+/// (protected_dirs.hpp: hold() it before the first ensure()).
 class created_dirs {
 public:
     created_dirs() = default;
     created_dirs(const created_dirs&) = delete;
     created_dirs& operator=(const created_dirs&) = delete;
-    ~created_dirs() {
-        for (auto it = made_.rbegin(); it != made_.rend(); ++it) ::rmdir(it->c_str());
-    }
+    void hold(const std::string& workspace) { made_.hold(workspace); }
     result<void> ensure(const std::string& path) {
         struct stat st {};
         if (::lstat(path.c_str(), &st) == 0) {
@@ -168,13 +168,16 @@ public:
         const auto slash = path.rfind('/');
         if (slash != std::string::npos && slash > 0)
             if (auto r = ensure(path.substr(0, slash)); !r) return r;
-        if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return make_error(errc::io_error, "mkdir " + path + ": " + std::strerror(errno));
-        made_.push_back(path);
+        if (::mkdir(path.c_str(), 0755) != 0) {
+            if (errno == EEXIST) return {};  // another launch made it: not ours to remove
+            return make_error(errc::io_error, "mkdir " + path + ": " + std::strerror(errno));
+        }
+        made_.add(path);
         return {};
     }
 
 private:
-    std::vector<std::string> made_;
+    created_protected_dirs made_;
 };
 
 int status_of_start_error(const std::string& message) {
@@ -241,6 +244,8 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     }
 
     created_dirs protected_dirs;  // removed after the containers (declared first: destroyed last)
+    for (const auto& m : base.mounts)
+        if (m.target == native::workspace_path) protected_dirs.hold(m.source);
     for (const auto& d : plan->create_dirs)
         if (auto r = protected_dirs.ensure(d); !r) return failed(err, "workspace", r.error(), "");
     teardown made(e);

@@ -6,6 +6,7 @@
 #include "bottle-run/backends/native/proxy.hpp"
 #include "bottle-run/backends/native/pty.hpp"
 #include "bottle-run/backends/native/steps.hpp"
+#include "bottle-run/protected_dirs.hpp"
 #include "bottle-run/run_cli.hpp"
 #include "bottle-run/state.hpp"
 
@@ -146,17 +147,15 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
     }
 
     // The protected workspace paths the bottle creates on the host (empty,
-    // under a read-only mount) go again when it ends, if still empty.
-    struct created_paths {
-        std::vector<std::string> paths;
-        ~created_paths() {
-            for (auto it = paths.rbegin(); it != paths.rend(); ++it) (void)::rmdir(it->c_str());
-        }
-    } created;
+    // under a read-only mount) go again when it ends, if still empty and no
+    // other launch shares the workspace (protected_dirs.hpp).
+    created_protected_dirs created;
+    for (const auto& m : plan.mounts)
+        if (m.target == workspace_path) created.hold(m.source);
     for (const auto& m : plan.mounts) {
         struct stat st {};
         if ((m.kind == mount_kind::protect || m.kind == mount_kind::pin) && ::lstat(m.source.c_str(), &st) != 0 && errno == ENOENT)
-            created.paths.push_back(m.source);
+            created.add(m.source);
     }
 
     // 3. clone into every namespace at once; the child waits for its maps.

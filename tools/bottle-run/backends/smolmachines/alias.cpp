@@ -1,8 +1,12 @@
 #include "bottle-run/backends/smolmachines/alias.hpp"
 
+#include "bottle-run/state.hpp"
+
 #include "bottle/os/file.hpp"
 #include "bottle/os/spawn.hpp"
 #include "bottle/smolvm/state_db.hpp"
+
+#include <boost/json.hpp>
 
 #include <arpa/inet.h>
 
@@ -63,6 +67,20 @@ std::string holder_for_machine(std::string_view name) {
 }
 
 }  // namespace
+
+std::vector<net::address_v4> addresses_with_32(std::string_view text) {
+    std::vector<net::address_v4> out;
+    const auto digit_or_dot = [](char c) { return (c >= '0' && c <= '9') || c == '.'; };
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (!digit_or_dot(text[i]) || (i > 0 && digit_or_dot(text[i - 1]))) continue;
+        std::size_t j = i;
+        while (j < text.size() && digit_or_dot(text[j])) ++j;
+        if (text.substr(j, 3) != "/32" || (j + 3 < text.size() && text[j + 3] >= '0' && text[j + 3] <= '9')) continue;
+        auto a = net::parse_address(text.substr(i, j - i));
+        if (a && a->is_v4()) out.push_back(a->to_v4());
+    }
+    return out;
+}
 
 result<std::vector<net::address_v4>> parse_proc_net(std::string_view text) {
     std::vector<net::address_v4> out;
@@ -156,7 +174,16 @@ result<std::vector<net::holding>> host_alias_source::in_use() {
             if (!rows) return rows.error();
             for (const auto& row : *rows) {
                 auto rec = row.decode();
-                if (!rec) continue;  // smolvm cannot start it either; bottle-audit reports it
+                if (!rec) {
+                    // Our decoder is stricter than smolvm's (duplicate keys,
+                    // TEXT), so smolvm may still start this machine: every
+                    // "A.B.C.D/32" in its bytes holds that alias. A row too big
+                    // to read cannot be judged: fail closed.
+                    if (row.size != row.data.size())
+                        return make_error(errc::limit_exceeded, "smolvm machine '" + row.name + "': record too large to read its allowlist");
+                    for (const auto& a : addresses_with_32(row.data)) out->push_back({a, holder_for_machine(row.name)});
+                    continue;
+                }
                 if (rec->unrestricted()) continue;
                 for (const auto& c : *rec->allowed_cidrs()) {
                     if (c.size() < 4 || c.compare(c.size() - 3, 3, "/32") != 0) continue;
@@ -179,6 +206,27 @@ result<host_pool> open_host_pool(const std::string& state_dir, std::optional<std
     return host_pool::make(std::move(*src), net::flock_lock(alias_lock_path(state_dir), lock_timeout));
 }
 
+bool launcher_still_running(const std::string& state_dir, const std::string& id) {
+    const auto pid_in = [](const std::string& file) -> std::optional<long long> {
+        auto text = os::read_file(file, 1 << 20);
+        if (!text) return std::nullopt;
+        boost::system::error_code ec;
+        auto v = boost::json::parse(*text, ec);
+        const auto* o = !ec && v.is_object() ? v.get_object().if_contains("launcher_pid") : nullptr;
+        if (!o || !o->is_number()) return -1;  // there, but half written: alive
+        return o->to_number<long long>(ec);
+    };
+    for (const std::string& file : {state_dir + "/" + id + ".json", state_dir + "/" + id + ".smolvm/launcher.json"}) {
+        const auto pid = pid_in(file);
+        if (!pid) continue;
+        if (*pid == -1) return true;
+        state_record r;
+        r.launcher_pid = static_cast<pid_t>(*pid);
+        return launcher_alive(r);
+    }
+    return false;
+}
+
 result<std::vector<net::holding>> reclaim_aliases(const std::string& state_dir, const std::set<std::string>& live) {
     host_alias_source::config c;
     c.records_dir = alias_records_dir(state_dir);
@@ -192,7 +240,7 @@ result<std::vector<net::holding>> reclaim_aliases(const std::string& state_dir, 
     if (!held) return held.error();
     std::vector<net::holding> released;
     for (const auto& h : *held) {
-        if (live.count(h.holder)) continue;
+        if (live.count(h.holder) || launcher_still_running(state_dir, h.holder)) continue;
         if (auto r = src->release(h); r) released.push_back(h);
     }
     return released;

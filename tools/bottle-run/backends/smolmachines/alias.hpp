@@ -39,6 +39,10 @@ namespace bottle::run::smolmachines {
 /// output ("127.0.0.16:3128->3128/tcp, :::80->80/tcp"); wildcards skipped.
 [[nodiscard]] std::vector<net::address_v4> parse_docker_ports(std::string_view text);
 
+/// Every "A.B.C.D/32" in `text` (a machine record smolvm may read although
+/// bot-bottle's stricter decoder refuses it).
+[[nodiscard]] std::vector<net::address_v4> addresses_with_32(std::string_view text);
+
 class host_alias_source {
 public:
     struct config {
@@ -73,8 +77,15 @@ using host_pool = net::loopback_pool<host_alias_source>;
 [[nodiscard]] result<host_pool> open_host_pool(const std::string& state_dir, std::optional<std::filesystem::path> smolvm_db,
                                                std::chrono::milliseconds lock_timeout = std::chrono::seconds(10));
 
-/// gc: releases every record whose holder is not in `live` (bottle ids whose
-/// launcher still runs). Returns the aliases released.
+/// Whether bottle `id`'s launcher runs, read now (not from a list gc made
+/// earlier, which misses a launch that began since): its state record names
+/// a live bottle-run, or is there but unreadable (being written), or, without
+/// one, its stage directory's launcher.json does.
+[[nodiscard]] bool launcher_still_running(const std::string& state_dir, const std::string& id);
+
+/// gc: releases every record whose holder is neither in `live` (bottle ids
+/// whose launcher still runs) nor launcher_still_running (checked under the
+/// allocation lock). Returns the aliases released.
 [[nodiscard]] result<std::vector<net::holding>> reclaim_aliases(const std::string& state_dir, const std::set<std::string>& live);
 
 }  // namespace bottle::run::smolmachines

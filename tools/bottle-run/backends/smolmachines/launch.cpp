@@ -8,6 +8,7 @@
 #include "bottle-run/backends/smolmachines/plan.hpp"
 #include "bottle-run/backends/smolmachines/steps.hpp"
 #include "bottle-run/host_facts.hpp"
+#include "bottle-run/protected_dirs.hpp"
 #include "bottle-run/run_cli.hpp"
 #include "bottle-run/state.hpp"
 
@@ -23,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -54,7 +56,7 @@ struct teardown {
     std::optional<net::address_v4> alias{};
     std::unique_ptr<bundle> bundle_{};
     std::vector<std::string> stop_argv{}, delete_argv{};
-    std::vector<std::string> created_dirs{};  ///< protected paths made for the bottle, deepest last
+    created_protected_dirs dirs{};  ///< protected paths made for the bottle (removed after the machine, if alone)
     bool machine = false, started = false, state = false;
 
     ~teardown() {
@@ -70,7 +72,7 @@ struct teardown {
         if (pool && alias)
             if (auto r = pool->release(*alias, id); !r)
                 err << "bottle-run: smolmachines: could not release alias " << alias->to_string() << ": " << r.error().message << '\n';
-        for (auto it = created_dirs.rbegin(); it != created_dirs.rend(); ++it) ::rmdir(it->c_str());  // only if still empty
+        dirs.remove_if_alone();
         if (state) remove_state(state_dir, id);
         if (!stage_dir.empty()) {
             std::error_code ec;
@@ -101,6 +103,14 @@ std::optional<int> pending(os::signal_fd& sigs) {
     auto s = sigs.wait(std::chrono::milliseconds(0));
     if (s && *s) return 128 + **s;
     return std::nullopt;
+}
+
+/// judge_record over the stored record (re-read: it may have changed).
+result<void> judge_stored(smolvm::sqlite_allowlist_store& store, const std::string& machine, bool before_start) {
+    auto rec = store.find_record(machine);
+    if (!rec) return rec.error();
+    if (!*rec) return make_error(errc::not_found, "no smolvm machine named " + machine);
+    return judge_record(**rec, before_start);
 }
 
 }  // namespace
@@ -136,9 +146,15 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
     auto sigs = os::signal_fd::open({SIGINT, SIGTERM, SIGHUP, SIGQUIT});
     if (!blocked || !sigs) return fail(err, "signals", "cannot block signals", "");
 
-    // 1. Preflight.
+    // 1. Preflight. smolvm, and the VM process it starts, get the launcher's
+    // environment without the provider's secrets (their host variables hold
+    // the same values): the guest gets those from credentials.env only.
     std::vector<std::string> child_env;
-    for (const auto& [k, v] : env) child_env.push_back(k + "=" + v);
+    for (const auto& [k, v] : env) {
+        const bool secret = std::any_of(request.credential_env.begin(), request.credential_env.end(),
+                                        [&](const auto& c) { return !c.second.empty() && v == c.second; });
+        if (!secret) child_env.push_back(k + "=" + v);
+    }
     const auto smolvm = find_on_path("smolvm", env_or(env, "PATH"));
     if (!smolvm)
         return fail(err, "preflight", "smolvm is not on PATH", "install smolvm (>= 1.8.0) and put it on PATH; bottle-preflight --backend smolmachines checks the host");
@@ -185,6 +201,17 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
         ::chmod(state_dir.c_str(), 0700);
     }
 
+    // The state record first, so that a concurrent `bottle-run gc` sees this
+    // launcher alive before it holds an alias, a stage directory or a machine.
+    state_record rec;
+    rec.id = request.bottle_id;
+    rec.launcher_pid = ::getpid();
+    rec.bottle = bottle.name;
+    rec.argv = request.argv;
+    rec.started = static_cast<long long>(std::time(nullptr));
+    if (auto w = write_state(state_dir, rec); !w) return fail(err, "state", w.error().message, "");
+    td.state = true;
+
     // 2. The alias, recorded under the shared lock before it is released.
     auto pool = open_host_pool(state_dir, *db);
     if (!pool) return fail(err, "alias", pool.error().message, "");
@@ -208,6 +235,7 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
     // The protected workspace paths must exist to be shared read-only: an
     // absent one is created (empty, the workspace owner's) and removed at
     // teardown if still empty; a symlink is refused (it could be swapped).
+    if (request.workspace) td.dirs.hold(*request.workspace);  // before looking: see protected_dirs.hpp
     if (request.workspace)
         for (const auto& sub : protected_paths()) {
             std::string path = *request.workspace;
@@ -223,10 +251,14 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
                                     "make it a directory or remove it");
                     continue;
                 }
-                if (::mkdir(path.c_str(), 0755) != 0)
+                if (::mkdir(path.c_str(), 0755) != 0) {
+                    if (errno == EEXIST) continue;  // another launch made it just now: not ours to remove
                     return fail(err, "workspace", "cannot create " + path + ": " + std::strerror(errno), "");
-                if (::chown(path.c_str(), request.workspace_uid, request.workspace_gid) != 0) { /* keep root's: still empty, still removed */ }
-                td.created_dirs.push_back(path);
+                }
+                td.dirs.add(path);
+                // lchown: a path the VM of another bottle on this workspace swapped
+                // for a symlink must not hand its target to the workspace owner.
+                if (::lchown(path.c_str(), request.workspace_uid, request.workspace_gid) != 0) { /* keep root's: still empty, still removed */ }
             }
         }
 
@@ -239,22 +271,20 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
             td.bundle_ = std::make_unique<process_bundle>(egress_binary, state_dir + "/" + request.bottle_id + ".egress.log", request.bottle_id);
         if (auto b = td.bundle_->start(plan->alias, plan->proxy_port, plan->egress); !b) return fail(err, "bundle", b.error().message, "");
     }
-    state_record rec;
-    rec.id = request.bottle_id;
-    rec.launcher_pid = ::getpid();
-    if (td.bundle_ && td.bundle_->pid()) rec.proxy_pid = *td.bundle_->pid();
-    rec.bottle = bottle.name;
-    rec.argv = request.argv;
-    rec.started = static_cast<long long>(std::time(nullptr));
-    if (auto w = write_state(state_dir, rec); !w) return fail(err, "state", w.error().message, "");
-    td.state = true;
+    if (td.bundle_ && td.bundle_->pid()) {
+        rec.proxy_pid = *td.bundle_->pid();  // for gc after a SIGKILL
+        if (auto w = write_state(state_dir, rec); !w) return fail(err, "state", w.error().message, "");
+    }
     if (auto s = pending(*sigs)) return interrupted(err, *s);
 
     // 5. machine create. From here on teardown deletes the machine.
     td.stop_argv = plan->stop;
     td.delete_argv = plan->remove;
     td.machine = true;
-    auto created = run_step(plan->create, child_env, std::chrono::seconds(env_number(env, "BOTTLE_SMOLVM_STEP_TIMEOUT_S", 600)));
+    int signalled = 0;
+    auto created = run_step(plan->create, child_env, std::chrono::seconds(env_number(env, "BOTTLE_SMOLVM_STEP_TIMEOUT_S", 600)), *sigs,
+                            signalled);
+    if (signalled) return interrupted(err, 128 + signalled);
     if (!created || !created->succeeded())
         return fail(err, "machine create", created ? step_failure(*created) : created.error().message, "nothing was started");
     if (auto s = pending(*sigs)) return interrupted(err, *s);
@@ -269,15 +299,21 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
                     std::string("the VM was not started: its egress allowlist could not be confirmed as ") + plan->allowlist.front() +
                         " (see " + docs + ")");
     if (forced.patched) err << "bottle-run: smolmachines: " << forced.message << '\n';
+    if (auto judged = judge_stored(store, plan->machine, true); !judged)
+        return fail(err, "allowlist", judged.error().message + " (database " + db->string() + ")", "the VM was not started (see " + std::string(docs) + ")");
     if (auto s = pending(*sigs)) return interrupted(err, *s);
 
     // 7. machine start, then verify again: what smolvm runs with is what is stored.
     td.started = true;
-    auto started = run_step(plan->start, child_env, std::chrono::seconds(env_number(env, "BOTTLE_SMOLVM_STEP_TIMEOUT_S", 120)));
+    auto started = run_step(plan->start, child_env, std::chrono::seconds(env_number(env, "BOTTLE_SMOLVM_STEP_TIMEOUT_S", 120)), *sigs,
+                            signalled);
+    if (signalled) return interrupted(err, 128 + signalled);
     if (!started || !started->succeeded())
         return fail(err, "machine start", started ? step_failure(*started) : started.error().message, "");
     const auto after = policy::verify(store, plan->machine, plan->allowlist);
     if (!after.ok()) return fail(err, "allowlist after start", after.message, std::string("the VM was stopped (see ") + docs + ")");
+    if (auto judged = judge_stored(store, plan->machine, false); !judged)
+        return fail(err, "allowlist after start", judged.error().message, std::string("the VM was stopped (see ") + docs + ")");
     if (auto s = pending(*sigs)) return interrupted(err, *s);
 
     // 8. The agent.

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 
@@ -78,7 +79,7 @@ const std::vector<std::string>& protected_paths() {
 }
 
 std::string smolvm_version::text() const {
-    return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+    return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch) + (prerelease ? "-pre" : "");
 }
 
 std::optional<smolvm_version> parse_version(std::string_view s) {
@@ -95,7 +96,10 @@ std::optional<smolvm_version> parse_version(std::string_view s) {
             if (n == 3 || j + 1 >= s.size() || s[j] != '.' || s[j + 1] < '0' || s[j + 1] > '9') break;
             ++j;
         }
-        if (n >= 2) return smolvm_version{parts[0], parts[1], parts[2]};
+        if (n >= 2) {
+            const bool pre = j + 1 < s.size() && s[j] == '-' && std::isalnum(static_cast<unsigned char>(s[j + 1]));
+            return smolvm_version{parts[0], parts[1], parts[2], pre};
+        }
     }
     return std::nullopt;
 }
@@ -266,6 +270,21 @@ result<smolvm_plan> plan_for(const manifest::bottle_spec& bottle, const smolvm_r
         p.stage.push_back({"credentials.env", creds, 0600});
     }
     return p;
+}
+
+result<void> judge_record(const smolvm::vm_record& r, bool before_start) {
+    if (!r.dns_filter_hosts().empty()) {
+        std::string names;
+        for (const auto& h : r.dns_filter_hosts()) names += (names.empty() ? "" : ", ") + h;
+        return make_error(errc::permission_denied, "machine " + r.name() + " carries dns_filter_hosts [" + names +
+                                                       "]: smolvm would add their addresses to the allowlist at start");
+    }
+    if (r.network_backend() && *r.network_backend() != "virtio-net")
+        return make_error(errc::permission_denied, "machine " + r.name() + " uses the network backend '" + *r.network_backend() +
+                                                       "', which does not enforce an allowlist (only virtio-net does)");
+    if (before_start && r.state() == smolvm::vm_state::running)
+        return make_error(errc::permission_denied, "machine " + r.name() + " was already running before its allowlist was confirmed");
+    return {};
 }
 
 json::value to_json(const smolvm_plan& p) {

@@ -13,14 +13,17 @@
 #include "bottle/manifest/bottle_spec.hpp"
 #include "bottle/net/cidr.hpp"
 #include "bottle/result.hpp"
+#include "bottle/smolvm/vm_record.hpp"
 
 #include <boost/json/value.hpp>
 
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace bottle::run::smolmachines {
@@ -88,14 +91,21 @@ struct smolvm_plan {
 [[nodiscard]] std::vector<std::string> guest_environment(const manifest::bottle_spec& bottle, const smolvm_request& request,
                                                          const net::address_v4& alias, std::uint16_t port);
 
-/// A dotted smolvm release.
+/// A dotted smolvm release. A pre-release (1.1.3-rc.1) orders before its
+/// release, as in SemVer: it may not carry the release's fix.
 struct smolvm_version {
     unsigned major = 0, minor = 0, patch = 0;
-    friend auto operator<=>(const smolvm_version&, const smolvm_version&) = default;
+    bool prerelease = false;
+    friend std::strong_ordering operator<=>(const smolvm_version& a, const smolvm_version& b) {
+        if (auto c = std::tie(a.major, a.minor, a.patch) <=> std::tie(b.major, b.minor, b.patch); c != 0) return c;
+        return b.prerelease <=> a.prerelease;
+    }
+    friend bool operator==(const smolvm_version&, const smolvm_version&) = default;
     [[nodiscard]] std::string text() const;
 };
 
-/// The first N.N[.N] in `smolvm --version` output ("smolvm 1.9.2" -> 1.9.2).
+/// The first N.N[.N] in `smolvm --version` output ("smolvm 1.9.2" -> 1.9.2);
+/// a '-' and a letter or digit right after it marks a pre-release.
 [[nodiscard]] std::optional<smolvm_version> parse_version(std::string_view output);
 
 /// First release whose CIDR policy is enforced (virtio-net forced under a policy).
@@ -114,6 +124,14 @@ struct version_verdict {
 /// --from before 1.8.0, saying the dropped allowlist will be patched and
 /// verified before start.
 [[nodiscard]] version_verdict judge_version(const std::optional<smolvm_version>& v, bool uses_from);
+
+/// What the stored machine record must also say, beyond its allowlist (which
+/// policy::enforce confirms): no `dns_filter_hosts` (smolvm appends each
+/// name's resolved addresses to the allowlist when it starts the machine),
+/// no network backend but virtio-net (TSI does not enforce the list), and,
+/// before bottle-run's own `machine start`, not running (it would have run
+/// before its allowlist was confirmed). Errors: permission_denied saying which.
+[[nodiscard]] result<void> judge_record(const smolvm::vm_record& record, bool before_start);
 
 /// The plan as JSON (what --dry-run prints); credentials by name only.
 [[nodiscard]] boost::json::value to_json(const smolvm_plan& plan);

@@ -27,6 +27,13 @@ namespace bottle::run::smolmachines {
 [[nodiscard]] result<os::spawn_output> run_step(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                                 std::chrono::milliseconds timeout);
 
+/// As above, and a signal read from `sigs` (SIGINT, SIGTERM, SIGHUP,
+/// SIGQUIT: the launch's) ends the step at once, its group SIGKILLed:
+/// `signalled` is then that signal (0 otherwise), so a `bottle-run stop`
+/// during a hung `machine create` tears down now, not after the deadline.
+[[nodiscard]] result<os::spawn_output> run_step(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                                std::chrono::milliseconds timeout, os::signal_fd& sigs, int& signalled);
+
 /// "exit 1: Error: ..." / "timed out after N s" / "killed by signal N".
 [[nodiscard]] std::string step_failure(const os::spawn_output& out);
 
