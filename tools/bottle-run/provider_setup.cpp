@@ -1,6 +1,7 @@
 #include "bottle-run/provider_setup.hpp"
 
 #include "bottle/manifest/credentials.hpp"
+#include "bottle/os/file.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -44,9 +45,19 @@ result<provider_launch> prepare_provider(const manifest::provider& p, const std:
     const manifest::env_map host(env.begin(), env.end());
     auto plan = manifest::plan_credentials(p, host, [](const std::string& path) { return ::access(path.c_str(), R_OK) == 0; });
     if (!plan) return plan.error();
-    if (!plan->files.empty())
-        return make_error(errc::unsupported, "provider " + p.name + ": forwarding a login file into the bottle is not built in bottle-run yet");
     provider_launch out;
+    // A login file is read now, before anything starts, and copied into the
+    // agent's fresh HOME at exec time: the host's file is never mounted, so
+    // the agent can refresh its copy but cannot change the host's.
+    for (const auto& f : plan->files) {
+        const std::filesystem::path rel(f.agent_path);
+        bool plain = !f.agent_path.empty() && rel.is_relative();
+        for (const auto& part : rel) plain = plain && part != ".." && part != "." && !part.empty();
+        if (!plain) return make_error(errc::invalid_argument, "provider " + p.name + ": agent path " + f.agent_path + " is not a plain path under HOME");
+        auto content = os::read_file(f.host_path, 1 << 20);
+        if (!content) return error{content.error().code, "provider " + p.name + ": cannot forward the login " + f.host_path + ": " + content.error().message};
+        out.credential_files.emplace(f.agent_path, std::move(*content));
+    }
     out.name = p.name;
     out.source = p.source;
     out.env = p.env;
@@ -80,9 +91,12 @@ boost::json::object provider_json(const provider_launch& p) {
         routes.push_back(std::move(o));
     }
     for (const auto& [k, v] : p.credential_env) names.emplace_back(k);
+    boost::json::array files;  // names only: the contents are secrets
+    for (const auto& [k, v] : p.credential_files) files.emplace_back(k);
     boost::json::object env;
     for (const auto& [k, v] : p.env) env[k] = v;
-    return {{"name", p.name}, {"template", p.source}, {"egress", std::move(routes)}, {"env", std::move(env)}, {"credential_env", std::move(names)}};
+    return {{"name", p.name}, {"template", p.source}, {"egress", std::move(routes)}, {"env", std::move(env)}, {"credential_env", std::move(names)},
+            {"credential_files", std::move(files)}};
 }
 
 }  // namespace bottle::run

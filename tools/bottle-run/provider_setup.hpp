@@ -28,6 +28,9 @@ struct provider_launch {
     std::vector<manifest::egress_route> egress;          ///< the template's routes
     std::map<std::string, std::string> env;              ///< the template's env (not secrets)
     std::map<std::string, std::string> credential_env;   ///< the planned credential variables (secrets)
+    /// Login files to copy into the agent's HOME: path relative to HOME ->
+    /// content, read from the host now (secrets; codex's opt-in login).
+    std::map<std::string, std::string> credential_files;
 };
 
 /// Loads the templates from the first directory found. `env` is the
@@ -37,7 +40,9 @@ struct provider_launch {
 
 /// Plans `p`'s credentials from `env` and collects its routes and env.
 /// Errors: plan_credentials' (missing credential: names the variable and the
-/// remedy); unsupported for a login file (copying one in is not built yet).
+/// remedy); io_error / limit_exceeded when a login file to forward cannot be
+/// read or is over 1 MiB; invalid_argument for an agent path that is not a
+/// plain relative path.
 [[nodiscard]] result<provider_launch> prepare_provider(const manifest::provider& p, const std::map<std::string, std::string>& env);
 
 /// Adds the provider's routes and env to `bottle`: a route for a host the

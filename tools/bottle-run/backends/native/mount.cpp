@@ -176,6 +176,30 @@ result<void> apply(const mount_entry& m) {
     return make_error(errc::internal, "mount: unknown mount kind");
 }
 
+/// The forwarded login files, written into the agent's fresh HOME as the
+/// agent's uid (this process has it already): 0600, parents 0700, never
+/// through a symlink. HOME is the bottle's own tmpfs, so they go with it.
+result<void> place_credential_files(const native_plan& plan) {
+    for (const auto& [rel, content] : plan.credential_files) {
+        const std::string path = std::string(home_path) + "/" + rel;
+        if (auto r = mkdirs(path.substr(0, path.rfind('/')), 0700); !r) return r;
+        const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) return fail("create the forwarded login", path);
+        std::size_t off = 0;
+        while (off < content.size()) {
+            const ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                ::close(fd);
+                return fail("write the forwarded login", path);
+            }
+            off += static_cast<std::size_t>(n);
+        }
+        if (::close(fd) != 0) return fail("write the forwarded login", path);
+    }
+    return {};
+}
+
 }  // namespace
 
 result<void> build_filesystem(const native_plan& plan) {
@@ -194,6 +218,7 @@ result<void> build_filesystem(const native_plan& plan) {
     if (::syscall(SYS_pivot_root, ".", ".") != 0) return fail("pivot_root into", "the bottle's root");
     if (::umount2(".", MNT_DETACH) != 0) return fail("detach", "the host's tree");
     if (::chdir("/") != 0) return fail("chdir", "/");
+    if (auto r = place_credential_files(plan); !r) return r;
     if (::chdir(plan.workdir.c_str()) != 0) return fail("chdir", plan.workdir);
     return {};
 }

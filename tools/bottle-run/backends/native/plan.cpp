@@ -252,6 +252,7 @@ result<native_plan> plan_for(const manifest::bottle_spec& bottle, const launch_r
     }
     p.env = agent_environment(bottle, request, home_path);
     p.credential_env = request.credential_env;
+    p.credential_files = request.credential_files;
     std::erase_if(p.env, [&](const std::string& e) { return p.credential_env.count(e.substr(0, e.find('='))) != 0; });
     p.seccomp = seccomp_deny_list();
     fill_landlock(p, facts);
@@ -352,6 +353,8 @@ boost::json::value to_json(const native_plan& p) {
     limits["disk_default"] = p.limits.disk_default;
     json::array credential_names;  // names only: the values are secrets
     for (const auto& [k, v] : p.credential_env) credential_names.emplace_back(k);
+    json::array credential_files;  // names only: the contents are secrets
+    for (const auto& [k, v] : p.credential_files) credential_files.emplace_back(std::string(home_path) + "/" + k);
     json::value bottle = json::parse(p.canonical.empty() ? std::string("{}") : p.canonical);
     return json::object{{"schema", "bot-bottle/run-plan/v1"},
                         {"backend", "native"},
@@ -367,6 +370,7 @@ boost::json::value to_json(const native_plan& p) {
                         {"workdir", p.workdir},
                         {"env", strings(p.env)},
                         {"credential_env", credential_names},
+                        {"credential_files", credential_files},
                         {"argv", strings(p.argv)},
                         {"no_new_privs", true},
                         {"capabilities", json::array{}},

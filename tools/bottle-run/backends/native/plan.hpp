@@ -42,6 +42,7 @@ struct launch_request {
     bool interactive = false;                 ///< stdin is a terminal: give a pty
     std::optional<std::uint16_t> proxy_port{};  ///< known only after the listener exists
     std::map<std::string, std::string> credential_env{};  ///< the provider's planned credential variables (secrets)
+    std::map<std::string, std::string> credential_files{};  ///< HOME-relative path -> content (a forwarded login; secrets)
 };
 
 struct id_map {
@@ -138,6 +139,9 @@ struct native_plan {
     /// The credential variables, kept out of `env` so nothing that prints the
     /// plan can show them: exec adds them, to_json names them only.
     std::map<std::string, std::string> credential_env{};
+    /// Login files written into the agent's HOME (0600) once its filesystem
+    /// is built; to_json names them only.
+    std::map<std::string, std::string> credential_files{};
     std::vector<std::string> argv{};
     std::vector<seccomp_rule> seccomp{};
     landlock_plan landlock{};
