@@ -138,3 +138,20 @@ TEST(SmolvmReviewLaunch, ASecondLaunchOnTheWorkspaceKeepsTheProtectedDirsAlive) 
     EXPECT_TRUE(std::filesystem::is_directory(l.root + "/ws/.git"));
     l.expect_clean();
 }
+
+TEST(SmolvmReviewLaunch, TheBundleGetsNoneOfTheLaunchersEnvironment) {
+    SKIP_UNLESS_RUNNABLE();
+    smolvm_launch l;
+    // bottle-egress parses what the agent sends; a secret of the user's
+    // environment must not sit in its memory. (The fake's "VM" is a host
+    // process, so the agent can read the bundle's environ here.)
+    l.env["HOST_ONLY_SECRET"] = "hs-9b2c";
+    auto r = l.run({"/usr/bin/bash", "-c",
+                    "for p in /proc/[0-9]*; do [ \"$(tr '\\0' '\\n' < $p/cmdline 2>/dev/null | head -1)\" = " BOTTLE_BINARY_DIR "/tools/bottle-egress/bottle-egress ] || continue; "
+                    "grep -q " + l.root + " $p/cmdline 2>/dev/null || continue; echo found-bundle; "
+                    "tr '\\0' '\\n' < $p/environ | grep -q hs-9b2c && echo LEAKED; done; true"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("found-bundle"), std::string::npos) << "the bundle was not found: " << r.out;
+    EXPECT_EQ(r.out.find("LEAKED"), std::string::npos) << "bottle-egress got the launcher's environment";
+    l.expect_clean();
+}

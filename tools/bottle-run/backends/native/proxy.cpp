@@ -45,6 +45,15 @@ result<egress_proxy> egress_proxy::start(const std::string& binary, int listener
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    // bottle-egress parses what the agent sends: it gets no environment
+    // (the launcher's may hold the user's secrets), only the locale and zone.
+    std::vector<std::string> env_keep;
+    for (char** e = environ; e && *e; ++e)
+        for (const char* k : {"LANG=", "LC_ALL=", "TZ="})
+            if (std::strncmp(*e, k, std::strlen(k)) == 0) env_keep.emplace_back(*e);
+    std::vector<char*> envp;
+    for (auto& e : env_keep) envp.push_back(e.data());
+    envp.push_back(nullptr);
     const pid_t pid = ::fork();
     if (pid < 0) return make_error(errc::io_error, std::string("proxy: fork: ") + std::strerror(errno));
     if (pid == 0) {
@@ -56,7 +65,7 @@ result<egress_proxy> egress_proxy::start(const std::string& binary, int listener
         const int devnull = ::open("/dev/null", O_RDONLY);
         if (devnull < 0 || ::dup2(devnull, 0) < 0 || ::dup2(write_end.get(), 1) < 0 || ::dup2(listener, 3) < 0) _exit(125);
         ::closefrom(4);
-        ::execv(binary.c_str(), argv.data());
+        ::execve(binary.c_str(), argv.data(), envp.data());
         _exit(127);
     }
     egress_proxy p;
