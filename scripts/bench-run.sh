@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Median wall time of launching `true` in a sandbox, side by side in one run:
 # bottle-run (no routes: no proxy; with a route: bottle-egress started too)
-# and bubblewrap with --unshare-all --ro-bind / /. The commands are timed
+# bubblewrap with --unshare-all --ro-bind / /, firejail and docker where
+# usable. The commands are timed
 # round-robin (one run of each per round), so load on a shared machine
 # weighs on all of them alike. Peers that are not installed are skipped.
 #   scripts/bench-run.sh [BUILD_DIR] [ROUNDS]
@@ -23,7 +24,16 @@ fi
 if command -v bwrap >/dev/null; then
   names+=("bwrap --unshare-all --ro-bind / / true"); cmds+=("bwrap --unshare-all --ro-bind / / true")
 else echo "bwrap: not installed, skipped"; fi
-for peer in firejail docker codex srt; do command -v $peer >/dev/null || echo "$peer: not installed, skipped"; done
+# firejail without a profile, its own network namespace (no interfaces) and
+# a private home: the closest it comes to a bottle without a proxy.
+if command -v firejail >/dev/null && firejail --quiet --noprofile --net=none --private true >/dev/null 2>&1; then
+  names+=("firejail --noprofile --net=none --private true"); cmds+=("firejail --quiet --noprofile --net=none --private true")
+else echo "firejail: not installed or not usable here, skipped"; fi
+# docker needs a running daemon; codex and srt (sandbox-runtime) their CLIs.
+if command -v docker >/dev/null && docker info >/dev/null 2>&1 && docker image inspect busybox >/dev/null 2>&1; then
+  names+=("docker run --rm --network none busybox true"); cmds+=("docker run --rm --network none busybox true")
+else echo "docker: no reachable daemon or no local busybox image, skipped"; fi
+for peer in codex srt; do command -v $peer >/dev/null || echo "$peer: not installed, skipped"; done
 
 for ((i = 0; i < rounds; i++)); do
   for c in "${!cmds[@]}"; do

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -210,8 +211,13 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
         const std::string word = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
         if (word != "running") return child_error(word);
     }
-    if (proxy)
-        if (auto r = proxy->wait_ready(); !r) return failed(err, r.error(), remedy_for("proxy:"));
+    // The proxy's ready line is awaited in the wait loop below, next to the
+    // agent: an agent that is done before the proxy is ready (`true`) does
+    // not wait for it; one that runs on is torn down (125) if the proxy
+    // exits, says something else, or is not ready within 5 s.
+    std::string proxy_line;
+    bool proxy_pending = proxy.has_value();
+    const auto proxy_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
 
     // 7. state, so ls/stop/gc see the bottle.
     state_record rec{plan.bottle_id, ::getpid(), child.pid(), proxy ? proxy->pid() : -1, plan.bottle_name, plan.argv, cgroup->dirs(),
@@ -232,10 +238,33 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
     bool user_open = static_cast<bool>(pty.master), agent_open = static_cast<bool>(pty.master);
     int code = exit_launcher_failed;
     while (true) {
-        pollfd fds[3] = {{signals->get(), POLLIN, 0}, {user_open ? STDIN_FILENO : -1, POLLIN, 0}, {agent_open ? pty.master.get() : -1, POLLIN, 0}};
-        if (::poll(fds, 3, -1) < 0) {
+        pollfd fds[4] = {{signals->get(), POLLIN, 0},
+                         {user_open ? STDIN_FILENO : -1, POLLIN, 0},
+                         {agent_open ? pty.master.get() : -1, POLLIN, 0},
+                         {proxy_pending ? proxy->ready_fd() : -1, POLLIN, 0}};
+        int timeout = -1;
+        if (proxy_pending) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(proxy_deadline - std::chrono::steady_clock::now()).count();
+            if (left <= 0) return failed(err, make_error(errc::timeout, "proxy: bottle-egress did not report ready within 5 s"), remedy_for("proxy:"));
+            timeout = static_cast<int>(left);
+        }
+        if (::poll(fds, 4, timeout) < 0) {
             if (errno == EINTR) continue;
             return failed(err, make_error(errc::io_error, std::string("poll: ") + std::strerror(errno)), "");
+        }
+        if (fds[3].revents) {
+            char buf[512];
+            const ssize_t n = ::read(proxy->ready_fd(), buf, sizeof buf);
+            if (n <= 0)
+                return failed(err, make_error(errc::io_error, "proxy: bottle-egress exited before it was ready (see its stderr above)"),
+                              remedy_for("proxy:"));
+            proxy_line.append(buf, static_cast<std::size_t>(n));
+            if (const auto nl = proxy_line.find('\n'); nl != std::string::npos) {
+                if (proxy_line.find("\"listening\"") == std::string::npos)
+                    return failed(err, make_error(errc::io_error, "proxy: unexpected first line from bottle-egress: " + proxy_line.substr(0, nl)),
+                                  remedy_for("proxy:"));
+                proxy_pending = false;
+            }
         }
         if (fds[1].revents) user_open = pump(STDIN_FILENO, pty.master.get());
         if (fds[2].revents) agent_open = pump(pty.master.get(), STDOUT_FILENO);

@@ -38,6 +38,9 @@ public:
     /// SIGTERM, then SIGKILL after a second; reaped. Idempotent.
     void stop() noexcept;
     [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+    /// Its stdout, where the ready line comes: for a launcher that waits for
+    /// it alongside other events instead of in wait_ready().
+    [[nodiscard]] int ready_fd() const noexcept { return out_.get(); }
 
 private:
     pid_t pid_ = -1;
