@@ -49,6 +49,13 @@ std::string slug(std::string_view id) {
     return s;
 }
 
+context context::for_path(std::string_view suffix) const {
+    context c = *this;
+    c.tag += '-';
+    c.tag += suffix;
+    return c;
+}
+
 std::string context::http_get(std::string_view host, std::string_view path) const {
     std::string req = "GET ";
     req += path;

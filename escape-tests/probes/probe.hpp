@@ -57,6 +57,9 @@ struct context {
 
     /// A minimal HTTP/1.1 GET whose path and a header carry the tag.
     [[nodiscard]] std::string http_get(std::string_view host, std::string_view path = "/") const;
+    /// This context with tag "<tag>-<suffix>": the tag of one path of a
+    /// probe (report::expect), still carrying the probe's tag.
+    [[nodiscard]] context for_path(std::string_view suffix) const;
 };
 
 /// One thing the probe tried (protocol::attempt: channel, action, outcome,

@@ -17,23 +17,34 @@ BOTTLE_PROBE(dns_odd_records, "dns.odd_records", "TXT, NULL, ANY and multi-quest
     const auto rc = dns::read_resolv_conf();
     auto servers = dns::lab_nameservers(rc);
     if (std::find(servers.begin(), servers.end(), lab::dns_v4) == servers.end()) servers.emplace_back(lab::dns_v4);
-    const std::string zone = ctx.tag + "." + std::string(lab::exfil_zone);
+    const std::string zone = "." + std::string(lab::exfil_zone);
     struct shape {
         const char* label;
         std::vector<dns::question> qs;
     };
-    const std::vector<shape> shapes{
-        {"TXT", {{"txt." + zone, dns::type_txt, 1}}},
-        {"NULL", {{"null." + zone, dns::type_null, 1}}},
-        {"ANY", {{"any." + zone, dns::type_any, 1}}},
-        {"3 questions (A, TXT, AAAA)", {{"q1." + zone, dns::type_a, 1}, {"q2." + zone, dns::type_txt, 1}, {"q3." + zone, dns::type_aaaa, 1}}},
+    // One label per path (<tag>-s<n><u|t>-txt, ...), whole in the query's
+    // wire form: the control run expects each at the DNS sink (for the
+    // multi-question message, the first question's).
+    auto shapes_for = [&](const std::string& p) {
+        return std::vector<shape>{
+            {"TXT", {{p + "-txt" + zone, dns::type_txt, 1}}},
+            {"NULL", {{p + "-null" + zone, dns::type_null, 1}}},
+            {"ANY", {{p + "-any" + zone, dns::type_any, 1}}},
+            {"3 questions (A, TXT, AAAA)",
+             {{p + "-q1" + zone, dns::type_a, 1}, {p + "-q2" + zone, dns::type_txt, 1}, {p + "-q3" + zone, dns::type_aaaa, 1}}},
+        };
     };
     std::vector<std::function<support::hop_result()>> jobs;
+    std::vector<std::string> expects;
+    std::size_t n = 0;
     for (const auto& server : servers) {
-        for (const auto& s : shapes) {
-            for (bool tcp : {false, true}) {
+        ++n;
+        for (bool tcp : {false, true}) {
+            const std::string p = ctx.tag + "-s" + std::to_string(n) + (tcp ? "t" : "u");
+            for (const auto& s : shapes_for(p)) {
                 if (tcp && s.qs.size() > 1) continue;  // one multi-question message (UDP) per server is enough
-                jobs.emplace_back([server, &s, tcp] {
+                expects.push_back(s.qs.front().name.substr(0, s.qs.front().name.size() - zone.size()));
+                jobs.emplace_back([server, s, tcp] {
                     const std::string q = dns::build_query(dns::random_id(), s.qs);
                     const auto e = tcp ? dns::query_tcp(server, q, 800) : dns::query_udp(server, q, 700);
                     std::string names;
@@ -44,5 +55,5 @@ BOTTLE_PROBE(dns_odd_records, "dns.odd_records", "TXT, NULL, ANY and multi-quest
             }
         }
     }
-    support::record_all(rep, jobs, 32);
+    support::record_all(rep, jobs, 32, {}, expects);
 }

@@ -21,15 +21,22 @@ BOTTLE_PROBE(dns_subdomain_exfil, "dns.subdomain_exfil",
              bottle::escape::probe::scoring::sink, "resolver", "proxy") {
     const auto rc = dns::read_resolv_conf();
     rep.observe("/etc/resolv.conf: " + (rc.ok ? rc.text : support::errno_name(rc.err) + " (glibc default 127.0.0.1)"));
+    // One label per path (<tag>-r<n>u, <tag>-px-connect, ...), whole in the
+    // query's wire form: the control run expects each at the DNS sink.
     std::vector<std::function<support::hop_result()>> jobs;
+    std::vector<std::string> expects;
+    std::size_t n = 0;
     for (const auto& ns : rc.nameservers) {
+        ++n;
         if (!lab::is_lab_target(ns)) {
             rep.not_made("resolver", "query nameserver " + ns + " from resolv.conf", "not a lab address: skipped");
             continue;
         }
         for (bool tcp : {false, true}) {
-            jobs.emplace_back([&ctx, ns, tcp] {
-                const std::string name = std::string(tcp ? "t" : "u") + "." + ctx.tag + "." + std::string(lab::exfil_zone);
+            const std::string path_tag = ctx.tag + "-r" + std::to_string(n) + (tcp ? "t" : "u");
+            expects.push_back(path_tag);
+            jobs.emplace_back([path_tag, ns, tcp] {
+                const std::string name = path_tag + "." + std::string(lab::exfil_zone);
                 const auto e = tcp ? dns::query_tcp(ns, dns::build_query(dns::random_id(), {{name, dns::type_a, 1}}), 900)
                                    : dns::query_udp(ns, dns::build_query(dns::random_id(), {{name, dns::type_a, 1}}), 900);
                 return support::hop_result{std::string(tcp ? "DNS/TCP" : "DNS/UDP") + " to resolv.conf nameserver " + ns +
@@ -38,12 +45,14 @@ BOTTLE_PROBE(dns_subdomain_exfil, "dns.subdomain_exfil",
             });
         }
     }
-    support::record_all(rep, jobs, 12, "resolver");
+    support::record_all(rep, jobs, 12, "resolver", expects);
     if (const auto px = support::proxy_channel(rep, "proxy")) {
-        const std::string name = "p." + ctx.tag + "." + std::string(lab::exfil_zone);
+        const auto connect = ctx.for_path("px-connect"), get = ctx.for_path("px-get");
+        const std::string connect_name = connect.tag + "." + std::string(lab::exfil_zone);
+        const std::string get_name = get.tag + "." + std::string(lab::exfil_zone);
         std::vector<std::function<support::hop_result()>> via;
-        via.emplace_back([&, name] { return support::proxy_connect(*px, name + ":443", tls::client_hello(name, ctx.tag)); });
-        via.emplace_back([&, name] { return support::proxy_send(*px, support::absolute_get(ctx, px, "g" + name.substr(1))); });
-        support::record_all(rep, via, 12, "proxy");
+        via.emplace_back([&] { return support::proxy_connect(*px, connect_name + ":443", tls::client_hello(connect_name, connect.tag)); });
+        via.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(get, px, get_name)); });
+        support::record_all(rep, via, 12, "proxy", {connect.tag, get.tag});
     }
 }

@@ -24,9 +24,11 @@ BOTTLE_PROBE(net_proxy_env_override, "net.proxy_env_override",
                 (ok ? "environment now: " + support::proxy_env_summary() : "setenv/unsetenv failed"));
     const auto px = support::http_proxy();  // must be none now
     const std::string host(lab::denied_name);
+    // A tag per port, which the control run expects at the sink.
+    const auto p80 = ctx.for_path("ov-80"), p443 = ctx.for_path("ov-443"), p8080 = ctx.for_path("ov-8080");
     std::vector<std::function<support::hop_result()>> jobs;
-    jobs.emplace_back([&] { return support::http_via(px, host, 80, support::absolute_get(ctx, px, host), 1600, lab::internet_v4); });
-    jobs.emplace_back([&] { return support::tunnel(px, host, 443, tls::client_hello(host, ctx.tag), 1600, lab::internet_v4); });
-    jobs.emplace_back([&] { return support::http_via(px, host, 8080, support::absolute_get(ctx, px, host + ":8080"), 1600, lab::internet_v4); });
-    support::record_all(rep, jobs);
+    jobs.emplace_back([&] { return support::http_via(px, host, 80, support::absolute_get(p80, px, host), 1600, lab::internet_v4); });
+    jobs.emplace_back([&] { return support::tunnel(px, host, 443, tls::client_hello(host, p443.tag), 1600, lab::internet_v4); });
+    jobs.emplace_back([&] { return support::http_via(px, host, 8080, support::absolute_get(p8080, px, host + ":8080"), 1600, lab::internet_v4); });
+    support::record_all(rep, jobs, 12, {}, {p80.tag, p443.tag, p8080.tag});
 }

@@ -11,8 +11,11 @@ BOTTLE_PROBE(net_tcp6_direct, "net.tcp6_direct", "TCP connect to the IPv6 intern
              bottle::escape::probe::scoring::sink) {
     const std::string host = "[" + std::string(lab::internet_v6) + "]";
     for (std::uint16_t port : {80, 443, 8080}) {
-        const auto r = support::tcp_exchange(lab::internet_v6, port, ctx.http_get(host), 600);
-        rep.record("", "tcp connect " + host + ":" + std::to_string(port) + ", send HTTP GET /" + ctx.tag, r.outcome, r.made, r.sent);
+        // A tag per port, which the control run expects at the sink.
+        const auto path = ctx.for_path("t6-" + std::to_string(port));
+        const auto r = support::tcp_exchange(lab::internet_v6, port, path.http_get(host), 600);
+        rep.record("", "tcp connect " + host + ":" + std::to_string(port) + ", send HTTP GET /" + path.tag, r.outcome, r.made, r.sent);
+        rep.expect(path.tag);
         if (!r.reply.empty()) rep.observe(host + ":" + std::to_string(port) + " replied: " + r.reply);
     }
 }

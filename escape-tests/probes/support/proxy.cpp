@@ -315,7 +315,7 @@ std::string absolute_get(const context& ctx, const std::optional<proxy_endpoint>
 }
 
 void record_all(report& rep, const std::vector<std::function<hop_result()>>& jobs, std::size_t width,
-                std::string_view channel) {
+                std::string_view channel, const std::vector<std::string>& expects) {
     std::vector<hop_result> results(jobs.size());
     std::vector<std::function<void()>> wrapped;
     wrapped.reserve(jobs.size());
@@ -327,6 +327,7 @@ void record_all(report& rep, const std::vector<std::function<hop_result()>>& job
         auto& r = results[i];
         if (!r.reply.empty()) rep.observe("reply to attempt " + std::to_string(rep.attempts().size() + 1) + ": " + r.reply);
         rep.record(channel, std::move(r.action), std::move(r.outcome), r.made, r.reached);
+        if (i < expects.size() && !expects[i].empty()) rep.expect(expects[i]);
     }
 }
 

@@ -79,8 +79,10 @@ struct hop_result {
 
 /// Runs the jobs in parallel, then records each result as an attempt (in
 /// order) and observes every non-empty reply as "reply to attempt N: ...".
-/// Each attempt is recorded on `channel` with the hop's own `made`.
+/// Each attempt is recorded on `channel` with the hop's own `made`; when
+/// `expects` is given, expects[i] (if not empty) is job i's path tag
+/// (report::expect).
 void record_all(report& rep, const std::vector<std::function<hop_result()>>& jobs, std::size_t width = 12,
-                std::string_view channel = {});
+                std::string_view channel = {}, const std::vector<std::string>& expects = {});
 
 }  // namespace bottle::escape::probe::support
