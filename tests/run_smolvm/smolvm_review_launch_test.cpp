@@ -155,3 +155,17 @@ TEST(SmolvmReviewLaunch, TheBundleGetsNoneOfTheLaunchersEnvironment) {
     EXPECT_EQ(r.out.find("LEAKED"), std::string::npos) << "bottle-egress got the launcher's environment";
     l.expect_clean();
 }
+
+TEST(SmolvmReviewLaunch, ASharedPathSwappedDuringTheLaunchStopsTheVm) {
+    SKIP_UNLESS_RUNNABLE();
+    smolvm_launch l;
+    l.env["FAKE_SMOLVM_FAULT"] = "swap_share";
+    auto r = l.run({"/usr/bin/touch", l.root + "/ws/agent-ran"});
+    EXPECT_EQ(r.exit_code, 125) << r.err;
+    EXPECT_NE(r.err.find(".claude was replaced while the machine started"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(l.root + "/ws/agent-ran")) << "the agent ran";
+    EXPECT_EQ(l.log().find("\"cmd\": \"exec\""), std::string::npos) << l.log();
+    std::filesystem::remove(l.root + "/ws/.claude");  // the fake's symlink; the launch's own dirs are gone
+    std::filesystem::remove(l.root + "/ws/.claude.moved");
+    l.expect_clean();
+}

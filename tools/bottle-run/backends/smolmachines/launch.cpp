@@ -261,6 +261,28 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
                 if (::lchown(path.c_str(), request.workspace_uid, request.workspace_gid) != 0) { /* keep root's: still empty, still removed */ }
             }
         }
+    // What smolvm is given to share, by identity: a path swapped for a
+    // symlink (or another directory) while the machine is made and started
+    // — by another bottle's agent on this workspace — could share a host
+    // directory outside it (.github is shared writable). Checked again
+    // after create and after start.
+    using stat_of = struct stat;
+    std::vector<std::pair<std::string, stat_of>> shared;
+    if (request.workspace) {
+        shared.emplace_back(*request.workspace, stat_of{});
+        for (const auto& sub : protected_paths()) shared.emplace_back(*request.workspace + "/" + sub, stat_of{});
+        for (auto& [path, st] : shared)
+            if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+                return fail(err, "workspace", path + " is not a directory", "");
+    }
+    const auto shares_changed = [&]() -> std::optional<std::string> {
+        for (const auto& [path, before] : shared) {
+            struct stat now {};
+            if (::lstat(path.c_str(), &now) != 0 || !S_ISDIR(now.st_mode) || now.st_dev != before.st_dev || now.st_ino != before.st_ino)
+                return path;
+        }
+        return std::nullopt;
+    };
 
     // 4. The bundle on alias:3128.
     if (!plan->egress.empty()) {
@@ -287,6 +309,9 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
     if (signalled) return interrupted(err, 128 + signalled);
     if (!created || !created->succeeded())
         return fail(err, "machine create", created ? step_failure(*created) : created.error().message, "nothing was started");
+    if (auto changed = shares_changed())
+        return fail(err, "workspace", *changed + " was replaced while the machine was created: its share may be another directory",
+                    "the VM was not started; find out what changed it");
     if (auto s = pending(*sigs)) return interrupted(err, *s);
 
     // 6. Force the allowlist and confirm it: no confirmation, no start.
@@ -314,6 +339,9 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
     if (!after.ok()) return fail(err, "allowlist after start", after.message, std::string("the VM was stopped (see ") + docs + ")");
     if (auto judged = judge_stored(store, plan->machine, false); !judged)
         return fail(err, "allowlist after start", judged.error().message, std::string("the VM was stopped (see ") + docs + ")");
+    if (auto changed = shares_changed())
+        return fail(err, "workspace", *changed + " was replaced while the machine started: its share may be another directory",
+                    "the VM was stopped before the agent ran");
     if (auto s = pending(*sigs)) return interrupted(err, *s);
 
     // 8. The agent.
