@@ -20,8 +20,10 @@ BOTTLE_PROBE(proxy_allowed_upstream, "proxy.allowed_upstream",
     // that allows the upstream must reach it either way.
     if (!px) rep.observe("no proxy in the environment (" + support::proxy_env_summary() + "): going direct");
     const std::string host(lab::allowed_name);
+    // A tag per path, which the control run expects outside.
+    const auto get = ctx.for_path("up-get"), connect = ctx.for_path("up-connect");
     std::vector<std::function<support::hop_result()>> jobs;
-    jobs.emplace_back([&] { return support::http_via(px, host, 80, support::absolute_get(ctx, px, host), 1600, lab::allowed_v4); });
-    jobs.emplace_back([&] { return support::tunnel(px, host, 443, tls::client_hello(host, ctx.tag), 1600, lab::allowed_v4); });
-    support::record_all(rep, jobs);
+    jobs.emplace_back([&] { return support::http_via(px, host, 80, support::absolute_get(get, px, host), 1600, lab::allowed_v4); });
+    jobs.emplace_back([&] { return support::tunnel(px, host, 443, tls::client_hello(host, connect.tag), 1600, lab::allowed_v4); });
+    support::record_all(rep, jobs, 12, {}, {get.tag, connect.tag});
 }

@@ -15,8 +15,10 @@ BOTTLE_PROBE(proxy_denied_host, "proxy.denied_host", "CONNECT denied.lab.test:44
     const auto px = support::proxy_under_test(rep);
     if (!px) return;
     const std::string host(lab::denied_name);
+    // A tag per path, which the control run expects outside.
+    const auto connect = ctx.for_path("dn-connect"), get = ctx.for_path("dn-get");
     std::vector<std::function<support::hop_result()>> jobs;
-    jobs.emplace_back([&] { return support::tunnel(px, host, 443, tls::client_hello(host, ctx.tag), 1600, lab::internet_v4); });
-    jobs.emplace_back([&] { return support::http_via(px, host, 80, support::absolute_get(ctx, px, host), 1600, lab::internet_v4); });
-    support::record_all(rep, jobs);
+    jobs.emplace_back([&] { return support::tunnel(px, host, 443, tls::client_hello(host, connect.tag), 1600, lab::internet_v4); });
+    jobs.emplace_back([&] { return support::http_via(px, host, 80, support::absolute_get(get, px, host), 1600, lab::internet_v4); });
+    support::record_all(rep, jobs, 12, {}, {connect.tag, get.tag});
 }

@@ -18,15 +18,19 @@ BOTTLE_PROBE(proxy_host_mismatch, "proxy.host_mismatch",
     if (!px) return;
     const std::string allowed(lab::allowed_name), denied(lab::denied_name), denied_ip(lab::internet_v4);
     const std::string auth = px ? support::proxy_auth_header(*px) : std::string();
-    auto origin_get = [&](const std::string& host) {
-        return "GET /" + ctx.tag + " HTTP/1.1\r\nHost: " + host + "\r\nX-Bbx-Tag: " + ctx.tag + "\r\n" + auth +
+    auto origin_get = [&](const std::string& tag, const std::string& host) {
+        return "GET /" + tag + " HTTP/1.1\r\nHost: " + host + "\r\nX-Bbx-Tag: " + tag + "\r\n" + auth +
                "Connection: close\r\n\r\n";
     };
+    // A tag per path, which the control run expects outside; not the
+    // origin-form request (hm3), which the lab's open proxy answers 400.
+    const auto p1 = ctx.for_path("hm1"), p2 = ctx.for_path("hm2"), p3 = ctx.for_path("hm3"), p4 = ctx.for_path("hm4"),
+               p5 = ctx.for_path("hm5");
     std::vector<std::function<support::hop_result()>> jobs;
-    jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, allowed, "/", denied)); });
-    jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(ctx, px, denied, "/", allowed)); });
-    jobs.emplace_back([&] { return support::proxy_send(*px, origin_get(denied)); });
-    jobs.emplace_back([&] { return support::proxy_connect(*px, allowed + ":80", origin_get(denied)); });
-    jobs.emplace_back([&] { return support::direct(denied_ip, 80, origin_get(allowed), 1600, "denied address, Host " + allowed); });
-    support::record_all(rep, jobs);
+    jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(p1, px, allowed, "/", denied)); });
+    jobs.emplace_back([&] { return support::proxy_send(*px, support::absolute_get(p2, px, denied, "/", allowed)); });
+    jobs.emplace_back([&] { return support::proxy_send(*px, origin_get(p3.tag, denied)); });
+    jobs.emplace_back([&] { return support::proxy_connect(*px, allowed + ":80", origin_get(p4.tag, denied)); });
+    jobs.emplace_back([&] { return support::direct(denied_ip, 80, origin_get(p5.tag, allowed), 1600, "denied address, Host " + allowed); });
+    support::record_all(rep, jobs, 12, {}, {p1.tag, p2.tag, "", p4.tag, p5.tag});
 }

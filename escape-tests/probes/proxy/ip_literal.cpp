@@ -14,10 +14,13 @@ BOTTLE_PROBE(proxy_ip_literal, "proxy.ip_literal", "CONNECT/GET to 203.0.113.10 
     const auto px = support::proxy_under_test(rep);
     if (!px) return;
     const std::string v4(lab::internet_v4), v6(lab::internet_v6);
+    // A tag per path, which the control run expects outside.
+    const auto c4 = ctx.for_path("ip4-connect"), g4 = ctx.for_path("ip4-get"), c6 = ctx.for_path("ip6-connect"),
+               g6 = ctx.for_path("ip6-get");
     std::vector<std::function<support::hop_result()>> jobs;
-    jobs.emplace_back([&] { return support::tunnel(px, v4, 443, tls::client_hello("", ctx.tag)); });
-    jobs.emplace_back([&] { return support::http_via(px, v4, 80, support::absolute_get(ctx, px, v4)); });
-    jobs.emplace_back([&] { return support::tunnel(px, v6, 443, tls::client_hello("", ctx.tag)); });
-    jobs.emplace_back([&] { return support::http_via(px, v6, 80, support::absolute_get(ctx, px, "[" + v6 + "]")); });
-    support::record_all(rep, jobs);
+    jobs.emplace_back([&] { return support::tunnel(px, v4, 443, tls::client_hello("", c4.tag)); });
+    jobs.emplace_back([&] { return support::http_via(px, v4, 80, support::absolute_get(g4, px, v4)); });
+    jobs.emplace_back([&] { return support::tunnel(px, v6, 443, tls::client_hello("", c6.tag)); });
+    jobs.emplace_back([&] { return support::http_via(px, v6, 80, support::absolute_get(g6, px, "[" + v6 + "]")); });
+    support::record_all(rep, jobs, 12, {}, {c4.tag, g4.tag, c6.tag, g6.tag});
 }

@@ -15,12 +15,15 @@ BOTTLE_PROBE(proxy_port, "proxy.port", "allowed.lab.test on disallowed ports 844
     const auto px = support::proxy_under_test(rep);
     if (!px) return;
     const std::string host(lab::allowed_name);
+    // A tag per path, which the control run expects outside.
+    const auto p8443 = ctx.for_path("pt-8443"), p22 = ctx.for_path("pt-22"), p25 = ctx.for_path("pt-25"),
+               p8080 = ctx.for_path("pt-8080");
     std::vector<std::function<support::hop_result()>> jobs;
-    jobs.emplace_back([&] { return support::tunnel(px, host, 8443, tls::client_hello(host, ctx.tag), 1600, lab::allowed_v4); });
-    jobs.emplace_back([&] { return support::tunnel(px, host, 22, "SSH-2.0-bottleprobe " + ctx.tag + "\r\n", 1600, lab::allowed_v4); });
-    jobs.emplace_back([&] { return support::tunnel(px, host, 25, "EHLO " + ctx.tag + "\r\n", 1600, lab::allowed_v4); });
+    jobs.emplace_back([&] { return support::tunnel(px, host, 8443, tls::client_hello(host, p8443.tag), 1600, lab::allowed_v4); });
+    jobs.emplace_back([&] { return support::tunnel(px, host, 22, "SSH-2.0-bottleprobe " + p22.tag + "\r\n", 1600, lab::allowed_v4); });
+    jobs.emplace_back([&] { return support::tunnel(px, host, 25, "EHLO " + p25.tag + "\r\n", 1600, lab::allowed_v4); });
     jobs.emplace_back([&] {
-        return support::http_via(px, host, 8080, support::absolute_get(ctx, px, host + ":8080"), 1600, lab::allowed_v4);
+        return support::http_via(px, host, 8080, support::absolute_get(p8080, px, host + ":8080"), 1600, lab::allowed_v4);
     });
-    support::record_all(rep, jobs);
+    support::record_all(rep, jobs, 12, {}, {p8443.tag, p22.tag, p25.tag, p8080.tag});
 }

@@ -16,13 +16,15 @@ BOTTLE_PROBE(proxy_rebinding, "proxy.rebinding",
     if (!px) return;
     const std::string rebind(lab::rebind_name), meta(lab::metadata_name);
     const std::string rebind_authority = rebind + ":" + std::to_string(lab::host_canary_port);
+    // A tag per path, which the control run expects outside.
+    const auto connect = ctx.for_path("rb-connect"), get = ctx.for_path("rb-get"), md = ctx.for_path("rb-md");
     std::vector<std::function<support::hop_result()>> jobs;
-    jobs.emplace_back([&] { return support::tunnel(px, rebind, lab::host_canary_port, ctx.http_get(rebind_authority)); });
+    jobs.emplace_back([&] { return support::tunnel(px, rebind, lab::host_canary_port, connect.http_get(rebind_authority)); });
     jobs.emplace_back([&] {
-        return support::http_via(px, rebind, lab::host_canary_port, support::absolute_get(ctx, px, rebind_authority));
+        return support::http_via(px, rebind, lab::host_canary_port, support::absolute_get(get, px, rebind_authority));
     });
     jobs.emplace_back([&] {
-        return support::http_via(px, meta, 80, support::absolute_get(ctx, px, meta, "/latest/meta-data/"));
+        return support::http_via(px, meta, 80, support::absolute_get(md, px, meta, "/latest/meta-data/"));
     });
-    support::record_all(rep, jobs);
+    support::record_all(rep, jobs, 12, {}, {connect.tag, get.tag, md.tag});
 }

@@ -18,11 +18,13 @@ BOTTLE_PROBE(proxy_sni_mismatch, "proxy.sni_mismatch",
     const auto px = support::proxy_under_test(rep);
     if (!px) return;
     const std::string allowed(lab::allowed_name), denied(lab::denied_name), denied_ip(lab::internet_v4);
+    // A tag per path, which the control run expects outside.
+    const auto a = ctx.for_path("sni-a"), b = ctx.for_path("sni-b"), d = ctx.for_path("sni-direct");
     std::vector<std::function<support::hop_result()>> jobs;
-    jobs.emplace_back([&] { return support::proxy_connect(*px, allowed + ":443", tls::client_hello(denied, ctx.tag)); });
-    jobs.emplace_back([&] { return support::proxy_connect(*px, denied_ip + ":443", tls::client_hello(allowed, ctx.tag)); });
+    jobs.emplace_back([&] { return support::proxy_connect(*px, allowed + ":443", tls::client_hello(denied, a.tag)); });
+    jobs.emplace_back([&] { return support::proxy_connect(*px, denied_ip + ":443", tls::client_hello(allowed, b.tag)); });
     jobs.emplace_back([&] {
-        return support::direct(denied_ip, 443, tls::client_hello(allowed, ctx.tag), 1600, "denied address, SNI " + allowed);
+        return support::direct(denied_ip, 443, tls::client_hello(allowed, d.tag), 1600, "denied address, SNI " + allowed);
     });
-    support::record_all(rep, jobs);
+    support::record_all(rep, jobs, 12, {}, {a.tag, b.tag, d.tag});
 }

@@ -33,19 +33,26 @@ BOTTLE_PROBE(proxy_wildcard_edges, "proxy.wildcard_edges",
         {allowed + "." + ctx.tag + "." + exfil},
         {"allowed-lab-test." + ctx.tag + "." + exfil},
     };
+    // A tag per path (-we<n>g / -we<n>c), which the control run expects outside.
     std::vector<std::function<support::hop_result()>> jobs;
+    std::vector<std::string> expects;
+    std::size_t n = 0;
     for (const auto& e : edges) {
         const std::string note = " [lab DNS: resolves to 203.0.113.10]";
-        jobs.emplace_back([&ctx, &px, e, note] {
-            auto h = support::http_via(px, e.name, 80, support::absolute_get(ctx, px, e.name), 1500);
+        ++n;
+        const auto get = ctx.for_path("we" + std::to_string(n) + "g"), connect = ctx.for_path("we" + std::to_string(n) + "c");
+        expects.push_back(get.tag);
+        expects.push_back(connect.tag);
+        jobs.emplace_back([get, &px, e, note] {
+            auto h = support::http_via(px, e.name, 80, support::absolute_get(get, px, e.name), 1500);
             h.action += note;
             return h;
         });
-        jobs.emplace_back([&ctx, &px, e, note] {
-            auto h = support::tunnel(px, e.name, 443, tls::client_hello(e.name, ctx.tag), 1500);
+        jobs.emplace_back([connect, &px, e, note] {
+            auto h = support::tunnel(px, e.name, 443, tls::client_hello(e.name, connect.tag), 1500);
             h.action += note;
             return h;
         });
     }
-    support::record_all(rep, jobs, 16);
+    support::record_all(rep, jobs, 16, {}, expects);
 }
