@@ -12,6 +12,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "support/text.hpp"
+
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -27,10 +29,7 @@ using bottle::test_support::temp_dir;
 
 constexpr const char* login = R"({"tokens":{"access_token":"at-5e1f0c-never-printed"}})";
 
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p);
-    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
+using bottle::test_support::slurp;
 
 struct fake_host {
     temp_dir dir{"bottle-run-login"};

@@ -6,6 +6,8 @@
 
 #include "bottle_run_process.hpp"
 
+#include "support/text.hpp"
+
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -26,10 +28,7 @@ using bottle::test_support::bottle_run_binary;
 
 using bottle::test_support::userns_works;
 
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p);
-    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
+using bottle::test_support::slurp;
 
 /// bottle-run in the background with its own state directory.
 pid_t start(const temp_dir& runtime, std::vector<std::string> args) {
