@@ -150,10 +150,12 @@ int run(const manifest::bottle_spec& bottle, const native::launch_request& reque
     // environment without the provider's secrets (their host variables hold
     // the same values): the guest gets those from credentials.env only.
     std::vector<std::string> child_env;
-    for (const auto& [k, v] : env) {
+    for (const auto& kv : env) {
+        // (not a structured binding: clang before 16 cannot capture one in a lambda)
+        const std::string& value = kv.second;
         const bool secret = std::any_of(request.credential_env.begin(), request.credential_env.end(),
-                                        [&](const auto& c) { return !c.second.empty() && v == c.second; });
-        if (!secret) child_env.push_back(k + "=" + v);
+                                        [&](const auto& c) { return !c.second.empty() && value == c.second; });
+        if (!secret) child_env.push_back(kv.first + "=" + value);
     }
     const auto smolvm = find_on_path("smolvm", env_or(env, "PATH"));
     if (!smolvm)
