@@ -12,6 +12,7 @@
 #   bottle-docker-lab.sh setup STATE PROBE NONCE [runsc]
 #   bottle-docker-lab.sh teardown STATE
 set -euo pipefail
+source "$(dirname "$0")/lab-dockerd.sh"
 cmd=$1 state=$2
 sock="unix://$state/docker.sock"
 case "$cmd" in
@@ -37,15 +38,7 @@ setup)
   setsid dockerd "${config[@]}" --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/docker.pid" \
     -H "$sock" --userland-proxy=false --bridge=none --default-address-pool base=10.201.0.0/16,size=24 \
     >"$state/dockerd.log" 2>&1 </dev/null &
-  for _ in $(seq 1 150); do
-    docker -H "$sock" version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
-    sleep 0.2
-  done
-  if ! docker -H "$sock" version --format 'dockerd {{.Server.Version}}'; then
-    echo "dockerd did not come up; its log:" >&2
-    tail -n 30 "$state/dockerd.log" >&2
-    exit 1
-  fi
+  lab_dockerd_wait "$sock" "$state" || exit 1
   if [[ $runtime == runsc ]] && ! docker -H "$sock" info --format '{{json .Runtimes}}' | grep -q '"runsc"'; then
     echo "runsc is not registered with the lab's dockerd" >&2
     exit 1

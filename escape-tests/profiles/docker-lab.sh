@@ -8,6 +8,7 @@
 #   docker-lab.sh setup STATE PROBE NONCE
 #   docker-lab.sh teardown STATE
 set -euo pipefail
+source "$(dirname "$0")/lab-dockerd.sh"
 cmd=$1 state=$2
 sock="unix://$state/docker.sock"
 case "$cmd" in
@@ -19,15 +20,7 @@ setup)
     -H "$sock" --userland-proxy=false --bip 10.200.1.1/24 --fixed-cidr 10.200.1.16/28 \
     --default-address-pool base=10.200.1.0/24,size=24 \
     >"$state/dockerd.log" 2>&1 </dev/null &
-  for _ in $(seq 1 150); do
-    docker -H "$sock" version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
-    sleep 0.2
-  done
-  if ! docker -H "$sock" version --format 'dockerd {{.Server.Version}}'; then
-    echo "dockerd did not come up; its log:" >&2
-    tail -n 30 "$state/dockerd.log" >&2
-    exit 1
-  fi
+  lab_dockerd_wait "$sock" "$state" || exit 1
   busybox=$(command -v busybox)
   [[ -n "$busybox" ]] || { echo "busybox (static) is needed: apt-get install busybox-static" >&2; exit 1; }
   cp "$busybox" "$state/rootfs/bin/busybox"

@@ -32,7 +32,8 @@ result<prepared_run> prepare_run(const run_options& opt, run_result& res) {
     for (const auto& program : prof->requires_programs)
         if (lab::find_program(program, {opt.node_bin.string()}).empty())
             return make_error(errc::not_found, "profile '" + prof->name + "' needs '" + program +
-                                                   "', which is not installed (scripts/setup-deps.sh --peers installs the peers)");
+                                                   "', which is not on PATH: the profile cannot run on this host (scripts/setup-deps.sh --peers "
+                                                   "installs the packaged peers; the profile's description says what else it needs)");
     if (geteuid() != 0)
         return make_error(errc::permission_denied, "bottle-escape run needs root (it creates network, mount and IPC namespaces)");
 
