@@ -44,15 +44,28 @@ inline std::string binary_path() {
 }
 
 /// A TCP socket: listening (port 0 = ephemeral) or connected, with timeouts.
+/// A listening TCP socket on `ip` (IPv4, or IPv6 when it holds a ':').
 inline int tcp_listen(const std::string& ip, std::uint16_t port = 0) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool v6 = ip.find(':') != std::string::npos;
+    const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     const int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 128) != 0) {
+    sockaddr_storage st{};
+    socklen_t len = 0;
+    if (v6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&st);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        ::inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr);
+        len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&st);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        ::inet_pton(AF_INET, ip.c_str(), &a->sin_addr);
+        len = sizeof *a;
+    }
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&st), len) != 0 || ::listen(fd, 128) != 0) {
         ::close(fd);
         throw std::runtime_error("cannot listen on " + ip + ": " + std::strerror(errno));
     }
@@ -60,10 +73,11 @@ inline int tcp_listen(const std::string& ip, std::uint16_t port = 0) {
 }
 
 inline std::uint16_t local_port(int fd) {
-    sockaddr_in a{};
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    return ntohs(a.sin_port);
+    sockaddr_storage st{};
+    socklen_t len = sizeof st;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&st), &len);
+    if (st.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&st)->sin6_port);
+    return ntohs(reinterpret_cast<sockaddr_in*>(&st)->sin_port);
 }
 
 inline void set_timeout(int fd, int ms) {

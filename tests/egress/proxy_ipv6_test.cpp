@@ -43,43 +43,8 @@ int tcp6_connect(std::uint16_t port) {
 }
 
 /// A server on [::1] that counts its connections; `serve` gets each one.
-class server6 {
-public:
-    explicit server6(std::function<void(int)> serve) : fd_(tcp6_socket()) {
-        const int one = 1;
-        ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        auto a = loopback6(0);
-        if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0)
-            throw std::runtime_error("cannot listen on [::1]");
-        socklen_t len = sizeof a;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-        port_ = ntohs(a.sin6_port);
-        thread_ = std::thread([this, serve] {
-            for (;;) {
-                const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-                if (c < 0) return;
-                ++accepted_;
-                std::thread([c, serve] {
-                    set_timeout(c, 5000);
-                    serve(c);
-                    ::close(c);
-                }).detach();
-            }
-        });
-    }
-    ~server6() {
-        ::shutdown(fd_, SHUT_RDWR);
-        ::close(fd_);
-        thread_.join();
-    }
-    [[nodiscard]] std::uint16_t port() const { return port_; }
-    [[nodiscard]] int accepted() const { return accepted_; }
-
-private:
-    int fd_;
-    std::uint16_t port_ = 0;
-    std::atomic<int> accepted_{0};
-    std::thread thread_;
+struct server6 : tcp_server {
+    explicit server6(std::function<void(int)> serve) : tcp_server("::1", std::move(serve)) {}
 };
 
 void echo(int c) {
