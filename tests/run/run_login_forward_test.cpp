@@ -1,6 +1,7 @@
 // A provider's login file (codex's opt-in device-auth login) forwarded into
 // the bottle: read from a fake host HOME, copied into the agent's fresh HOME
 // (0600), never shown by --dry-run, never written back to the host.
+#include "bottle-run/egress_routes.hpp"
 #include "bottle-run/provider_setup.hpp"
 
 #include "support/temp_dir.hpp"
@@ -113,6 +114,30 @@ TEST_F(LoginForwardLaunch, DryRunNamesTheFileNotItsContentAndOptOutStartsNothing
                                                        h.env(true));
     EXPECT_EQ(docker.code, 125);
     EXPECT_NE(docker.err.find("native backend only"), std::string::npos) << docker.err;
+}
+
+// A template's "tls": false route survives into the launch: the bottle gets
+// it as a tunnel route, and the plan's provider JSON shows it.
+TEST(ProviderSetup, TemplateTlsFalseRouteStaysATunnel) {
+    auto p = bottle::manifest::parse_provider(R"({"command": ["git"], "image": "x",
+        "egress": [{"host": "git.example.com", "ports": [22], "tls": false}, {"host": "api.example.com"}],
+        "credentials": {"kind": "env_token", "host_env": "GIT_TOKEN", "agent_env": "GIT_TOKEN", "remedy": "set GIT_TOKEN"}})",
+                                              "git", "git.json");
+    ASSERT_TRUE(p) << p.error().message;
+    auto launch = bottle::run::prepare_provider(*p, {{"GIT_TOKEN", "t"}});
+    ASSERT_TRUE(launch) << launch.error().message;
+    ASSERT_EQ(launch->egress.size(), 2u);
+    EXPECT_FALSE(launch->egress[0].tls);
+    EXPECT_TRUE(launch->egress[1].tls);
+    const auto j = boost::json::serialize(bottle::run::provider_json(*launch));
+    EXPECT_NE(j.find(R"({"host":"git.example.com","ports":[22],"tls":false})"), std::string::npos) << j;
+    EXPECT_NE(j.find(R"({"host":"api.example.com"})"), std::string::npos) << j;
+    bottle::manifest::bottle_spec bottle;
+    bottle::run::add_provider(bottle, *launch);
+    const auto routes = bottle::run::egress_routes_of(bottle.egress);
+    EXPECT_EQ(routes.tunnels, (std::vector<std::string>{"git.example.com:22"}));
+    EXPECT_EQ(routes.allow, (std::vector<std::string>{"api.example.com"}));
+    EXPECT_EQ(routes.arguments(), (std::vector<std::string>{"--allow", "api.example.com", "--allow-tunnel", "git.example.com:22"}));
 }
 
 }  // namespace

@@ -221,7 +221,8 @@ TEST(RunPlan, ProxyPortSetsEveryProxyVariableAndTheLandlockPort) {
     auto p = plan_for(b, request(), rootless());
     ASSERT_TRUE(p);
     EXPECT_TRUE(p->proxy);
-    EXPECT_EQ(p->egress, (std::vector<std::string>{"api.example.com:443", "*.example.org"}));
+    EXPECT_EQ(p->egress.allow, (std::vector<std::string>{"api.example.com:443", "*.example.org"}));
+    EXPECT_TRUE(p->egress.tunnels.empty());
     EXPECT_FALSE(p->landlock.connect_port);
     use_proxy_port(*p, 41234);
     for (const char* v : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"})

@@ -14,7 +14,8 @@ using bottle::test_support::smolvm_launch;
 
 TEST(SmolvmDockerBundle, PublishesOnlyOnTheAliasAndIsConfined) {
     const sm::docker_bundle_spec spec{"bot-bottle/egress:0123456789abcdef", "bb-1", "dev", "boot/42"};
-    const auto body = sm::bundle_container_body(spec, bottle::net::address_v4(0x7f000011u), 3128, {"api.example.com:443", "*.example.org"});
+    const auto body = sm::bundle_container_body(spec, bottle::net::address_v4(0x7f000011u), 3128,
+                                                 {{"api.example.com:443", "*.example.org"}, {"git.example.com:22"}});
     const auto& host = body.at("HostConfig").as_object();
     const auto& bindings = host.at("PortBindings").as_object();
     ASSERT_EQ(bindings.size(), 1u);
@@ -30,7 +31,7 @@ TEST(SmolvmDockerBundle, PublishesOnlyOnTheAliasAndIsConfined) {
     EXPECT_EQ(body.at("User").as_string(), "65534:65534");
     EXPECT_EQ(body.at("Image").as_string(), spec.image);
     EXPECT_EQ(json::serialize(body.at("Cmd")),
-              R"(["/bottle-egress","--listen","0.0.0.0:3128","--bottle-id","bb-1","--allow","api.example.com:443","--allow","*.example.org"])");
+              R"(["/bottle-egress","--listen","0.0.0.0:3128","--bottle-id","bb-1","--allow","api.example.com:443","--allow","*.example.org","--allow-tunnel","git.example.com:22"])");
     const auto& labels = body.at("Labels").as_object();
     EXPECT_EQ(labels.at("bot-bottle.id").as_string(), "bb-1");
     EXPECT_EQ(labels.at("bot-bottle.launcher").as_string(), "boot/42");  // docker gc finds it after a killed launcher

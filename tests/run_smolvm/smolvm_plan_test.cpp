@@ -90,7 +90,7 @@ TEST(SmolvmPlan, CommandLinesFollowTheDocumentedCli) {
     EXPECT_EQ(p->remove, (std::vector<std::string>{"/usr/bin/smolvm", "machine", "delete", "-n", "bb-0123456789ab", "-f"}));
     EXPECT_EQ(p->exec, (std::vector<std::string>{"/usr/bin/smolvm", "machine", "exec", "--name", "bb-0123456789ab", "-w",
                                                  "/workspace", "--", "claude", "--help"}));
-    EXPECT_EQ(p->egress, (std::vector<std::string>{"api.example.com:443", "*.example.org"}));
+    EXPECT_EQ(p->egress.allow, (std::vector<std::string>{"api.example.com:443", "*.example.org"}));
 }
 
 TEST(SmolvmPlan, FromReplacesTheImage) {

@@ -67,6 +67,7 @@ result<provider_launch> prepare_provider(const manifest::provider& p, const std:
         manifest::egress_route r{std::string(o.at("host").as_string()), {}};
         if (const auto* ports = o.if_contains("ports"))
             for (const auto& port : ports->as_array()) r.ports.push_back(static_cast<std::uint16_t>(manifest::detail::port_of(port)));
+        if (const auto* tls = o.if_contains("tls")) r.tls = tls->as_bool();
         out.egress.push_back(std::move(r));
     }
     return out;
@@ -88,6 +89,7 @@ boost::json::object provider_json(const provider_launch& p) {
         for (auto port : r.ports) ports.emplace_back(port);
         boost::json::object o{{"host", r.host}};
         if (!ports.empty()) o["ports"] = std::move(ports);
+        if (!r.tls) o["tls"] = false;
         routes.push_back(std::move(o));
     }
     for (const auto& [k, v] : p.credential_env) names.emplace_back(k);

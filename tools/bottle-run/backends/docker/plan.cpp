@@ -175,7 +175,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
         // The sidecar: bottle-egress alone, as nobody, with the bottle's routes.
         std::vector<std::string> cmd{sidecar::sidecar_proxy_path, "--listen", "0.0.0.0:" + std::to_string(sidecar::sidecar_proxy_port),
                                      "--bottle-id", base.bottle_id};
-        for (const auto& a2 : base.egress) cmd.insert(cmd.end(), {"--allow", a2});
+        for (auto& a2 : base.egress.arguments()) cmd.push_back(std::move(a2));
         auto h = confined_host_config(r, false);
         h["NetworkMode"] = int_net;
         limit_pids(h, r, 512);

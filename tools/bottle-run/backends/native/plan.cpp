@@ -257,10 +257,7 @@ result<native_plan> plan_for(const manifest::bottle_spec& bottle, const launch_r
     p.seccomp = seccomp_deny_list();
     fill_landlock(p, facts);
     if (p.landlock.restrict_tcp) p.landlock.connect_port = request.proxy_port;
-    for (const auto& route : bottle.egress) {
-        if (route.ports.empty()) p.egress.push_back(route.host);
-        for (auto port : route.ports) p.egress.push_back(route.host + ":" + std::to_string(port));
-    }
+    p.egress = egress_routes_of(bottle.egress);
     p.proxy = !p.egress.empty();
     return p;
 }
@@ -377,7 +374,8 @@ boost::json::value to_json(const native_plan& p) {
                         {"seccomp", json::object{{"default", "allow"}, {"bad_arch", "kill-process"}, {"deny", std::move(seccomp)}}},
                         {"landlock", std::move(landlock)},
                         {"limits", std::move(limits)},
-                        {"egress", strings(p.egress)},
+                        {"egress", strings(p.egress.allow)},
+                        {"egress_tunnels", strings(p.egress.tunnels)},
                         {"proxy", p.proxy},
                         {"interactive", p.interactive}};
 }

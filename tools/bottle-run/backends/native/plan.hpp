@@ -8,6 +8,7 @@
 // prints.
 #pragma once
 
+#include "bottle-run/egress_routes.hpp"
 #include "bottle-run/host_facts.hpp"
 
 #include "bottle/manifest/bottle_spec.hpp"
@@ -146,7 +147,7 @@ struct native_plan {
     std::vector<seccomp_rule> seccomp{};
     landlock_plan landlock{};
     limits_plan limits{};
-    std::vector<std::string> egress{};       ///< HOST[:PORT] for bottle-egress --allow
+    egress_routes egress{};                  ///< the routes bottle-egress enforces
     bool proxy = false;                      ///< start bottle-egress (the bottle has routes)
     bool interactive = false;
 };

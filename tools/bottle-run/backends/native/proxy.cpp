@@ -33,13 +33,13 @@ result<std::string> find_egress_binary() {
     return make_error(errc::not_found, "bottle-egress not found (looked at " + where + ")");
 }
 
-result<egress_proxy> egress_proxy::start(const std::string& binary, int listener, const std::vector<std::string>& allow,
+result<egress_proxy> egress_proxy::start(const std::string& binary, int listener, const egress_routes& routes,
                                          const std::string& log_file, const std::string& bottle_id) {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) return make_error(errc::io_error, std::string("proxy: pipe: ") + std::strerror(errno));
     os::unique_fd read_end(out[0]), write_end(out[1]);
     std::vector<std::string> args{binary, "--listen-fd", "3"};
-    for (const auto& a : allow) args.insert(args.end(), {"--allow", a});
+    for (auto& a : routes.arguments()) args.push_back(std::move(a));
     if (!log_file.empty()) args.insert(args.end(), {"--log", log_file});
     if (!bottle_id.empty()) args.insert(args.end(), {"--bottle-id", bottle_id});
     std::vector<char*> argv;

@@ -5,6 +5,7 @@
 // one step: spawn, then wait for its `{"listening":[...]}` line.
 #pragma once
 
+#include "bottle-run/egress_routes.hpp"
 #include "bottle/os/unique_fd.hpp"
 #include "bottle/result.hpp"
 
@@ -30,7 +31,7 @@ public:
 
     /// Starts `binary --listen-fd 3 --allow A ... --log log_file`; does not
     /// wait (the listener already queues connections). Errors: io_error.
-    [[nodiscard]] static result<egress_proxy> start(const std::string& binary, int listener, const std::vector<std::string>& allow,
+    [[nodiscard]] static result<egress_proxy> start(const std::string& binary, int listener, const egress_routes& routes,
                                                     const std::string& log_file, const std::string& bottle_id);
     /// Waits (up to 5 s) for its `{"listening":...}` line. Errors: io_error
     /// (it exited or said something else), timeout.

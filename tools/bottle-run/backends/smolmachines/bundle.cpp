@@ -11,7 +11,7 @@
 
 namespace bottle::run::smolmachines {
 
-result<void> process_bundle::start(const net::address_v4& alias, std::uint16_t port, const std::vector<std::string>& routes) {
+result<void> process_bundle::start(const net::address_v4& alias, std::uint16_t port, const egress_routes& routes) {
     if (proxy_) return make_error(errc::invalid_argument, "bundle already started");
     // Bound here, not by bottle-egress: the failure (someone else took the
     // alias:port since allocation) is reported precisely, and the proxy

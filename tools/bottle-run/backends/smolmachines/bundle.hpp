@@ -27,9 +27,9 @@ namespace bottle::run::smolmachines {
 class bundle {
 public:
     virtual ~bundle() = default;
-    /// Listening on alias:port and enforcing `routes` (HOST[:PORT]) when it
+    /// Listening on alias:port and enforcing `routes` when it
     /// returns. Errors: io_error / conflict (address in use) / timeout.
-    [[nodiscard]] virtual result<void> start(const net::address_v4& alias, std::uint16_t port, const std::vector<std::string>& routes) = 0;
+    [[nodiscard]] virtual result<void> start(const net::address_v4& alias, std::uint16_t port, const egress_routes& routes) = 0;
     /// Stops it and waits; idempotent, never fails.
     virtual void stop() noexcept = 0;
     /// The host process to record for gc, if there is one.
@@ -43,7 +43,7 @@ public:
         : binary_(std::move(egress_binary)), log_(std::move(log_file)), id_(std::move(bottle_id)) {}
     ~process_bundle() override { stop(); }
 
-    [[nodiscard]] result<void> start(const net::address_v4& alias, std::uint16_t port, const std::vector<std::string>& routes) override;
+    [[nodiscard]] result<void> start(const net::address_v4& alias, std::uint16_t port, const egress_routes& routes) override;
     void stop() noexcept override {
         if (proxy_) proxy_->stop();
     }

@@ -17,13 +17,10 @@ namespace json = boost::json;
 std::string bundle_container_name(const std::string& bottle_id) { return "bb-" + bottle_id + "-bundle"; }
 
 json::object bundle_container_body(const docker_bundle_spec& s, const net::address_v4& alias, std::uint16_t port,
-                                   const std::vector<std::string>& routes) {
+                                   const egress_routes& routes) {
     const std::string p = std::to_string(port);
     json::array cmd{sidecar::sidecar_proxy_path, "--listen", "0.0.0.0:" + p, "--bottle-id", s.bottle_id};
-    for (const auto& r : routes) {
-        cmd.emplace_back("--allow");
-        cmd.emplace_back(r);
-    }
+    for (const auto& a : routes.arguments()) cmd.emplace_back(a);
     // Published on the alias only: never 0.0.0.0, never 127.0.0.1.
     json::object bindings{{p + "/tcp", json::array{json::object{{"HostIp", alias.to_string()}, {"HostPort", p}}}}};
     json::object host{{"ReadonlyRootfs", true},
@@ -53,7 +50,7 @@ json::object bundle_container_body(const docker_bundle_spec& s, const net::addre
                         {"HostConfig", std::move(host)}};
 }
 
-result<void> docker_bundle::start(const net::address_v4& alias, std::uint16_t port, const std::vector<std::string>& routes) {
+result<void> docker_bundle::start(const net::address_v4& alias, std::uint16_t port, const egress_routes& routes) {
     auto bytes = os::read_file(binary_, 256 << 20);
     if (!bytes) return bytes.error();
     spec_.image = sidecar::sidecar_image_tag(*bytes);

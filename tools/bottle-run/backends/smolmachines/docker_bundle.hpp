@@ -26,7 +26,7 @@ struct docker_bundle_spec {
 
 /// The POST /containers/create body. Pure.
 [[nodiscard]] boost::json::object bundle_container_body(const docker_bundle_spec& s, const net::address_v4& alias, std::uint16_t port,
-                                                        const std::vector<std::string>& routes);
+                                                        const egress_routes& routes);
 
 class docker_bundle final : public bundle {
 public:
@@ -35,7 +35,7 @@ public:
         : engine_(std::move(e)), binary_(std::move(static_egress)), spec_(std::move(s)) {}
     ~docker_bundle() override { stop(); }
 
-    [[nodiscard]] result<void> start(const net::address_v4& alias, std::uint16_t port, const std::vector<std::string>& routes) override;
+    [[nodiscard]] result<void> start(const net::address_v4& alias, std::uint16_t port, const egress_routes& routes) override;
     void stop() noexcept override;
     [[nodiscard]] std::optional<pid_t> pid() const noexcept override { return std::nullopt; }
 

@@ -174,10 +174,7 @@ result<smolvm_plan> plan_for(const manifest::bottle_spec& bottle, const smolvm_r
     p.allowlist = {alias.to_string() + "/32"};
     p.argv = request.argv;
     p.stage_dir = request.stage_dir;
-    for (const auto& route : bottle.egress) {
-        if (route.ports.empty()) p.egress.push_back(route.host);
-        for (auto port : route.ports) p.egress.push_back(route.host + ":" + std::to_string(port));
-    }
+    p.egress = egress_routes_of(bottle.egress);
     p.env = guest_environment(bottle, request, alias, p.proxy_port);
     p.credential_env = request.credential_env;
     std::erase_if(p.env, [&](const std::string& e) { return p.credential_env.count(e.substr(0, e.find('='))) != 0; });
@@ -249,7 +246,8 @@ result<smolvm_plan> plan_for(const manifest::bottle_spec& bottle, const smolvm_r
 
     // Stage files: what the machine was made from, for people and for gc.
     std::string routes, guest_env;
-    for (const auto& r : p.egress) routes += r + "\n";
+    for (const auto& r : p.egress.allow) routes += r + "\n";
+    for (const auto& r : p.egress.tunnels) routes += r + " tls=false\n";
     for (const auto& e : p.env) guest_env += e + "\n";
     std::string smolfile = "# what bottle-run created machine " + p.machine + " with (smolvm Smolfile)\n";
     smolfile += request.from ? "# from " + *request.from + "\n" : "image = " + toml_string(request.image) + "\n";
@@ -303,7 +301,8 @@ json::value to_json(const smolvm_plan& p) {
                         {"alias", p.alias.to_string()},
                         {"bundle_ports", std::move(ports)},
                         {"allowlist", strings(p.allowlist)},
-                        {"egress", strings(p.egress)},
+                        {"egress", strings(p.egress.allow)},
+                        {"egress_tunnels", strings(p.egress.tunnels)},
                         {"env", strings(p.env)},
                         {"credential_env", std::move(credential_names)},
                         {"argv", strings(p.argv)},

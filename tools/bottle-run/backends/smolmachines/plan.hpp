@@ -10,6 +10,7 @@
 // "Versions").
 #pragma once
 
+#include "bottle-run/egress_routes.hpp"
 #include "bottle/manifest/bottle_spec.hpp"
 #include "bottle/net/cidr.hpp"
 #include "bottle/result.hpp"
@@ -63,7 +64,7 @@ struct smolvm_plan {
     std::uint16_t proxy_port = egress_port;
     std::map<std::string, std::uint16_t> bundle_ports{};  ///< service -> port on the alias
     std::vector<std::string> allowlist{};      ///< exactly {"ALIAS/32"}: what the state DB must hold
-    std::vector<std::string> egress{};         ///< HOST[:PORT] routes for bottle-egress --allow
+    egress_routes egress{};                    ///< the routes bottle-egress enforces
     std::vector<std::string> env{};            ///< guest environment (K=V, sorted), no credentials
     std::map<std::string, std::string> credential_env{};
     std::vector<std::string> argv{};
