@@ -3,6 +3,8 @@
 // Each test checks what the daemon holds afterwards, by label, so a leak of a
 // container or a network fails it. Skipped, with the reason, where dockerd or
 // root is missing.
+#include "run/bottle_run_process.hpp"
+
 #include "bottle/os/spawn.hpp"
 
 #include <gtest/gtest.h>
@@ -22,7 +24,7 @@
 namespace {
 
 const std::string fixture = BOTTLE_SOURCE_DIR "/tests/run_docker/docker_fixture.sh";
-const std::string bottle_run = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run";
+const std::string& bottle_run = bottle::test_support::bottle_run_binary;
 
 struct daemon_fixture {
     std::string dir, skip;

@@ -63,6 +63,8 @@ launch_record record_for(const options& o, const std::string& id, const std::opt
     r.bottles = o.bottles;
     r.workspace = workspace;
     r.backend = o.backend;
+    r.image = o.image;
+    r.require_gvisor = o.require_gvisor;
     r.argv = o.argv;
     r.canonical = canonical;
     r.started = static_cast<long long>(std::time(nullptr));
@@ -82,7 +84,8 @@ result<void> write_launch_record(const std::string& dir, const launch_record& r)
                          {"manifest", opt(r.manifest)},   {"bottles", strings(r.bottles)},
                          {"workspace", opt(r.workspace)}, {"backend", opt(r.backend)},
                          {"argv", strings(r.argv)},       {"canonical", r.canonical},
-                         {"started", r.started}};
+                         {"started", r.started},          {"image", opt(r.image)},
+                         {"require_gvisor", r.require_gvisor}};
     return os::write_file(dir + "/" + r.id + suffix, json::serialize(o), 0600);
 }
 
@@ -110,6 +113,8 @@ result<launch_record> read_launch_record(const std::string& dir, const std::stri
         r.argv = strings_of(o.at("argv"));
         r.canonical = std::string(o.at("canonical").as_string());
         r.started = o.at("started").to_number<long long>();
+        r.image = optional_string(o, "image");  // absent in records written before docker resume
+        if (const auto* g = o.if_contains("require_gvisor")) r.require_gvisor = g->as_bool();
         if (r.id != id) return make_error(errc::parse_error, path + ": records another bottle (" + r.id + ")");
         return r;
     } catch (const std::exception& e) {
@@ -124,6 +129,9 @@ std::vector<std::string> resume_arguments(const launch_record& r, const options&
     if (r.workspace) a.insert(a.end(), {"--workspace", *r.workspace});
     if (resume.backend) a.insert(a.end(), {"--backend", *resume.backend});
     else if (r.backend) a.insert(a.end(), {"--backend", *r.backend});
+    if (resume.image) a.insert(a.end(), {"--image", *resume.image});
+    else if (r.image) a.insert(a.end(), {"--image", *r.image});
+    if (resume.require_gvisor || r.require_gvisor) a.emplace_back("--require-gvisor");
     if (resume.dry_run) a.emplace_back("--dry-run");
     if (resume.json) a.emplace_back("--json");
     if (r.command == "agent") a.insert(a.end(), {"agent", r.agent});
@@ -146,6 +154,7 @@ int resume_command(const options& o, const std::map<std::string, std::string>& e
     std::string what = r->command == "agent" ? "agent " + r->agent : "command";
     for (const auto& b : r->bottles) what += (b == r->bottles.front() ? ", bottles " : "+") + b;
     if (r->workspace) what += ", workspace " + *r->workspace;
+    if (r->backend && *r->backend != "native") what += ", backend " + *r->backend;
     err << "bottle-run: resuming " << r->id << " (" << what << ")\n";
     return run_main(resume_arguments(*r, o), env, out, err);
 }

@@ -32,7 +32,9 @@ struct launch_record {
     std::optional<std::string> manifest{};    ///< absolute; absent: the default directory
     std::vector<std::string> bottles{};       ///< --bottle, in order (agent: empty = its own list)
     std::optional<std::string> workspace{};   ///< absolute
-    std::optional<std::string> backend{};     ///< --backend, when given
+    std::optional<std::string> backend{};     ///< the backend it ran with (--backend, BOT_BOTTLE_BACKEND or the bottle's)
+    std::optional<std::string> image{};       ///< docker: --image / BOT_BOTTLE_DOCKER_IMAGE, when given (else built from the recipe)
+    bool require_gvisor = false;              ///< docker: --require-gvisor / BOT_BOTTLE_REQUIRE_GVISOR=1
     std::vector<std::string> argv{};          ///< the command (run) or the agent's extra ARGs
     std::string canonical{};                  ///< the resolved bottle then (to notice a change)
     long long started = 0;                    ///< unix seconds
@@ -52,9 +54,10 @@ struct launch_record {
 [[nodiscard]] result<launch_record> read_launch_record(const std::string& dir, const std::string& id);
 
 /// The command line (without argv[0]) that launches `r` again: its
-/// manifest, bottles, workspace, backend, agent and command. From the resume
-/// command line: ARGs after `--` replace the recorded ones; --backend,
-/// --dry-run and --json are passed on.
+/// manifest, bottles, workspace, backend, docker image and gVisor
+/// requirement, agent and command. From the resume command line: ARGs after
+/// `--` replace the recorded ones; --backend and --image override the
+/// recorded ones; --require-gvisor, --dry-run and --json are passed on.
 [[nodiscard]] std::vector<std::string> resume_arguments(const launch_record& r, const options& resume);
 
 /// `bottle-run resume ID`: reads the record from state_directory() and runs

@@ -2,6 +2,7 @@
 
 #include "bottle-run/backends/docker/explain.hpp"
 #include "bottle-run/backends/docker/gc.hpp"
+#include "bottle-run/backends/docker/image.hpp"
 #include "bottle-run/backends/docker/launch.hpp"
 #include "bottle-run/backends/native/launch.hpp"
 #include "bottle-run/backends/native/plan.hpp"
@@ -48,7 +49,8 @@ std::string usage_text() {
            "  --backend NAME    native (default), docker, or smolmachines (a smolvm micro-VM);\n"
            "                    else $BOT_BOTTLE_BACKEND, then the bottle's backend\n"
            "  --image IMAGE     docker: the agent's image (local, never pulled; else\n"
-           "                    $BOT_BOTTLE_DOCKER_IMAGE)\n"
+           "                    $BOT_BOTTLE_DOCKER_IMAGE; else built from the bottle's dockerfile\n"
+           "                    or the provider's image recipe)\n"
            "  --require-gvisor  docker: refuse to start unless the daemon has runsc\n"
            "  --dry-run         print the launch plan as JSON and start nothing\n"
            "  --json            JSON output for ls and explain\n"
@@ -179,6 +181,7 @@ struct target {
     manifest::bottle_spec bottle;
     std::vector<std::string> argv;
     std::optional<provider_launch> provider;  ///< agents: their provider's part
+    std::string provider_image{};             ///< agents: their provider's image recipe name (docker)
 };
 
 result<target> resolve(const options& o, const std::map<std::string, std::string>& env) {
@@ -200,6 +203,7 @@ result<target> resolve(const options& o, const std::map<std::string, std::string
             if (!p) return p.error();
             add_provider(t.bottle, *p);
             t.provider = std::move(*p);
+            t.provider_image = a->provider_spec->image;
         }
         t.argv = a->command;
         t.argv.insert(t.argv.end(), o.argv.begin(), o.argv.end());
@@ -287,7 +291,17 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
         req.workspace_uid = st.st_uid;
         req.workspace_gid = st.st_gid;
     }
-    if (!o->dry_run) note_launch(*o, req.bottle_id, req.workspace, t->bottle.canonical, err);  // for `resume ID`
+    if (!o->dry_run) {  // for `resume ID`: what this launch ran with, however it was chosen
+        options noted = *o;
+        noted.backend = *backend;
+        if (*backend == "docker") {
+            if (!noted.image && !get(env, "BOT_BOTTLE_DOCKER_IMAGE").empty()) noted.image = get(env, "BOT_BOTTLE_DOCKER_IMAGE");
+            noted.require_gvisor = o->require_gvisor || get(env, "BOT_BOTTLE_REQUIRE_GVISOR") == "1";
+        } else {
+            noted.image.reset();
+        }
+        note_launch(noted, req.bottle_id, req.workspace, t->bottle.canonical, err);
+    }
     if (*backend == "smolmachines") return smolmachines::run(t->bottle, req, o->dry_run, out, err);
     const auto facts = probe_host_facts(/*try_userns=*/false);
     if (o->dry_run) req.proxy_port = std::nullopt;
@@ -296,6 +310,19 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     if (*backend == "docker") {
         docker::launch_options d;
         d.image = o->image ? *o->image : get(env, "BOT_BOTTLE_DOCKER_IMAGE");
+        if (d.image.empty()) {  // the bottle's Dockerfile or the provider's recipe, built locally (image.hpp)
+            auto recipe = docker::recipe_for(t->bottle.dockerfile, t->bottle.name, t->provider ? t->provider->name : "", t->provider_image,
+                                             t->provider ? t->provider->source : "", facts.home);
+            if (!recipe) return fail(err, "docker: image: " + recipe.error().message, "");
+            if (*recipe) {
+                auto tag = docker::agent_image_for(**recipe, env, o->dry_run, err);
+                if (!tag) {
+                    const bool no_base = tag.error().code == errc::not_found;
+                    return fail(err, "docker: image: " + tag.error().message, no_base ? "" : "nothing was started");
+                }
+                d.image = *tag;
+            }
+        }
         d.require_gvisor = o->require_gvisor || get(env, "BOT_BOTTLE_REQUIRE_GVISOR") == "1";
         d.dry_run = o->dry_run;
         d.env = env;

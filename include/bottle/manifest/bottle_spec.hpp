@@ -58,6 +58,7 @@ struct bottle_spec {
     std::map<std::string, git_repo_spec> repos;  ///< by repo name
     std::optional<bool> supervise;
     std::optional<backend_kind> backend;
+    std::optional<std::string> dockerfile;  ///< docker backend: the agent image's recipe (absolute or ~/)
     std::string canonical;  ///< canonical_json of the resolved value
 };
 
@@ -115,6 +116,7 @@ inline std::uint32_t to_u32(const boost::json::value& v) {
                                                                         text(key, "forge_token_env"), text(repo, "host_key")});
                 }
         if (const auto* sv = o.if_contains("supervise")) s.supervise = sv->get_bool();
+        if (const auto* d = o.if_contains("dockerfile")) s.dockerfile = std::string(d->get_string());
         if (const auto* b = o.if_contains("backend")) {
             const auto& name = b->get_string();
             s.backend = name == "native" ? backend_kind::native : name == "docker" ? backend_kind::docker : backend_kind::smolmachines;

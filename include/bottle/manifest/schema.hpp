@@ -331,7 +331,8 @@ inline result<void> check_git_gate(const schema_ctx& c, std::string_view pointer
     const detail::schema_ctx c{std::string(source), lim, form};
     if (!v.is_object()) return detail::wrong_type(c, pointer, "a bottle object", v);
     const auto& o = v.get_object();
-    if (auto r = detail::only_keys(c, pointer, o, {"extends", "egress", "env", "mounts", "resources", "git-gate", "supervise", "backend"}); !r)
+    if (auto r = detail::only_keys(c, pointer, o, {"extends", "egress", "env", "mounts", "resources", "git-gate", "supervise", "backend", "dockerfile"});
+            !r)
         return r;
     for (const auto& m : o) {
         const std::string p = detail::pointer_join(pointer, m.key());
@@ -350,7 +351,11 @@ inline result<void> check_git_gate(const schema_ctx& c, std::string_view pointer
         else if (key == "resources") r = detail::check_resources(c, p, val);
         else if (key == "git-gate") r = detail::check_git_gate(c, p, val);
         else if (key == "supervise") r = val.is_bool() ? result<void>() : result<void>(detail::wrong_type(c, p, "true or false", val));
-        else if (key == "backend") {
+        else if (key == "dockerfile") {
+            r = detail::check_string(c, p, val);
+            if (r && val.get_string().front() != '/' && val.get_string().rfind("~/", 0) != 0)
+                r = c.fail(p, "\"" + std::string(val.get_string()) + "\" is not an absolute path or ~/path");
+        } else if (key == "backend") {
             if (!val.is_string()) r = detail::wrong_type(c, p, "a backend name", val);
             else if (val.get_string() != "native" && val.get_string() != "docker" && val.get_string() != "smolmachines")
                 r = c.fail(p, "unknown backend \"" + std::string(val.get_string()) + "\" (expected native, docker or smolmachines)");

@@ -108,8 +108,10 @@ std::string request_text(const std::string& method, const std::string& target, c
 
 /// Reads until `parser` is done (or, with `header_only`, its header is);
 /// returns the bytes read past what the parser consumed.
+/// `after_put` (when set) runs after each read is parsed: a streamed reply's progress.
 template <class Parser>
-result<std::string> read_reply(int fd, Parser& parser, bool header_only, clock::time_point deadline) {
+result<std::string> read_reply(int fd, Parser& parser, bool header_only, clock::time_point deadline,
+                               const std::function<void()>& after_put = {}) {
     std::string pending;
     char buf[65536];
     bool eof = false;
@@ -123,6 +125,7 @@ result<std::string> read_reply(int fd, Parser& parser, bool header_only, clock::
             if (parser.is_done() || (header_only && parser.is_header_done())) return pending;
             if (used == 0) break;
         }
+        if (after_put) after_put();
         if (parser.is_done() || (header_only && parser.is_header_done())) return pending;
         if (eof) {
             parser.put_eof(ec);
@@ -168,6 +171,24 @@ result<reply> engine::call(const std::string& method, const std::string& target,
     parser.body_limit(64 * 1024 * 1024);
     if (method == "HEAD") parser.skip(true);
     auto r = read_reply(fd->get(), parser, false, deadline);
+    if (!r) return r.error();
+    trace(method, target, parser.get().result_int(), deadline - timeout);
+    return reply{parser.get().result_int(), std::move(parser.get().body())};
+}
+
+result<reply> engine::call_streaming(const std::string& method, const std::string& target, const std::string& body,
+                                     const std::string& content_type, std::chrono::milliseconds timeout,
+                                     const std::function<void(const std::string&)>& on_body) const {
+    const auto deadline = clock::now() + timeout;
+    auto fd = connect_unix(ep_);
+    if (!fd) return fd.error();
+    if (auto w = write_all(fd->get(), request_text(method, target, body, content_type, false), deadline); !w) return w.error();
+    http::response_parser<http::string_body> parser;
+    parser.eager(true);
+    parser.body_limit(64 * 1024 * 1024);
+    auto r = read_reply(fd->get(), parser, false, deadline, [&] {
+        if (parser.is_header_done()) on_body(parser.get().body());
+    });
     if (!r) return r.error();
     trace(method, target, parser.get().result_int(), deadline - timeout);
     return reply{parser.get().result_int(), std::move(parser.get().body())};

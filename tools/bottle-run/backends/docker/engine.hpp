@@ -22,6 +22,7 @@
 #include <boost/json/value.hpp>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -67,6 +68,12 @@ public:
     [[nodiscard]] result<boost::json::value> call_json(const std::string& method, const std::string& target,
                                                        const std::optional<std::string>& body = std::nullopt,
                                                        std::chrono::milliseconds timeout = std::chrono::seconds(60)) const;
+
+    /// call() whose reply body is handed to `on_body` as it arrives (all of
+    /// it so far, each time more came): a long request's progress (a build).
+    [[nodiscard]] result<reply> call_streaming(const std::string& method, const std::string& target, const std::string& body,
+                                               const std::string& content_type, std::chrono::milliseconds timeout,
+                                               const std::function<void(const std::string&)>& on_body) const;
 
     /// POST `target` with `Upgrade: tcp`; the stream after the 101.
     [[nodiscard]] result<hijacked> hijack(const std::string& target) const;

@@ -1,5 +1,6 @@
 #include "bottle-run/backends/docker/gc.hpp"
 
+#include "bottle-run/backends/docker/image.hpp"
 #include "bottle-run/backends/docker/plan.hpp"
 
 #include "bottle/os/file.hpp"
@@ -89,6 +90,8 @@ int gc_command(std::ostream& out, std::ostream& err) {
         err << "bottle-run: gc: docker: " << n.error().message << '\n';
         return 0;
     }
+    if (auto images = collect_agent_images(engine(*ep), out); !images)  // superseded agent image builds (image.hpp)
+        err << "bottle-run: gc: docker: agent images: " << images.error().message << '\n';
     return *n;
 }
 

@@ -199,7 +199,8 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
 
     if (o.image.empty())  // before anything is asked of the daemon
         return failed(err, "image", make_error(errc::invalid_argument, "no agent image given"),
-                      "name a local image: --image IMAGE (or BOT_BOTTLE_DOCKER_IMAGE); it is used as is, never pulled");
+                      "name a local image: --image IMAGE (or BOT_BOTTLE_DOCKER_IMAGE; used as is, never pulled), or give the "
+                      "bottle a \"dockerfile\" (docs/docker-backend.md, Images)");
     auto host = o.env.find("DOCKER_HOST");
     auto ep = endpoint_from(host == o.env.end() ? std::nullopt : std::optional<std::string>(host->second));
     if (!ep) return failed(err, "daemon", ep.error(), "set DOCKER_HOST=unix:///path/to/docker.sock");
