@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace {
 
 namespace bm = bottle::manifest;
@@ -41,6 +43,24 @@ TEST(ManifestModel, DefaultLimitsAllowTheDocumentedShapes) {
     EXPECT_EQ(lim.max_extends_depth, 32u);
     EXPECT_GE(lim.max_routes, 1000u);
     EXPECT_GE(lim.max_json_depth, 7u);  // root/bottles/name/git-gate/repos/repo/key
+}
+
+TEST(ManifestModel, ReadAtMostStopsOneBytePastTheLimit) {
+    // Past 16 KiB steps, and exactly at, under and over the limit.
+    const std::string big(40000, 'x');
+    std::istringstream whole(big);
+    EXPECT_EQ(bm::detail::read_at_most(whole, 50000), big);
+    std::istringstream over(big);
+    EXPECT_EQ(bm::detail::read_at_most(over, 39999).size(), 40000u);  // one more: the caller sees it is over
+    std::istringstream exact(big);
+    EXPECT_EQ(bm::detail::read_at_most(exact, 40000).size(), 40000u);
+    std::istringstream empty("");
+    EXPECT_EQ(bm::detail::read_at_most(empty, 10), "");
+    std::istringstream small("abc");
+    EXPECT_EQ(bm::detail::read_at_most(small, 1), "ab");
+    // Memory follows the input, not the limit.
+    std::istringstream tiny("{}");
+    EXPECT_LT(bm::detail::read_at_most(tiny, 4u << 20).capacity(), 64u * 1024u);
 }
 
 }  // namespace

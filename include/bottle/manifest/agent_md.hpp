@@ -259,10 +259,8 @@ inline std::string_view next_line(std::string_view text, std::size_t& pos) {
             return make_error(errc::parse_error, src + ": invalid agent name \"" + name + "\" (1-63 of A-Z a-z 0-9 . _ -, starting with a letter or digit)");
         std::ifstream in(path, std::ios::binary);
         if (!in) return make_error(errc::io_error, src + ": cannot open agent file for reading");
-        std::string text(lim.max_file_bytes + 1, '\0');  // one byte more reveals a file over the limit
-        in.read(text.data(), static_cast<std::streamsize>(text.size()));
+        std::string text = detail::read_at_most(in, lim.max_file_bytes);  // one byte more reveals a file over the limit
         if (in.bad()) return make_error(errc::io_error, src + ": read failed");
-        text.resize(static_cast<std::size_t>(in.gcount()));
         auto agent = parse_agent_markdown(text, src, lim);
         if (!agent) return agent.error();
         manifest out;

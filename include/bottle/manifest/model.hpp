@@ -10,7 +10,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <algorithm>
 #include <cstddef>
+#include <istream>
 #include <map>
 #include <string>
 #include <string_view>
@@ -75,6 +77,23 @@ inline std::string pointer_join(std::string_view pointer, std::size_t index) {
 /// "limit max_routes (4096) exceeded" — the wording every limit error uses.
 inline std::string limit_text(std::string_view name, std::size_t value) {
     return "limit " + std::string(name) + " (" + std::to_string(value) + ") exceeded";
+}
+
+/// Up to `max_bytes` + 1 bytes of `in` (one more reveals a file over the
+/// limit), read in 16 KiB steps: memory grows with the file, not with the
+/// limit (a buffer of the whole 4 MiB limit, zero-filled, cost every launch
+/// a millisecond of page faults). A read error leaves in.bad() set.
+inline std::string read_at_most(std::istream& in, std::size_t max_bytes) {
+    std::string text;
+    constexpr std::size_t step = 16 * 1024;
+    while (in && text.size() <= max_bytes) {
+        const std::size_t want = std::min(step, max_bytes + 1 - text.size());
+        const std::size_t had = text.size();
+        text.resize(had + want);
+        in.read(text.data() + had, static_cast<std::streamsize>(want));
+        text.resize(had + static_cast<std::size_t>(in.gcount()));
+    }
+    return text;
 }
 
 }  // namespace detail

@@ -149,10 +149,8 @@ inline result<manifest> read_manifest_file(const std::filesystem::path& path, co
                                                     " bytes); split the manifest into a directory of files");
     std::ifstream in(path, std::ios::binary);
     if (!in) return make_error(errc::io_error, src + ": cannot open manifest for reading");
-    std::string text(lim.max_file_bytes + 1, '\0');  // one byte more reveals a file that grew
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    std::string text = read_at_most(in, lim.max_file_bytes);  // one byte more reveals a file that grew
     if (in.bad()) return make_error(errc::io_error, src + ": read failed");
-    text.resize(static_cast<std::size_t>(in.gcount()));
     return parse_manifest(text, src, lim);
 }
 

@@ -178,10 +178,8 @@ inline result<credential_spec> parse_credentials(const schema_ctx& c, const boos
         for (const auto& f : files) {
             std::ifstream in(f, std::ios::binary);
             if (!in) return make_error(errc::io_error, f.string() + ": cannot open provider template");
-            std::string text(lim.max_file_bytes + 1, '\0');
-            in.read(text.data(), static_cast<std::streamsize>(text.size()));
+            std::string text = detail::read_at_most(in, lim.max_file_bytes);
             if (in.bad()) return make_error(errc::io_error, f.string() + ": read failed");
-            text.resize(static_cast<std::size_t>(in.gcount()));
             if (text.size() > lim.max_file_bytes) return make_error(errc::limit_exceeded, f.string() + ": " + detail::limit_text("max_file_bytes", lim.max_file_bytes));
             auto p = parse_provider(text, f.stem().string(), f.string(), lim);
             if (!p) return p.error();
