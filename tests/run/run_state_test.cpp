@@ -122,6 +122,15 @@ TEST_F(RunState, ResourcesGoIntoTheBottlesCgroupAndLeaveWithIt) {
     ASSERT_EQ(::waitpid(pid, nullptr, 0), pid);
     EXPECT_FALSE(fs::exists(pids)) << "teardown removes the cgroup";
     EXPECT_FALSE(fs::exists(memory));
+    // ... and the shared parent with it, unless another bottle is in there.
+    for (const char* parent : {"/sys/fs/cgroup/pids/bot-bottle", "/sys/fs/cgroup/memory/bot-bottle"}) {
+        std::error_code ec;
+        if (!fs::exists(parent)) continue;
+        std::size_t others = 0;
+        for (const auto& e : fs::directory_iterator(parent, ec))
+            if (e.is_directory()) ++others;
+        EXPECT_GT(others, 0u) << parent << " is left empty";
+    }
 }
 
 TEST_F(RunState, PidsLimitHoldsInsideTheBottle) {

@@ -1,5 +1,6 @@
 #include "bottle-run/state.hpp"
 
+#include "bottle-run/backends/native/steps.hpp"
 #include "bottle-run/backends/smolmachines/launch.hpp"
 #include "bottle-run/host_facts.hpp"
 
@@ -108,7 +109,7 @@ int state_command(const options& o, std::ostream& out, std::ostream& err) {
             if (cmd && cmd->find("bottle-egress") != std::string::npos) ::kill(r.proxy_pid, SIGKILL);
         }
         for (const auto& c : r.cgroups) {
-            if (auto procs = os::read_file(c + "/cgroup.procs", 1 << 20); procs && procs->empty()) ::rmdir(c.c_str());
+            if (auto procs = os::read_file(c + "/cgroup.procs", 1 << 20); procs && procs->empty()) native::remove_bottle_cgroup_dir(c);
         }
         remove_state(dir, r.id);
         ++removed;

@@ -1,7 +1,8 @@
 // Resources: a cgroup per bottle (v2 where the host has it, the v1
 // controllers where it does not), created by the launcher before the bottle
-// forks its agent, emptied and removed at teardown; rlimits as the last
-// resort, set by the agent itself.
+// forks its agent, emptied and removed at teardown with the shared parent
+// `bot-bottle` when no other bottle is in it; rlimits as the last resort,
+// set by the agent itself.
 #include "bottle-run/backends/native/steps.hpp"
 
 #include "bottle/os/file.hpp"
@@ -14,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -35,18 +37,45 @@ result<void> put(const std::string& path, const std::string& value) {
     return {};
 }
 
+/// How often a launch re-creates the shared parent that another bottle's
+/// teardown removed between our two mkdirs: each retry needs that race to
+/// be lost again, so a few are plenty.
+constexpr int parent_attempts = 8;
+
 }  // namespace
+
+result<std::string> make_bottle_cgroup_dir(const std::string& parent, const std::string& id,
+                                           const std::function<void(const std::string&)>& on_parent) {
+    const std::string dir = parent + "/" + id;
+    for (int attempt = 0; attempt < parent_attempts; ++attempt) {
+        if (auto r = make_dir(parent); !r) return r.error();
+        if (on_parent) on_parent(parent);
+        if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return dir;
+        if (errno != ENOENT) return make_error(errc::permission_denied, "cgroup: mkdir " + dir + ": " + std::strerror(errno));
+        // ENOENT: the parent went (another bottle's teardown) after our mkdir of it.
+    }
+    return make_error(errc::io_error, "cgroup: mkdir " + dir + ": its parent kept disappearing (" + std::to_string(parent_attempts) + " attempts)");
+}
+
+void remove_bottle_cgroup_dir(const std::string& dir) noexcept {
+    if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return;  // still busy: gc's work later
+    const auto slash = dir.rfind('/');
+    if (slash == std::string::npos || slash == 0) return;
+    // Fails with EBUSY (v1), ENOTEMPTY or EEXIST while another bottle's
+    // cgroup is in it, which is then that bottle's to remove.
+    (void)::rmdir(dir.substr(0, slash).c_str());
+}
 
 result<bottle_cgroup> bottle_cgroup::create(const native_plan& plan) {
     bottle_cgroup cg;
     const auto& l = plan.limits;
     if (l.mechanism == limit_mechanism::cgroup_v2) {
         cg.v2_ = true;
-        const std::string parent = std::string(cgroup_base) + "/bot-bottle";
-        if (auto r = make_dir(parent); !r) return r.error();
-        (void)put(parent + "/cgroup.subtree_control", "+cpu +memory +pids");
-        const std::string dir = parent + "/" + plan.bottle_id;
-        if (auto r = make_dir(dir); !r) return r.error();
+        auto made = make_bottle_cgroup_dir(std::string(cgroup_base) + "/bot-bottle", plan.bottle_id, [](const std::string& parent) {
+            (void)put(parent + "/cgroup.subtree_control", "+cpu +memory +pids");
+        });
+        if (!made) return made.error();
+        const std::string dir = *made;
         cg.dirs_.push_back(dir);
         if (l.memory_mib) if (auto r = put(dir + "/memory.max", std::to_string(std::uint64_t{*l.memory_mib} << 20)); !r) return r.error();
         if (l.pids) if (auto r = put(dir + "/pids.max", std::to_string(*l.pids)); !r) return r.error();
@@ -55,12 +84,10 @@ result<bottle_cgroup> bottle_cgroup::create(const native_plan& plan) {
     }
     if (l.mechanism != limit_mechanism::cgroup_v1) return cg;
     auto controller = [&](const char* name) -> result<std::string> {
-        const std::string parent = std::string(cgroup_base) + "/" + name + "/bot-bottle";
-        if (auto r = make_dir(parent); !r) return r.error();
-        const std::string dir = parent + "/" + plan.bottle_id;
-        if (auto r = make_dir(dir); !r) return r.error();
-        cg.dirs_.push_back(dir);
-        return dir;
+        auto made = make_bottle_cgroup_dir(std::string(cgroup_base) + "/" + name + "/bot-bottle", plan.bottle_id, nullptr);
+        if (!made) return made.error();
+        cg.dirs_.push_back(*made);
+        return *made;
     };
     if (l.memory_mib) {
         auto d = controller("memory");
@@ -98,7 +125,7 @@ void bottle_cgroup::remove() noexcept {
                 if (pid > 1) ::kill(static_cast<pid_t>(pid), SIGKILL);
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
-        ::rmdir(d.c_str());
+        remove_bottle_cgroup_dir(d);
     }
     dirs_.clear();
 }

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace bottle::run::native {
@@ -67,6 +68,18 @@ private:
     bool v2_ = false;
 };
 [[nodiscard]] result<void> apply_rlimits(const limits_plan& limits);
+/// `parent`/`id` (the parent shared by every bottle, created if absent), with
+/// `on_parent` run on the parent each time it is (re)made. Another bottle's
+/// teardown may remove the parent between the two mkdirs: then both are made
+/// again (a few times), so a launch never fails on that race and no lock is
+/// needed. Errors: permission_denied (mkdir), io_error (the race kept being
+/// lost).
+[[nodiscard]] result<std::string> make_bottle_cgroup_dir(const std::string& parent, const std::string& id,
+                                                         const std::function<void(const std::string&)>& on_parent);
+/// Removes a bottle's (empty) cgroup `dir`, then its parent if that is
+/// empty too; a parent still holding another bottle's cgroup stays (rmdir
+/// refuses it: EBUSY, ENOTEMPTY). Teardown and gc use it.
+void remove_bottle_cgroup_dir(const std::string& dir) noexcept;
 
 // env.cpp — the agent's exec: argv[0] looked up on the plan's PATH (not the
 // launcher's), the plan's environment only. Returns only on failure, with
