@@ -1,7 +1,7 @@
 // bottle-probe — the probe binary the harness runs inside a sandbox.
 //
 //   bottle-probe list [--json]
-//   bottle-probe run --nonce HEX --lab-token HEX [--only GLOB]... [--timeout-ms N] [--handle-target TYPE:HEX]
+//   bottle-probe run --nonce HEX --lab-token HEX [--only GLOB]... [--timeout-ms N] [--jobs N] [--handle-target TYPE:HEX]
 //
 // `run` sends tagged traffic to the lab's addresses, which on a real network
 // are someone else's. It fails closed before any probe starts: it needs the
@@ -11,7 +11,10 @@
 // `run` executes each selected probe in its own forked process group with a
 // deadline and prints one JSON line per probe on stdout (flushed), so a probe
 // that crashes or hangs costs only its own line: it is reported as an error,
-// never as blocked. Static, no shared libraries: it runs in any sandbox.
+// never as blocked. With --jobs N the network-bound probes (net, dns, proxy,
+// host: they mostly wait on timeouts) run N at a time after the others, each
+// with its own deadline; the rest still run one at a time. Static, no shared
+// libraries: it runs in any sandbox.
 #include "lab/route_guard.hpp"
 #include "probe.hpp"
 #include "support/facts.hpp"
@@ -169,20 +172,45 @@ int refuse(const std::string& why) {
     return refused_outside_lab;
 }
 
-// Runs one probe in a child process group; returns its JSON line.
-std::string run_one(const probe::probe_info& info, const probe::context& ctx) {
-    const auto start = std::chrono::steady_clock::now();
-    auto elapsed = [&] {
+// One probe running in its own child process group, writing its JSON line
+// into a pipe the parent reads.
+struct running_probe {
+    const probe::probe_info* info = nullptr;
+    probe::context ctx;
+    pid_t pid = -1;
+    int fd = -1;
+    std::chrono::steady_clock::time_point start;
+    std::string line;
+
+    [[nodiscard]] long elapsed_ms() const {
         return static_cast<long>(
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
-    };
+    }
+    [[nodiscard]] std::chrono::steady_clock::time_point deadline() const {
+        return start + std::chrono::milliseconds(ctx.timeout_ms);
+    }
+};
+
+// Forks the probe. On failure returns the error line in `failed` and no pid.
+// The pipe is not close-on-exec, as it always was (what a probe execs keeps
+// it); the parent closes its write end before starting the next probe, so a
+// probe running beside it never holds another's write end.
+running_probe start_probe(const probe::probe_info& info, const probe::context& ctx, std::string& failed) {
+    running_probe r;
+    r.info = &info;
+    r.ctx = ctx;
+    r.start = std::chrono::steady_clock::now();
     int fds[2];
-    if (pipe(fds) != 0) return error_line(info, ctx, std::string("pipe: ") + std::strerror(errno), 0);
+    if (pipe(fds) != 0) {
+        failed = error_line(info, ctx, std::string("pipe: ") + std::strerror(errno), 0);
+        return r;
+    }
     const pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
         close(fds[1]);
-        return error_line(info, ctx, std::string("fork: ") + std::strerror(errno), 0);
+        failed = error_line(info, ctx, std::string("fork: ") + std::strerror(errno), 0);
+        return r;
     }
     if (pid == 0) {
         setpgid(0, 0);
@@ -203,44 +231,84 @@ std::string run_one(const probe::probe_info& info, const probe::context& ctx) {
     }
     setpgid(pid, pid);
     close(fds[1]);
-    std::string line;
-    bool timed_out = false;
-    const auto deadline = start + std::chrono::milliseconds(ctx.timeout_ms);
-    for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-        if (left <= 0) {
-            timed_out = true;
-            break;
-        }
-        pollfd p{fds[0], POLLIN, 0};
-        const int r = poll(&p, 1, static_cast<int>(left));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) continue;
-        char buf[8192];
-        const ssize_t n = read(fds[0], buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        line.append(buf, static_cast<std::size_t>(n));
-    }
-    close(fds[0]);
-    // The probe's whole process group goes, including anything it spawned.
-    kill(-pid, SIGKILL);
-    kill(pid, SIGKILL);
+    r.pid = pid;
+    r.fd = fds[0];
+    return r;
+}
+
+// Ends a probe (its report read to EOF, or its deadline passed): its whole
+// process group goes, including anything it spawned. Returns its JSON line.
+std::string finish_probe(running_probe& r, bool timed_out) {
+    close(r.fd);
+    kill(-r.pid, SIGKILL);
+    kill(r.pid, SIGKILL);
     int status = 0;
-    waitpid(pid, &status, 0);
-    if (timed_out && line.empty())
-        return error_line(info, ctx, "timed out after " + std::to_string(ctx.timeout_ms) + " ms", elapsed());
-    if (line.empty()) {
+    waitpid(r.pid, &status, 0);
+    if (timed_out && r.line.empty())
+        return error_line(*r.info, r.ctx, "timed out after " + std::to_string(r.ctx.timeout_ms) + " ms", r.elapsed_ms());
+    if (r.line.empty()) {
         std::string why = "probe process died without a report";
         if (WIFSIGNALED(status)) why += std::string(" (signal ") + strsignal(WTERMSIG(status)) + ")";
-        return error_line(info, ctx, why, elapsed());
+        return error_line(*r.info, r.ctx, why, r.elapsed_ms());
     }
-    return line;
+    return r.line;
+}
+
+using probe_job = std::pair<const probe::probe_info*, probe::context>;
+
+// Runs `jobs` up to `width` at a time (each with its own deadline, counted
+// from its own start), printing each probe's line as it finishes.
+void run_probes(const std::vector<probe_job>& jobs, std::size_t width) {
+    std::vector<running_probe> running;
+    std::size_t next = 0;
+    while (next < jobs.size() || !running.empty()) {
+        while (next < jobs.size() && running.size() < std::max<std::size_t>(width, 1)) {
+            std::string failed;
+            auto r = start_probe(*jobs[next].first, jobs[next].second, failed);
+            ++next;
+            if (r.pid < 0) std::cout << failed << '\n' << std::flush;
+            else running.push_back(std::move(r));
+        }
+        if (running.empty()) continue;
+        const auto now = std::chrono::steady_clock::now();
+        auto soonest = running.front().deadline();
+        for (const auto& r : running) soonest = std::min(soonest, r.deadline());
+        const auto wait = std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(soonest - now).count());
+        std::vector<pollfd> fds;
+        for (const auto& r : running) fds.push_back(pollfd{r.fd, POLLIN, 0});
+        const int n = poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(wait, 60000)));
+        if (n < 0 && errno != EINTR) break;  // cannot wait: the deadlines below end every probe
+        std::vector<bool> done(running.size(), false), late(running.size(), false);
+        for (std::size_t i = 0; i < running.size(); ++i) {
+            if (n > 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+                char buf[8192];
+                const ssize_t got = read(running[i].fd, buf, sizeof buf);
+                if (got > 0) running[i].line.append(buf, static_cast<std::size_t>(got));
+                else if (got == 0 || errno != EINTR) done[i] = true;
+            }
+            if (!done[i] && std::chrono::steady_clock::now() >= running[i].deadline()) done[i] = late[i] = true;
+        }
+        std::vector<running_probe> still;
+        for (std::size_t i = 0; i < running.size(); ++i) {
+            if (done[i]) std::cout << finish_probe(running[i], late[i]) << '\n' << std::flush;
+            else still.push_back(std::move(running[i]));
+        }
+        running = std::move(still);
+    }
+}
+
+// Probes that only wait on the network (and read /proc): they may run side
+// by side. The others (resources, kernel, privileges, files, IPC) run alone,
+// so one's fork bomb or memory load never starves another's attempt.
+bool network_bound(std::string_view id) {
+    for (std::string_view category : {"net.", "dns.", "proxy.", "host."})
+        if (id.substr(0, category.size()) == category) return true;
+    return false;
 }
 
 int usage(std::ostream& os, int code) {
     os << "usage: bottle-probe list [--json]\n"
-          "       bottle-probe run --nonce HEX --lab-token HEX [--only GLOB]... [--timeout-ms N] [--handle-target TYPE:HEX]\n"
+          "       bottle-probe run --nonce HEX --lab-token HEX [--only GLOB]... [--timeout-ms N] [--jobs N] [--handle-target TYPE:HEX]\n"
           "       bottle-probe linger TAG SECONDS   (internal: res.orphans)\n"
           "       bottle-probe facts [--handle-target TYPE:HEX]  (internal: machine facts for the lab host)\n"
           "Runs sandbox-escape probes and prints one JSON line per probe. It is meant\n"
@@ -294,6 +362,7 @@ int main(int argc, char** argv) {
     probe::context base;
     std::vector<std::string> only;
     std::string lab_token;
+    int jobs = 1;
     for (std::size_t i = 1; i < args.size(); ++i) {
         const auto& a = args[i];
         auto next = [&]() -> std::string {
@@ -306,6 +375,7 @@ int main(int argc, char** argv) {
         if (a == "--nonce") base.nonce = next();
         else if (a == "--only") only.push_back(next());
         else if (a == "--timeout-ms") base.timeout_ms = std::atoi(next().c_str());
+        else if (a == "--jobs") jobs = std::clamp(std::atoi(next().c_str()), 1, 16);
         else if (a == "--handle-target") base.handle_target = next();
         else if (a == "--lab-token") lab_token = next();
         else {
@@ -323,6 +393,7 @@ int main(int argc, char** argv) {
     if (const auto why = outside_lab_reason(); !why.empty()) return refuse(why);
     if (base.timeout_ms <= 0) base.timeout_ms = 3000;
     signal(SIGPIPE, SIG_IGN);
+    std::vector<probe_job> alone, side_by_side;
     for (const auto& p : probes) {
         const std::string id(p.id);
         if (!only.empty() && std::none_of(only.begin(), only.end(), [&](const std::string& g) {
@@ -331,7 +402,9 @@ int main(int argc, char** argv) {
             continue;
         probe::context ctx = base;
         ctx.tag = "bbx-" + base.nonce + "-" + probe::slug(p.id);
-        std::cout << run_one(p, ctx) << '\n' << std::flush;
+        (jobs > 1 && network_bound(id) ? side_by_side : alone).emplace_back(&p, std::move(ctx));
     }
+    run_probes(alone, 1);
+    run_probes(side_by_side, static_cast<std::size_t>(jobs));
     return 0;
 }

@@ -53,7 +53,11 @@ run/compare options:
   --keep                        keep the run directory (debugging)
   --probe PATH                  the bottle-probe binary (default: next to this one)
   --profiles DIR                profile directory
-  --timeout-ms N                per-probe deadline (default 3000)
+  --timeout-ms N                per-probe deadline (default: the profile's
+                                probe_timeout_ms, else 3000)
+  --jobs N                      run the network-bound probes (net, dns, proxy,
+                                host) N at a time (default: the profile's
+                                probe_jobs, else 1); the others run alone
   --help, --version
 
 exit codes (run): 0 no probe escaped and all ran; 1 a probe escaped (or
@@ -129,6 +133,7 @@ int main(int argc, char** argv) {
     bottle::cli::add_once(app, "--probe", probe_binary, "bottle-probe binary");
     bottle::cli::add_once(app, "--profiles", profiles_dir, "profile directory");
     app.add_option("--timeout-ms", opt.probe_timeout_ms, "per-probe deadline")->multi_option_policy(CLI::MultiOptionPolicy::Throw);
+    app.add_option("--jobs", opt.probe_jobs, "network probes side by side")->multi_option_policy(CLI::MultiOptionPolicy::Throw);
     app.add_option("command", positional, "list | profiles | run | compare | gc");
     auto parsed = bottle::cli::parse(app, bottle::cli::arguments(argc, argv));
     if (!parsed) return bottle::cli::usage_failure(std::cerr, "bottle-escape", parsed.error(), usage_text);
@@ -150,7 +155,9 @@ int main(int argc, char** argv) {
     if (!probe_binary.empty()) opt.probe_binary = probe_binary;
     if (!profiles_dir.empty()) opt.profiles_dir = profiles_dir;
     if (!expectation_from(expect)) return usage_error("--expect takes all-escaped or no-error");
-    if (opt.probe_timeout_ms < 100 || opt.probe_timeout_ms > 60000) return usage_error("--timeout-ms must be 100..60000");
+    if (opt.probe_timeout_ms != 0 && (opt.probe_timeout_ms < 100 || opt.probe_timeout_ms > 60000))
+        return usage_error("--timeout-ms must be 100..60000");
+    if (opt.probe_jobs != 0 && (opt.probe_jobs < 1 || opt.probe_jobs > 16)) return usage_error("--jobs must be 1..16");
 
     if (command == "list") {
         auto probes = list_probes(opt.probe_binary);

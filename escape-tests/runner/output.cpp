@@ -34,6 +34,13 @@ const probe_verdict* control_of(const run_result& r) {
 
 std::string category_of(const std::string& id) { return id.substr(0, id.find('.')); }
 
+// ", probes 3000 ms each" (", 4 side by side" when wider); "" when not known.
+std::string probe_deadline_text(const run_result& r) {
+    if (r.probe_timeout_ms <= 0) return {};
+    return ", probes " + std::to_string(r.probe_timeout_ms) + " ms each" +
+           (r.probe_jobs > 1 ? ", network probes " + std::to_string(r.probe_jobs) + " side by side" : std::string());
+}
+
 // "bbx-lab (uid 64200)", "root (uid 0)", or "—" when the sandbox never ran.
 std::string run_as_text(const run_result& r) {
     if (r.uid < 0 || r.run_as.empty()) return "—";
@@ -66,7 +73,7 @@ std::string control_text(const run_result& r) {
 void write_text(std::ostream& os, const run_result& r, bool colour, bool verbose) {
     const char* reset = colour ? "\x1b[0m" : "";
     os << "sandbox " << r.profile << (r.version.empty() ? "" : " (" + r.version + ")") << ", run as " << run_as_text(r)
-       << ", nonce " << r.nonce << "\n";
+       << ", nonce " << r.nonce << probe_deadline_text(r) << "\n";
     if (!r.completed()) os << "run error: " << r.error_message() << "\n";
     for (const auto& v : r.verdicts) {
         std::string label(to_string(v.result));
@@ -118,6 +125,8 @@ json::value to_json(const run_result& r) {
                       {"uid", r.uid},
                       {"nonce", r.nonce},
                       {"duration_ms", r.duration_ms},
+                      {"probe_timeout_ms", r.probe_timeout_ms},
+                      {"probe_jobs", r.probe_jobs},
                       {"error", r.error_message()},
                       {"error_code", r.completed() ? 0 : r.completion.error().code.value()},
                       {"allows_upstream", r.allows_upstream},
@@ -150,6 +159,8 @@ result<run_result> run_from_json(const json::value& v) {
     }
     if (const auto* a = o.if_contains("allows_upstream"); a && a->is_bool()) r.allows_upstream = a->as_bool();
     if (const auto* d = o.if_contains("duration_ms"); d && d->is_int64()) r.duration_ms = static_cast<long>(d->as_int64());
+    if (const auto* d = o.if_contains("probe_timeout_ms"); d && d->is_int64()) r.probe_timeout_ms = static_cast<int>(d->as_int64());
+    if (const auto* d = o.if_contains("probe_jobs"); d && d->is_int64()) r.probe_jobs = static_cast<int>(d->as_int64());
     const auto* probes = o.if_contains("probes");
     if (!probes || !probes->is_array()) return make_error(errc::parse_error, "escape-run document has no /probes list");
     for (const auto& p : probes->as_array()) {

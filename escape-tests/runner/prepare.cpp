@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 namespace bottle::escape {
@@ -34,6 +35,9 @@ result<prepared_run> prepare_run(const run_options& opt, run_result& res) {
             return make_error(errc::not_found, "profile '" + prof->name + "' needs '" + program +
                                                    "', which is not on PATH: the profile cannot run on this host (scripts/setup-deps.sh --peers "
                                                    "installs the packaged peers; the profile's description says what else it needs)");
+    const char* runner_path = std::getenv("PATH");
+    auto bins = resolve_bins(*prof, runner_path ? runner_path : "", {opt.node_bin.string()});
+    if (!bins) return bins.error();
     if (geteuid() != 0)
         return make_error(errc::permission_denied, "bottle-escape run needs root (it creates network, mount and IPC namespaces)");
 
@@ -44,13 +48,20 @@ result<prepared_run> prepare_run(const run_options& opt, run_result& res) {
     // checkout under /tmp or /root would be hidden); the runner's own
     // commands use the host paths.
     run.tools = lab::plan_tool_staging(run.paths.tools(), {opt.probe_binary, opt.profiles_dir, opt.node_bin});
+    run.probe_timeout_ms = opt.probe_timeout_ms > 0       ? opt.probe_timeout_ms
+                           : run.prof.probe_timeout_ms > 0 ? run.prof.probe_timeout_ms
+                                                           : default_probe_timeout_ms;
+    run.probe_jobs = opt.probe_jobs > 0 ? opt.probe_jobs : run.prof.probe_jobs > 0 ? run.prof.probe_jobs : 1;
+    res.probe_timeout_ms = run.probe_timeout_ms;
+    res.probe_jobs = run.probe_jobs;
     expansion& out = run.outside;
     out.probe = fs::absolute(opt.probe_binary).string();
     // bottle-probe refuses to run without this run's lab token (and outside
     // the lab's routes): a hand-run probe on a networked host sends nothing.
     // An argv flag, not a variable: some sandboxes clear the environment.
     out.probe_args = {"run", "--nonce", res.nonce, "--lab-token", lab::random_hex(32), "--timeout-ms",
-                      std::to_string(opt.probe_timeout_ms)};
+                      std::to_string(run.probe_timeout_ms)};
+    if (run.probe_jobs > 1) out.probe_args.insert(out.probe_args.end(), {"--jobs", std::to_string(run.probe_jobs)});
     for (const auto& g : opt.only) {
         out.probe_args.push_back("--only");
         out.probe_args.push_back(g);
@@ -61,7 +72,17 @@ result<prepared_run> prepare_run(const run_options& opt, run_result& res) {
     out.nonce = res.nonce;
     out.workspace = run.paths.workspace().string();
     out.home = run.paths.home().string();
+    out.bins = *bins;
     run.inside = out;
+    // A program the lab would hide (under /tmp, /root, /home...) is bound
+    // into tools/bin/ as the probe is; the others keep their path (bottle-run
+    // finds bottle-egress next to itself).
+    for (auto& [name, path] : run.inside.bins)
+        if (lab::hidden_in_lab(path)) {
+            const fs::path staged = run.paths.tools() / "bin" / name;
+            run.tools.binds.push_back({fs::path(path), staged, false, true});
+            path = staged.string();
+        }
     run.inside.probe = run.tools.in_lab.probe.string();
     run.inside.profiles = run.tools.in_lab.profiles.string();
     run.inside.node_bin = run.tools.in_lab.node_bin.string();
@@ -72,7 +93,7 @@ result<prepared_run> prepare_run(const run_options& opt, run_result& res) {
     return run;
 }
 
-lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, const lab::token_map& tokens,
+lab::host_plan make_host_plan(const prepared_run& run, const lab::token_map& tokens,
                               std::size_t probe_count, const std::string& handle_target, const lab::lab_user& user) {
     lab::host_plan plan;
     expansion x = run.inside;
@@ -86,7 +107,7 @@ lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, c
     plan.setup = expand(run.prof.setup, x);
     plan.teardown = expand(run.prof.teardown, x);
     plan.command = expand(run.prof.command, x);
-    plan.timeout_ms = static_cast<int>(probe_count) * (opt.probe_timeout_ms + 500) + 60000;
+    plan.timeout_ms = static_cast<int>(probe_count) * (run.probe_timeout_ms + 500) + 60000;
     plan.tool_binds = run.tools.binds;
     plan.facts_command = {x.probe, "facts"};
     if (!handle_target.empty()) plan.facts_command.insert(plan.facts_command.end(), {"--handle-target", handle_target});

@@ -25,10 +25,15 @@ struct prepared_run {
     lab::staged_tools tools;
     expansion outside;  ///< placeholders for commands the runner runs (version)
     expansion inside;   ///< placeholders for commands the lab host runs
+    int probe_timeout_ms = default_probe_timeout_ms;  ///< --timeout-ms, else the profile's, else the default
+    int probe_jobs = 1;                               ///< --jobs, else the profile's, else 1
 };
 
 /// Loads the profile, checks its programs and root, plans the run directory
-/// and the tool staging. Fills res.description, allows_upstream and version.
+/// and the tool staging, resolves {bin:NAME} on the runner's PATH (a program
+/// hidden in the lab, under /tmp or /home, is bound into tools/bin/), and
+/// settles the per-probe deadline and width. Fills res.description,
+/// allows_upstream, version, probe_timeout_ms and probe_jobs.
 [[nodiscard]] result<prepared_run> prepare_run(const run_options& opt, run_result& res);
 
 /// The lab host's plan for a prepared run, once the tokens are planted: the
@@ -36,7 +41,7 @@ struct prepared_run {
 /// profile's env) and deadline (`probe_count` probes).
 /// `handle_target` ("TYPE:HEX", may be empty) goes to the probe and to the
 /// machine facts. The sandbox runs as `user` unless the profile runs as root.
-[[nodiscard]] lab::host_plan make_host_plan(const prepared_run& run, const run_options& opt, const lab::token_map& tokens,
+[[nodiscard]] lab::host_plan make_host_plan(const prepared_run& run, const lab::token_map& tokens,
                                             std::size_t probe_count, const std::string& handle_target,
                                             const lab::lab_user& user);
 

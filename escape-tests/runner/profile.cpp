@@ -4,8 +4,12 @@
 
 #include <boost/json.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace bottle::escape {
@@ -61,6 +65,10 @@ result<profile> load_profile(const std::filesystem::path& dir, const std::string
             p.lab_proxy = value.as_string();
         else if (key == "run_as" && value.is_string() && (value.as_string() == "root" || value.as_string() == "user"))
             p.run_as_root = value.as_string() == "root";
+        else if (key == "probe_timeout_ms" && value.is_int64() && value.as_int64() >= 100 && value.as_int64() <= 60000)
+            p.probe_timeout_ms = static_cast<int>(value.as_int64());
+        else if (key == "probe_jobs" && value.is_int64() && value.as_int64() >= 1 && value.as_int64() <= 16)
+            p.probe_jobs = static_cast<int>(value.as_int64());
         else if (key == "requires" || key == "version" || key == "setup" || key == "teardown" || key == "command") {
             auto list = string_list(value, where(key));
             if (!list) return list.error();
@@ -79,9 +87,11 @@ result<profile> load_profile(const std::filesystem::path& dir, const std::string
                 p.env[std::string(k)] = std::string(val.as_string());
             }
         } else {
-            return make_error(errc::parse_error, where(key) + (key == "run_as"      ? ": must be \"user\" or \"root\""
-                                                 : key == "lab_proxy" ? ": must be \"open\" or \"rewrite\""
-                                                                      : ": unknown key or wrong type"));
+            return make_error(errc::parse_error, where(key) + (key == "run_as"             ? ": must be \"user\" or \"root\""
+                                                 : key == "lab_proxy"        ? ": must be \"open\" or \"rewrite\""
+                                                 : key == "probe_timeout_ms" ? ": must be an integer, 100..60000"
+                                                 : key == "probe_jobs"       ? ": must be an integer, 1..16"
+                                                                             : ": unknown key or wrong type"));
         }
     }
     if (p.name != name) return make_error(errc::parse_error, path.string() + ": /name must be \"" + name + "\"");
@@ -100,6 +110,57 @@ std::vector<std::string> list_profiles(const std::filesystem::path& dir) {
     return names;
 }
 
+result<std::vector<std::string>> bin_placeholders(const std::vector<std::string>& texts) {
+    static constexpr std::string_view open = "{bin:";
+    std::set<std::string> names;
+    for (const auto& t : texts)
+        for (std::size_t at = t.find(open); at != std::string::npos; at = t.find(open, at + 1)) {
+            const auto close = t.find('}', at);
+            if (close == std::string::npos)
+                return make_error(errc::parse_error, "'" + t.substr(at, 40) + "': {bin:NAME} has no closing brace");
+            const std::string name = t.substr(at + open.size(), close - at - open.size());
+            if (name.empty() || name.find_first_of("/{: \t") != std::string::npos)
+                return make_error(errc::parse_error, "'{bin:" + name + "}': NAME must be a program name (no '/', ':', space or brace)");
+            names.insert(name);
+        }
+    return std::vector<std::string>(names.begin(), names.end());
+}
+
+result<std::map<std::string, std::string>> resolve_bins(const profile& p, const std::string& search_path,
+                                                        const std::vector<std::string>& extra_dirs) {
+    std::vector<std::string> texts = p.command;
+    for (const auto* list : {&p.setup, &p.teardown, &p.version}) texts.insert(texts.end(), list->begin(), list->end());
+    for (const auto& [k, v] : p.env) texts.push_back(v);
+    for (const auto& [f, content] : p.files)
+        texts.push_back(content.is_string() ? std::string(content.as_string()) : boost::json::serialize(content));
+    auto names = bin_placeholders(texts);
+    if (!names) return names.error();
+    std::vector<std::string> dirs;
+    std::stringstream ss(search_path);
+    for (std::string d; std::getline(ss, d, ':');)
+        if (!d.empty() && d[0] == '/') dirs.push_back(d);  // a relative PATH entry would depend on the lab's cwd
+    for (const auto& d : extra_dirs)
+        if (!d.empty() && d[0] == '/') dirs.push_back(d);
+    std::map<std::string, std::string> out;
+    for (const auto& name : *names) {
+        if (std::find(p.requires_programs.begin(), p.requires_programs.end(), name) == p.requires_programs.end())
+            return make_error(errc::parse_error, "profile '" + p.name + "' uses {bin:" + name + "} but does not list '" + name +
+                                                     "' in /requires");
+        for (const auto& d : dirs) {
+            const std::string candidate = d + "/" + name;
+            struct stat st{};
+            if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(candidate.c_str(), X_OK) == 0) {
+                out[name] = candidate;
+                break;
+            }
+        }
+        if (!out.count(name))
+            return make_error(errc::not_found, "profile '" + p.name + "' needs '" + name + "' ({bin:" + name +
+                                                   "}), which is not on the runner's PATH: the profile cannot run on this host");
+    }
+    return out;
+}
+
 std::string expand(const std::string& text, const expansion& x) {
     std::string cmdline = lab::quote_command({x.probe});
     for (const auto& a : x.probe_args) cmdline += " " + lab::quote_command({a});
@@ -108,6 +169,11 @@ std::string expand(const std::string& text, const expansion& x) {
                                                         {"{node_bin}", x.node_bin},    {"{nonce}", x.nonce},
                                                         {"{workspace}", x.workspace}, {"{home}", x.home}};
     std::string out = text;
+    for (const auto& [name, path] : x.bins) {
+        const std::string key = "{bin:" + name + "}";
+        for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + path.size()))
+            out.replace(at, key.size(), path);
+    }
     for (const auto& [key, value] : vars)
         for (std::size_t at = out.find(key); at != std::string::npos; at = out.find(key, at + value.size()))
             out.replace(at, key.size(), value);

@@ -8,6 +8,8 @@
 //    "run_as": "user",                      // "user" (default: the lab's unprivileged user) or "root"
 //    "lab_proxy": "open",                   // run the lab's proxy on 127.0.0.1:3128: "open" (permissive,
 //                                           // the none-proxy control) or "rewrite" (a liar; lab/open_proxy.hpp)
+//    "probe_timeout_ms": 10000,             // per-probe deadline (100..60000; default 3000; --timeout-ms wins)
+//    "probe_jobs": 4,                       // network-bound probes run this many at a time (1..16; default 1)
 //    "files": {"settings.json": {...}},     // written to {state}/ before setup
 //    "env": {"KEY": "VALUE"},               // added to the sandbox's environment
 //    "setup": [...], "teardown": [...],     // optional argv run inside the lab
@@ -17,7 +19,10 @@
 // as one shell string), {state} (the profile's private directory), {profiles}
 // (the profiles directory), {node_bin} (node_modules/.bin), {nonce},
 // {workspace} (the lab's workspace, the sandbox's working directory), {home}
-// (the planted home, which the lab mounts as HOME).
+// (the planted home, which the lab mounts as HOME), {bin:NAME} (the program
+// NAME found on the runner's PATH, outside the sandbox: a command need not dig
+// for it; an unknown NAME is an error when the run is prepared, and NAME must
+// be in "requires").
 // Unknown keys are errors; a profile whose required program is missing is
 // reported as an error for every probe, never as blocked.
 #pragma once
@@ -41,6 +46,8 @@ struct profile {
     bool allows_upstream = false;
     std::string lab_proxy;  ///< "", "open" or "rewrite"
     bool run_as_root = false;  ///< "run_as": "root"; else the lab user (people run most sandboxes as themselves)
+    int probe_timeout_ms = 0;  ///< "probe_timeout_ms": this sandbox's per-probe deadline; 0: the runner's default
+    int probe_jobs = 0;        ///< "probe_jobs": network-bound probes side by side; 0: one at a time
     std::map<std::string, boost::json::value> files;
     std::map<std::string, std::string> env;
     std::vector<std::string> setup, teardown, command;
@@ -58,9 +65,23 @@ struct expansion {
     std::string probe;
     std::vector<std::string> probe_args;
     std::string state, profiles, node_bin, nonce, workspace, home;
+    std::map<std::string, std::string> bins;  ///< {bin:NAME} -> absolute path (resolve_bins)
 };
 
-/// Expands placeholders in every element of `argv`.
+/// The NAMEs of every {bin:NAME} in `texts`, sorted, once each. Fails naming
+/// a malformed one ("{bin:}", a NAME with '/' or no closing brace).
+[[nodiscard]] result<std::vector<std::string>> bin_placeholders(const std::vector<std::string>& texts);
+
+/// Resolves every {bin:NAME} the profile's command, setup, teardown, version,
+/// env and files use, on `search_path` (the runner's PATH, ':'-separated)
+/// then `extra_dirs`. Fails naming the program when one is not found, or
+/// when NAME is not in the profile's "requires" (which is what makes a
+/// missing one a "cannot run on this host" error before anything starts).
+[[nodiscard]] result<std::map<std::string, std::string>> resolve_bins(const profile& p, const std::string& search_path,
+                                                                      const std::vector<std::string>& extra_dirs = {});
+
+/// Expands placeholders in every element of `argv`. A {bin:NAME} not in
+/// `x.bins` is left as written (resolve_bins has refused it before).
 [[nodiscard]] std::vector<std::string> expand(const std::vector<std::string>& argv, const expansion& x);
 [[nodiscard]] std::string expand(const std::string& text, const expansion& x);
 

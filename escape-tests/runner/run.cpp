@@ -88,7 +88,7 @@ run_result run_sandbox(const run_options& opt) {
     // target; the machine facts then say so (open_by_handle=no).
     const auto handle = lab::handle_of_target(prepared->paths);
     const auto plan =
-        make_host_plan(*prepared, opt, *tokens, probes.size(), handle ? *handle : std::string(), session.user());
+        make_host_plan(*prepared, *tokens, probes.size(), handle ? *handle : std::string(), session.user());
     res.run_as = plan.run_as ? std::string(lab::lab_user_name) : "root";
     res.uid = plan.run_as ? static_cast<long>(plan.run_as->uid) : 0;
     progress_printer progress(prepared->paths.logs() / "probe.jsonl", probes.size());

@@ -12,6 +12,9 @@
 
 namespace bottle::escape {
 
+/// The per-probe deadline when neither --timeout-ms nor the profile names one.
+inline constexpr int default_probe_timeout_ms = 3000;
+
 struct run_options {
     std::string sandbox;                       ///< profile name
     std::vector<std::string> custom_prefix;    ///< for --sandbox custom
@@ -20,7 +23,8 @@ struct run_options {
     std::filesystem::path profiles_dir;
     std::filesystem::path node_bin;            ///< node_modules/.bin of the peers
     std::filesystem::path work_root = "/var/lib/bottle-escape";
-    int probe_timeout_ms = 3000;
+    int probe_timeout_ms = 0;                  ///< --timeout-ms; 0: the profile's probe_timeout_ms, else 3000
+    int probe_jobs = 0;                        ///< --jobs; 0: the profile's probe_jobs, else 1
     bool keep = false;                         ///< keep the run directory (for debugging)
     bool progress = false;                     ///< print one line per probe on stderr as it finishes
 };
@@ -34,6 +38,8 @@ struct run_result {
     long uid = -1;                             ///< its uid (-1: the sandbox never ran)
     std::string nonce;
     long duration_ms = 0;
+    int probe_timeout_ms = 0;                  ///< the per-probe deadline the probes ran with (0: not known)
+    int probe_jobs = 0;                        ///< network-bound probes run side by side (0: not known)
     /// Success, or why the run could not be completed (every probe without
     /// evidence is then ERROR). Fails until the run says otherwise.
     result<void> completion = make_error(errc::internal, "the run did not finish");
