@@ -77,6 +77,36 @@ TEST(LaunchRecord, RefusesWhatIsNotARecord) {
     EXPECT_TRUE(bottle::failed_with(read_launch_record(d, "bb-other"), bottle::errc::parse_error)) << "a record names its own id";
 }
 
+TEST(LaunchRecord, ADockerLaunchKeepsItsImageAndGvisorRequirement) {
+    temp_dir dir{"bottle-run-records"};
+    options o;
+    o.backend = "docker";
+    o.image = "agent:1";
+    o.require_gvisor = true;
+    o.argv = {"true"};
+    ASSERT_TRUE(write_launch_record(dir.path().string(), record_for(o, "bb-d0c4e7", std::nullopt, "{}")));
+    auto back = read_launch_record(dir.path().string(), "bb-d0c4e7");
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->image, std::optional<std::string>("agent:1"));
+    EXPECT_TRUE(back->require_gvisor);
+    options resume;
+    resume.command = "resume";
+    EXPECT_EQ(resume_arguments(*back, resume),
+              (std::vector<std::string>{"--backend", "docker", "--image", "agent:1", "--require-gvisor", "--", "true"}));
+    resume.image = "agent:2";
+    const auto a = resume_arguments(*back, resume);
+    EXPECT_NE(std::find(a.begin(), a.end(), "agent:2"), a.end()) << "--image on the resume line wins";
+    EXPECT_EQ(std::find(a.begin(), a.end(), "agent:1"), a.end());
+    // A record written before docker resume (no image, no require_gvisor) still reads.
+    std::ofstream(dir.path() / "bb-01d.launch.json")
+        << R"({"schema": "bot-bottle/launch/v1", "id": "bb-01d", "command": "run", "agent": "", "manifest": null, "bottles": [],
+               "workspace": null, "backend": null, "argv": ["true"], "canonical": "{}", "started": 1})";
+    auto old = read_launch_record(dir.path().string(), "bb-01d");
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_FALSE(old->image);
+    EXPECT_FALSE(old->require_gvisor);
+}
+
 TEST(LaunchRecord, GcRemovesOnlyOldRecordsOfEndedBottles) {
     temp_dir dir{"bottle-run-records"};
     const auto d = dir.path().string();
