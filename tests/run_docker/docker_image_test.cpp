@@ -9,6 +9,8 @@
 // bottle with its image.
 #include "bottle-run/backends/docker/image.hpp"
 
+#include "bottle-run/backends/docker/context_ignore.hpp"
+
 #include "run/bottle_run_process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text.hpp"
@@ -85,6 +87,51 @@ TEST(DockerImagePure, ContextTarIsStableAndRefusesSpecialFiles) {
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, bottle::errc::invalid_argument);
     EXPECT_TRUE(contains(refused.error().message, "fifo")) << refused.error().message;
+}
+
+TEST(DockerImagePure, DockerignoreIsReadAsTheDockerCliReadsIt) {
+    const auto rules = context_ignore::parse("# comment\n\n  node_modules  \n/build/\n*.log\n!keep.log\ndocs/**/*.tmp\n.git\nsecret?\r\n");
+    EXPECT_TRUE(rules.excluded("node_modules"));
+    EXPECT_TRUE(rules.excluded("node_modules/a/b.js")) << "a parent directory matches";
+    EXPECT_FALSE(rules.excluded("src/node_modules")) << "a pattern is anchored at the context's root";
+    EXPECT_TRUE(rules.excluded("build/x.o")) << "a leading / and a trailing / are dropped";
+    EXPECT_TRUE(rules.excluded("a.log"));
+    EXPECT_FALSE(rules.excluded("sub/a.log")) << "* does not cross /";
+    EXPECT_FALSE(rules.excluded("keep.log")) << "! re-includes";
+    EXPECT_TRUE(rules.excluded("docs/x.tmp")) << "** is zero directories too";
+    EXPECT_TRUE(rules.excluded("docs/a/b/x.tmp"));
+    EXPECT_FALSE(rules.excluded("docs/a/b/x.md"));
+    EXPECT_TRUE(rules.excluded(".git/config"));
+    EXPECT_TRUE(rules.excluded("secret1"));
+    EXPECT_FALSE(rules.excluded("secret12"));
+    EXPECT_TRUE(rules.has_exceptions());
+    EXPECT_FALSE(context_ignore::parse("").excluded("anything"));
+    // The last pattern that applies decides.
+    const auto order = context_ignore::parse("data\n!data/keep\ndata/keep/drop\n");
+    EXPECT_TRUE(order.excluded("data/x"));
+    EXPECT_FALSE(order.excluded("data/keep/y"));
+    EXPECT_TRUE(order.excluded("data/keep/drop"));
+}
+
+TEST(DockerImagePure, TheContextLeavesOutWhatDockerignoreSaysButNeverTheDockerfile) {
+    bottle::test_support::temp_dir dir{"bb-image-ignore"};
+    std::ofstream(dir.path() / "Dockerfile") << "FROM x\n";
+    std::ofstream(dir.path() / ".dockerignore") << "*\n!app\n";
+    fs::create_directories(dir.path() / "app");
+    std::ofstream(dir.path() / "app" / "main.sh") << "echo";
+    fs::create_directories(dir.path() / "big");
+    std::ofstream(dir.path() / "big" / "blob") << "not sent";
+    auto tar = context_tar(dir.path().string());
+    ASSERT_TRUE(tar) << tar.error().message;
+    EXPECT_TRUE(contains(*tar, "Dockerfile"));
+    EXPECT_TRUE(contains(*tar, ".dockerignore"));
+    EXPECT_TRUE(contains(*tar, "app/main.sh"));
+    EXPECT_FALSE(contains(*tar, "big/blob"));
+    EXPECT_FALSE(contains(*tar, "not sent"));
+    // An ignored file's change is no new input.
+    const auto before = *tar;
+    std::ofstream(dir.path() / "big" / "blob") << "changed";
+    EXPECT_EQ(*context_tar(dir.path().string()), before);
 }
 
 TEST(DockerImagePure, RecipeIsTheBottlesDockerfileElseTheProviders) {

@@ -1,6 +1,7 @@
 // The agent image: recipe -> context tar -> identity -> reuse or build.
 #include "bottle-run/backends/docker/image.hpp"
 
+#include "bottle-run/backends/docker/context_ignore.hpp"
 #include "bottle-run/backends/docker/plan.hpp"
 #include "bottle-run/backends/sidecar/sidecar_bundle.hpp"
 
@@ -73,23 +74,37 @@ std::string lower_copy(std::string s) {
 }
 
 /// Adds `dir`/`rel` and what is under it, in name order.
-result<void> add_context_entry(sidecar::tar_writer& t, const fs::path& root, const std::string& rel, std::size_t& bytes, std::size_t& entries) {
+struct context_walk {
+    sidecar::tar_writer tar;
+    context_ignore ignore;
+    std::string dockerfile;  ///< sent whatever .dockerignore says, as .dockerignore itself
+    std::size_t bytes = 0, entries = 0;
+};
+
+result<void> add_context_entry(context_walk& w, const fs::path& root, const std::string& rel) {
+    auto& t = w.tar;
+    auto& bytes = w.bytes;
+    auto& entries = w.entries;
     const std::string path = (root / rel).string();
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) return make_error(errc::io_error, "build context: lstat " + path + ": " + std::strerror(errno));
+    const bool ignored = !rel.empty() && rel != w.dockerfile && rel != ".dockerignore" && w.ignore.excluded(rel);
+    // An ignored directory is walked only when an exception (!) may bring
+    // back something under it; its own entry is left out either way.
+    if (ignored && !(S_ISDIR(st.st_mode) && w.ignore.has_exceptions())) return {};
     if (++entries > max_context_entries)
         return make_error(errc::limit_exceeded, "build context " + root.string() + ": limit max_context_entries (" + std::to_string(max_context_entries) +
                                                     ") exceeded; give the Dockerfile a directory of its own");
     const unsigned mode = st.st_mode & 07777;
     if (S_ISDIR(st.st_mode)) {
-        if (!rel.empty()) t.directory(rel, mode);
+        if (!rel.empty() && !ignored) t.directory(rel, mode);
         std::vector<std::string> names;
         std::error_code ec;
         for (const auto& e : fs::directory_iterator(path, ec)) names.push_back(e.path().filename().string());
         if (ec) return make_error(errc::io_error, "build context: cannot list " + path + ": " + ec.message());
         std::sort(names.begin(), names.end());
         for (const auto& n : names)
-            if (auto r = add_context_entry(t, root, rel.empty() ? n : rel + "/" + n, bytes, entries); !r) return r;
+            if (auto r = add_context_entry(w, root, rel.empty() ? n : rel + "/" + n); !r) return r;
         return {};
     }
     if (S_ISLNK(st.st_mode)) {
@@ -170,11 +185,18 @@ result<std::optional<image_recipe>> recipe_for(const std::optional<std::string>&
     return std::optional<image_recipe>(std::move(r));
 }
 
-result<std::string> context_tar(const std::string& dir) {
-    sidecar::tar_writer t;
-    std::size_t bytes = 0, entries = 0;
-    if (auto r = image_detail::add_context_entry(t, fs::path(dir), "", bytes, entries); !r) return r.error();
-    return std::move(t).finish();
+result<std::string> context_tar(const std::string& dir, const std::string& dockerfile_name) {
+    image_detail::context_walk w;
+    w.dockerfile = dockerfile_name;
+    const auto ignore_file = (fs::path(dir) / ".dockerignore").string();
+    struct stat st {};
+    if (::stat(ignore_file.c_str(), &st) == 0) {
+        auto text = os::read_file(ignore_file, 1 << 20);
+        if (!text) return make_error(errc::io_error, "build context: " + text.error().message);
+        w.ignore = context_ignore::parse(*text);
+    }
+    if (auto r = image_detail::add_context_entry(w, fs::path(dir), ""); !r) return r.error();
+    return std::move(w.tar).finish();
 }
 
 std::vector<std::string> from_images(const std::string& dockerfile_text) {
@@ -230,9 +252,9 @@ result<std::string> ensure_agent_image(const engine& e, const image_recipe& reci
         if (!id || !id->is_string()) return make_error(errc::parse_error, "docker: image " + base + ": no Id in the daemon's reply");
         ids.emplace_back(id->get_string());
     }
-    auto tar = context_tar(recipe.context);
-    if (!tar) return tar.error();
     const auto name = fs::path(recipe.dockerfile).filename().string();
+    auto tar = context_tar(recipe.context, name);
+    if (!tar) return tar.error();
     const auto who = identity_of(*tar, name, ids);
     if (dry_run) return who.tag;
     auto have = e.call("GET", "/images/" + url_encode(who.tag) + "/json", std::nullopt, std::chrono::seconds(30));

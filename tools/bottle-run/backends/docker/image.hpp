@@ -5,7 +5,8 @@
 // else its agent's provider template's image recipe
 // (`<providers dir>/images/<image>/Dockerfile`, e.g. images/claude/). The
 // build context is the Dockerfile's directory, sent to the daemon as a tar
-// with fixed owners and times (POST /build: the API form of `docker build`);
+// with fixed owners and times, less what its .dockerignore excludes (POST
+// /build: the API form of `docker build`);
 // nothing is pulled (pull=0): every FROM image must already be on the
 // daemon, and a missing one is an error that says how to make a Debian base
 // image locally (scripts/debian-base-image.sh: debootstrap + docker import).
@@ -56,10 +57,12 @@ struct image_recipe {
                                                              const std::string& provider_source, const std::string& home);
 
 /// The context directory as a ustar archive in name order, owners 0, times
-/// 0, permission bits kept, symlinks stored as links (never followed).
+/// 0, permission bits kept, symlinks stored as links (never followed),
+/// without what its .dockerignore leaves out (context_ignore.hpp; the
+/// Dockerfile `dockerfile_name` and .dockerignore are always sent).
 /// Errors: limit_exceeded (names max_context_bytes / max_context_entries),
 /// invalid_argument (a socket, fifo or device in it: names it), io_error.
-[[nodiscard]] result<std::string> context_tar(const std::string& dir);
+[[nodiscard]] result<std::string> context_tar(const std::string& dir, const std::string& dockerfile_name = "Dockerfile");
 
 /// The images a Dockerfile's FROM lines name, in order, without build
 /// stages named by an earlier `AS`, `scratch`, and duplicates. Pure.
