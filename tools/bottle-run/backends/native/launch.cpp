@@ -190,17 +190,23 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
         const std::string msg = payload.rfind("error:", 0) == 0 ? payload.substr(6) : "the bottle's child exited during set-up";
         return failed(err, make_error(errc::io_error, msg), remedy_for(msg));
     };
+    // The child builds its filesystem while the proxy starts: "go" first,
+    // since the spawn returns only once bottle-egress is exec'd. If the
+    // spawn fails, the bottle is torn down (child_process) before its agent
+    // can have used a proxy it never had.
     if (plan.proxy) {
         auto got = os::receive_fds(sync.get(), 1, 4096);
         if (!got) return child_error("");
         if (got->fds.size() != 1 || got->payload.rfind("listener:", 0) != 0) return child_error(got->payload);
+        if (::send(sync.get(), "go", 2, MSG_NOSIGNAL) != 2) return failed(err, make_error(errc::io_error, "the bottle's child is gone"), "");
         std::error_code ec;
         std::filesystem::create_directories(state_dir, ec);
         auto started = egress_proxy::start(egress_binary, got->fds[0].get(), plan.egress, state_dir + "/" + plan.bottle_id + ".egress.log", plan.bottle_id);
         if (!started) return failed(err, started.error(), remedy_for("proxy:"));
         proxy.emplace(std::move(*started));
+    } else if (::send(sync.get(), "go", 2, MSG_NOSIGNAL) != 2) {
+        return failed(err, make_error(errc::io_error, "the bottle's child is gone"), "");
     }
-    if (::send(sync.get(), "go", 2, MSG_NOSIGNAL) != 2) return failed(err, make_error(errc::io_error, "the bottle's child is gone"), "");
 
     // 6. filesystem and PID 1 run in the child; it reports "running".
     // Meanwhile the proxy starts: until it is ready the kernel queues the
@@ -289,6 +295,8 @@ int launch(const native_plan& plan, const host_facts& facts, std::ostream& err) 
             break;
         }
     }
+    // The bottle is gone: the proxy winds down while the rest is torn down.
+    if (proxy) proxy->ask_to_stop();
     // What the agent wrote last is still in the pty: pass it on.
     while (agent_open) {
         pollfd p{pty.master.get(), POLLIN, 0};

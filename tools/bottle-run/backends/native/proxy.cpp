@@ -141,9 +141,15 @@ result<void> egress_proxy::wait_ready() {
     return {};
 }
 
+void egress_proxy::ask_to_stop() noexcept {
+    if (pid_ <= 0 || asked_to_stop_) return;
+    ::kill(pid_, SIGTERM);
+    asked_to_stop_ = true;
+}
+
 void egress_proxy::stop() noexcept {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
+    ask_to_stop();
     // Wait on a pidfd: returns as soon as it exits, SIGKILL after a second.
     os::unique_fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
     pollfd p{pidfd.get(), POLLIN, 0};

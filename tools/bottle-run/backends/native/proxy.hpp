@@ -33,7 +33,7 @@ namespace detail {
 class egress_proxy {
 public:
     egress_proxy() = default;
-    egress_proxy(egress_proxy&& o) noexcept : pid_(o.pid_), out_(std::move(o.out_)) { o.pid_ = -1; }
+    egress_proxy(egress_proxy&& o) noexcept : pid_(o.pid_), out_(std::move(o.out_)), asked_to_stop_(o.asked_to_stop_) { o.pid_ = -1; }
     egress_proxy& operator=(egress_proxy&&) = delete;
     egress_proxy(const egress_proxy&) = delete;
     egress_proxy& operator=(const egress_proxy&) = delete;
@@ -46,7 +46,11 @@ public:
     /// Waits (up to 5 s) for its `{"listening":...}` line. Errors: io_error
     /// (it exited or said something else), timeout.
     [[nodiscard]] result<void> wait_ready();
-    /// SIGTERM, then SIGKILL after a second; reaped. Idempotent.
+    /// SIGTERM without waiting, so it winds down while the launcher tears
+    /// down the rest; stop() then waits. Idempotent.
+    void ask_to_stop() noexcept;
+    /// SIGTERM (unless asked already), then SIGKILL after a second; reaped.
+    /// Idempotent.
     void stop() noexcept;
     [[nodiscard]] pid_t pid() const noexcept { return pid_; }
     /// Its stdout, where the ready line comes: for a launcher that waits for
@@ -56,6 +60,7 @@ public:
 private:
     pid_t pid_ = -1;
     os::unique_fd out_{};  ///< its stdout, kept open so a late write never raises SIGPIPE
+    bool asked_to_stop_ = false;
 };
 
 }  // namespace bottle::run::native
