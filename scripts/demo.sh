@@ -10,6 +10,12 @@
 #                           denied one is refused; all of it inside a network
 #                           namespace this script creates and removes
 #   5. bottle-escape compare — bottle-native next to bwrap, the table
+#   6. only with DEMO_DOCKER=1 (it needs network: a Debian mirror and the npm
+#      registry, and the docker daemon of $DOCKER_HOST): the Debian base image
+#      from Debian packages (scripts/debian-base-image.sh: debootstrap +
+#      docker import) when the daemon lacks it, then the claude provider's
+#      agent image built by bottle-run --backend docker from its recipe
+#      (npm install inside the build) and `claude --version` run in a bottle
 # DEMO_NO_BUILD=1 skips the package setup and the build and uses the build
 # directory DEMO_BUILD_DIR (default build/dev) as it is.
 set -uo pipefail
@@ -87,3 +93,21 @@ step "bottle-escape compare: bottle-native next to bwrap, in the sealed lab"
 PATH="$PWD/$bin/tools/bottle-run:$PWD/$bin/tools/bottle-egress:$PATH" \
   $bin/escape-tests/bottle-escape compare --sandbox bottle-native --sandbox bwrap
 echo "(exit $?: 0 = both runs completed; the table counts ESCAPED and EXPOSED apart)"
+
+if [[ ${DEMO_DOCKER:-0} == 1 ]]; then
+  step "bottle-run --backend docker: the agent image from Debian packages and npm, built locally"
+  base=bot-bottle/debian:bookworm
+  if ! docker image inspect "$base" >/dev/null 2>&1; then
+    scripts/debian-base-image.sh "$base" || { echo "(the base image could not be made; see above)"; exit 1; }
+  fi
+  # A bottle whose recipe is the claude provider's (a dockerfile path must be absolute).
+  demo_docker=$(mktemp -d)
+  printf '{"bottles": {"claude-image": {"dockerfile": "%s"}}}\n' "$PWD/share/providers/images/claude/Dockerfile" >"$demo_docker/m.json"
+  XDG_RUNTIME_DIR="$demo_docker" "$bin/tools/bottle-run/bottle-run" --backend docker \
+    --manifest "$demo_docker/m.json" --bottle claude-image -- claude --version
+  echo "(bottle-run exit $?; a second run reuses the image: nothing is built)"
+  rm -rf "$demo_docker"
+else
+  echo
+  echo "(DEMO_DOCKER=1 adds the docker backend's agent image: debootstrap + docker import, npm inside the build; it needs network)"
+fi

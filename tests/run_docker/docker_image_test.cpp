@@ -300,11 +300,12 @@ TEST_F(DockerImage, ABottlesDockerfileIsBuiltRunAndThenReused) {
 }
 
 TEST_F(DockerImage, AFailingStepExits125WithTheDaemonsMessage) {
-    recipe("FROM bbtest:latest\nRUN echo about to fail && exit 3\n");
+    recipe("FROM bbtest:latest\nRUN printf 'about to fail \\033]0;title\\007\\n' && exit 3\n");
     auto r = run({"--backend", "docker", "--manifest", case_ + "/m.json", "--bottle", "img", "--", "true"});
     EXPECT_EQ(r.code, 125) << r.err;
     EXPECT_TRUE(contains(r.err, "returned a non-zero code: 3")) << r.err;
-    EXPECT_TRUE(contains(r.err, "about to fail")) << "the step's own output is shown: " << r.err;
+    EXPECT_TRUE(contains(r.err, "about to fail ]0;title\n")) << "the step's own output is shown: " << r.err;
+    EXPECT_FALSE(contains(r.err, "\033")) << "without the control bytes that would drive the terminal";
     EXPECT_EQ(bottle_containers(), "") << "nothing of a bottle was made";
 }
 

@@ -132,7 +132,15 @@ void build_line(const std::string& line, std::ostream& progress, std::string& fa
     auto v = json::parse(line, ec);
     if (ec || !v.is_object()) return;
     const auto& o = v.get_object();
-    if (const auto* s = o.if_contains("stream"); s && s->is_string()) progress << s->get_string().c_str() << std::flush;
+    if (const auto* s = o.if_contains("stream"); s && s->is_string()) {
+        // A build step prints what its programs print (a package's install
+        // script, say): control bytes other than newline and tab are dropped,
+        // so nothing in it drives the user's terminal.
+        std::string text;
+        for (char c : s->get_string())
+            if (c == '\n' || c == '\t' || (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f)) text += c;
+        progress << text << std::flush;
+    }
     if (const auto* e = o.if_contains("error"); e && e->is_string()) failure = std::string(e->get_string());
 }
 
