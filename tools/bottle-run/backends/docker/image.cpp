@@ -252,7 +252,8 @@ result<std::string> ensure_agent_image(const engine& e, const image_recipe& reci
             return make_error(errc::not_found, recipe.recipe + " starts FROM " + base +
                                                    ", which is not on the daemon (bottle-run never pulls). Make a Debian base image "
                                                    "locally: scripts/debian-base-image.sh " + base +
-                                                   " (debootstrap + docker import), or docker load/import one");
+                                                   " (debootstrap + docker import; installed as share/bot-bottle/debian-base-image.sh), "
+                                                   "or docker load/import one");
         if (have->status != 200) return make_error(errc::io_error, "docker: image " + base + ": " + daemon_message(have->body));
         boost::system::error_code ec;
         auto v = json::parse(have->body, ec);
