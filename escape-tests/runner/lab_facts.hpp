@@ -25,14 +25,15 @@ struct lab_fact_rule {
     std::string_view fact;       ///< the name the probe reports
     std::string_view truth_key;  ///< ground_truth::facts key its value must equal
     std::string_view meaning;    ///< the evidence line
+    std::string_view channel;    ///< the probe's channel this fact proves escaped (control_paths.hpp)
 };
 
 inline constexpr std::array<lab_fact_rule, 3> lab_fact_rules{{
     {"host.gateway_scan", "own_address", fact_lab_link_v4,
-     "the sandbox has the lab host's own link address: it shares the host's network namespace"},
+     "the sandbox has the lab host's own link address: it shares the host's network namespace", ""},
     {"net.exotic_af", "own_address", fact_lab_link_v4,
-     "netlink lists the lab host's own link address: the sandbox shares the host's network namespace"},
-    {"ipc.pid_visibility", "canary_pid", fact_canary_pid, "the host canary process is visible under its host pid"},
+     "netlink lists the lab host's own link address: the sandbox shares the host's network namespace", "netlink"},
+    {"ipc.pid_visibility", "canary_pid", fact_canary_pid, "the host canary process is visible under its host pid", ""},
 }};
 
 }  // namespace bottle::escape

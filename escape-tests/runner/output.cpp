@@ -109,8 +109,14 @@ json::value to_json(const run_result& r) {
         }
         if (v.report) {
             json::array attempts;
-            for (const auto& a : v.report->attempts)
-                attempts.push_back(json::object{{"action", a.action}, {"outcome", a.outcome}, {"reached", a.reached}});
+            const auto& expects = v.report->expects;
+            for (std::size_t i = 0; i < v.report->attempts.size(); ++i) {
+                const auto& a = v.report->attempts[i];
+                json::object o{{"action", a.action}, {"outcome", a.outcome}, {"reached", a.reached}};
+                // The path tag the control run expects outside (control_paths.hpp).
+                if (expects.size() == v.report->attempts.size() && !expects[i].empty()) o["expect"] = expects[i];
+                attempts.push_back(std::move(o));
+            }
             p["status"] = to_string(v.report->status);
             p["attempts"] = std::move(attempts);
             p["duration_ms"] = v.report->duration_ms;

@@ -187,7 +187,7 @@ inline std::string shorten(std::string_view s, std::size_t n = 96) {
         std::optional<memory_judgement> memory;
         if (it != by_id.end()) {
             v.report = *it->second;
-            v.control_gaps = control_gaps(probes[i], *it->second, truth.events, truth.lab_host);
+            v.control_gaps = control_gaps(probes[i], *it->second, truth.events, truth.lab_host, truth.facts);
             for (const auto& text : it->second->observed)
                 for (const auto& [name, tok] : truth.tokens)
                     if (text.find(tok) != std::string::npos) v.evidence.push_back({"token", "canary token '" + name + "' surfaced"});

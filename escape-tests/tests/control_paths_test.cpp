@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace {
 
 using namespace bottle::escape;
@@ -66,6 +68,52 @@ TEST(ControlPaths, ExpectsRoundTripAndMustMatchTheAttempts) {
     auto bad = r;
     bad.expects.pop_back();
     EXPECT_FALSE(protocol::decode_probe_line(protocol::encode(bad)));
+}
+
+// net.exotic_af: netlink sends nothing (it escapes through the own_address
+// fact), vsock and SCTP have a lab listener only where the kernel gives one.
+const std::string exotic_tag = "bbx-0123456789ab-net-exotic-af";
+const protocol::probe_listing exotic_meta{"net.exotic_af", "", protocol::scoring::sink | protocol::scoring::token,
+                                          {"netlink", "vsock", "sctp", "mptcp"}};
+
+protocol::probe_line exotic_report(const std::string& own_address) {
+    protocol::probe_line r;
+    r.id = "net.exotic_af";
+    r.tag = exotic_tag;
+    r.status = protocol::probe_status::ran;
+    r.attempts = {{"netlink", "AF_NETLINK dump of routes", "14 entries", true, true, ""},
+                  {"vsock", "AF_VSOCK connect", "EINPROGRESS", true, false, ""},
+                  {"sctp", "SCTP stream", "socket: EPROTONOSUPPORT", true, false, ""},
+                  {"mptcp", "MPTCP", "connected", true, true, ""}};
+    r.expects = {"", exotic_tag + "-vsock", exotic_tag + "-sctp-stream", exotic_tag + "-mptcp"};
+    r.facts = {{"own_address", own_address}};
+    return r;
+}
+
+TEST(ControlPaths, AChannelThatSendsNothingEscapesThroughItsLabFact) {
+    const std::map<std::string, std::string, std::less<>> lab_truth{{std::string(fact_lab_link_v4), "10.200.0.2"}};
+    const std::vector<protocol::lab_event> mptcp_seen{
+        {"world.tcp", "tcp", "203.0.113.10:80", "", "GET /" + exotic_tag + "-mptcp HTTP/1.1", 0}};
+    // No vsock or SCTP listener here (no listening:* facts): those channels
+    // and their tagged attempts are ruled out, never gaps.
+    EXPECT_TRUE(control_gaps(exotic_meta, exotic_report("10.200.0.2"), mptcp_seen, {}, lab_truth).empty());
+    // The netlink dump did not show the lab host's address: that channel did not escape.
+    const auto gaps = control_gaps(exotic_meta, exotic_report("10.99.0.1"), mptcp_seen, {}, lab_truth);
+    ASSERT_EQ(gaps.size(), 1u);
+    EXPECT_NE(gaps[0].find("netlink"), std::string::npos);
+    // Without the lab's truth the fact proves nothing either.
+    EXPECT_EQ(control_gaps(exotic_meta, exotic_report("10.200.0.2"), mptcp_seen, {}, {}).size(), 1u);
+}
+
+TEST(ControlPaths, AListenerThatExistsMakesItsChannelExpected) {
+    const std::map<std::string, std::string, std::less<>> lab_truth{{std::string(fact_lab_link_v4), "10.200.0.2"}};
+    const std::vector<protocol::lab_event> mptcp_seen{
+        {"world.tcp", "tcp", "203.0.113.10:80", "", "GET /" + exotic_tag + "-mptcp HTTP/1.1", 0}};
+    const host_facts with_sctp{{"listening:world.sctp", "yes"}};
+    const auto gaps = control_gaps(exotic_meta, exotic_report("10.200.0.2"), mptcp_seen, with_sctp, lab_truth);
+    ASSERT_EQ(gaps.size(), 2u) << "the SCTP attempt left no tag, and the channel has none seen";
+    EXPECT_NE(gaps[0].find(exotic_tag + "-sctp-stream"), std::string::npos);
+    EXPECT_NE(gaps[1].find("'sctp'"), std::string::npos);
 }
 
 }  // namespace

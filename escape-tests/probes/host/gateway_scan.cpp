@@ -4,7 +4,12 @@
 // 7002 on each that is a lab address (the lab host listens there on every
 // address, so a container's bridge gateway reaches it). The discovered
 // addresses are observed (seeing the lab link address means the host's
-// network view).
+// network view). Each target has its own path tag (-gw<n>). The control
+// (none: the sandbox is the lab host) expects only the lab host's IPv4 end of
+// the lab link, where host.any listens (0.0.0.0:7002): the gateway beyond it
+// is the world side, where nothing listens on 7002 (a bridge gateway exists
+// only under a container runtime), host.any has no IPv6 socket, and a
+// link-local address needs a listener bound to its interface.
 #include "../../lab/lab_plan.hpp"
 #include "../probe.hpp"
 #include "../support/net.hpp"
@@ -109,6 +114,7 @@ BOTTLE_PROBE(host_gateway_scan, "host.gateway_scan",
     std::vector<std::string> targets = found;
     for (std::string_view ip : {lab::link_lab_v4, lab::link_world_v4, lab::link_lab_v6, lab::link_world_v6}) add(targets, std::string(ip));
     std::vector<std::function<support::hop_result()>> jobs;
+    std::vector<std::string> expects;
     for (const auto& ip : targets) {
         const std::string bare = ip.substr(0, ip.find('%'));
         if (!lab::is_lab_target(bare)) {
@@ -116,12 +122,14 @@ BOTTLE_PROBE(host_gateway_scan, "host.gateway_scan",
             continue;
         }
         const bool discovered = std::find(found.begin(), found.end(), ip) != found.end();
-        jobs.emplace_back([&ctx, ip, bare, discovered] {
+        const auto path = ctx.for_path("gw" + std::to_string(jobs.size() + 1));
+        expects.push_back(bare == lab::link_lab_v4 ? path.tag : std::string());
+        jobs.emplace_back([path, ip, bare, discovered] {
             const bool v6 = bare.find(':') != std::string::npos;
             const std::string host = v6 ? "[" + bare + "]" : bare;
-            return support::direct(ip, lab::host_any_port, ctx.http_get(host + ":" + std::to_string(lab::host_any_port)), 1500,
+            return support::direct(ip, lab::host_any_port, path.http_get(host + ":" + std::to_string(lab::host_any_port)), 1500,
                                    discovered ? "discovered" : "lab plan link address");
         });
     }
-    support::record_all(rep, jobs, 16);
+    support::record_all(rep, jobs, 16, {}, expects);
 }

@@ -1,9 +1,13 @@
 // net.alt_protocols — non-HTTP protocols a web-only filter may not model:
 // an SSH version exchange (22), a git:// upload-pack request (9418), an FTP
 // USER line (21), each to the internet sink, and a SOCKS5 CONNECT through the
-// sandbox's SOCKS proxy, else its HTTP proxy port, else the sink's 1080. The
-// tag rides in the SSH comment, the git path, the FTP user, and the SOCKS
-// target name (<tag>.exfil.lab.test) plus the HTTP request after it.
+// sandbox's SOCKS proxy, else its HTTP proxy port, and always straight to the
+// sink's 1080 (a proxy that speaks no SOCKS, like the lab's open proxy, must
+// not leave the channel untried). The tag rides in the SSH comment, the git
+// path, the FTP user, and the SOCKS target name (<tag>.exfil.lab.test) plus the
+// HTTP request after it. Each path has its own tag (-ssh, -ftp, -git, -sx for
+// the sink's SOCKS port); the control expects those, not the proxies' (the
+// control's proxy, if any, speaks no SOCKS).
 #include "../../lab/lab_plan.hpp"
 #include "../probe.hpp"
 #include "../support/net.hpp"
@@ -94,25 +98,34 @@ BOTTLE_PROBE(net_alt_protocols, "net.alt_protocols",
              bottle::escape::probe::scoring::sink, "direct", "socks") {
     const std::string ip(lab::internet_v4);
     std::vector<std::function<support::hop_result()>> jobs;
-    jobs.emplace_back([&] { return banner_exchange(ip, 22, "SSH-2.0-bottleprobe " + ctx.tag + "\r\n", "ssh"); });
-    jobs.emplace_back([&] { return banner_exchange(ip, 21, "USER " + ctx.tag + "\r\n", "ftp"); });
+    const std::string ssh_tag = ctx.for_path("ssh").tag, ftp_tag = ctx.for_path("ftp").tag, git_tag = ctx.for_path("git").tag;
+    jobs.emplace_back([&] { return banner_exchange(ip, 22, "SSH-2.0-bottleprobe " + ssh_tag + "\r\n", "ssh"); });
+    jobs.emplace_back([&] { return banner_exchange(ip, 21, "USER " + ftp_tag + "\r\n", "ftp"); });
     jobs.emplace_back([&] {
-        const std::string body = "git-upload-pack /" + ctx.tag + ".git" + std::string(1, '\0') + "host=" +
+        const std::string body = "git-upload-pack /" + git_tag + ".git" + std::string(1, '\0') + "host=" +
                                  std::string(lab::denied_name) + std::string(1, '\0');
         char len[5];
         std::snprintf(len, sizeof len, "%04zx", body.size() + 4);
         auto h = support::direct(ip, 9418, std::string(len) + body, 1500, "git://");
         return h;
     });
-    support::record_all(rep, jobs, 12, "direct");
+    support::record_all(rep, jobs, 12, "direct", {ssh_tag, ftp_tag, git_tag});
     // SOCKS5: through the proxy the sandbox names (a SOCKS proxy, or an HTTP
     // proxy's port speaking SOCKS too), else straight to the sink's 1080.
     std::vector<std::function<support::hop_result()>> socks_jobs;
+    std::vector<std::string> socks_expects;
     const auto socks = support::socks_proxy();
     const auto http = support::http_proxy();
-    if (socks) socks_jobs.emplace_back([&] { return socks5(socks->ip, socks->port, "SOCKS proxy " + socks->where(), ctx.tag); });
-    if (http && !http->is_socks())
-        socks_jobs.emplace_back([&] { return socks5(http->ip, http->port, "HTTP proxy port " + http->where(), ctx.tag); });
-    if (socks_jobs.empty()) socks_jobs.emplace_back([&] { return socks5(ip, 1080, "internet sink SOCKS port", ctx.tag); });
-    support::record_all(rep, socks_jobs, 12, "socks");
+    const std::string via_socks = ctx.for_path("sp").tag, via_http = ctx.for_path("hp").tag, to_sink = ctx.for_path("sx").tag;
+    if (socks) {
+        socks_jobs.emplace_back([&] { return socks5(socks->ip, socks->port, "SOCKS proxy " + socks->where(), via_socks); });
+        socks_expects.emplace_back();
+    }
+    if (http && !http->is_socks()) {
+        socks_jobs.emplace_back([&] { return socks5(http->ip, http->port, "HTTP proxy port " + http->where(), via_http); });
+        socks_expects.emplace_back();
+    }
+    socks_jobs.emplace_back([&] { return socks5(ip, 1080, "internet sink SOCKS port", to_sink); });
+    socks_expects.push_back(to_sink);
+    support::record_all(rep, socks_jobs, 12, "socks", socks_expects);
 }

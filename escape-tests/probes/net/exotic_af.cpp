@@ -2,7 +2,12 @@
 // address dumps (what the sandbox can see of the network: the text is
 // observed, so the lab link address surfacing means host network view),
 // AF_VSOCK (to the local CID only: the host CID could be a real hypervisor),
-// SCTP and MPTCP connections to the internet sink carrying the tag.
+// SCTP and MPTCP connections to the internet sink carrying the tag. Each
+// sending path has its own tag (-vsock, -sctp-stream, -sctp-seq, -mptcp),
+// which the control expects; netlink sends nothing and escapes through the
+// own_address fact (runner/lab_facts.hpp). vsock and SCTP have a lab listener
+// only where the kernel gives one (runner/applicability.hpp rules the channel
+// out otherwise).
 #include "../../lab/lab_plan.hpp"
 #include "../probe.hpp"
 #include "../support/net.hpp"
@@ -139,7 +144,7 @@ BOTTLE_PROBE(net_exotic_af, "net.exotic_af",
             if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
                 reached = true;
                 outcome = "connected";
-                const std::string msg = "bbx vsock " + ctx.tag;
+                const std::string msg = "bbx vsock " + ctx.for_path("vsock").tag;
                 (void)!send(fd, msg.data(), msg.size(), MSG_NOSIGNAL);
             } else {
                 const int err = errno;
@@ -157,6 +162,7 @@ BOTTLE_PROBE(net_exotic_af, "net.exotic_af",
         rep.attempt_on("vsock", "AF_VSOCK stream connect to CID 1 (local) port " + std::to_string(lab::host_canary_port) +
                                     " and send the tag",
                        outcome, reached);
+        rep.expect(ctx.for_path("vsock").tag);
     }
 
     // SCTP and MPTCP to the internet sink (MPTCP falls back to TCP: the sink logs the tag).
@@ -165,10 +171,11 @@ BOTTLE_PROBE(net_exotic_af, "net.exotic_af",
         int proto;
         std::uint16_t port;
         const char* name;
+        const char* path;
     };
-    const transport ts[] = {{SOCK_STREAM, IPPROTO_SCTP, 80, "SCTP stream"},
-                            {SOCK_SEQPACKET, IPPROTO_SCTP, 80, "SCTP seqpacket"},
-                            {SOCK_STREAM, 262 /* IPPROTO_MPTCP */, 80, "MPTCP"}};
+    const transport ts[] = {{SOCK_STREAM, IPPROTO_SCTP, 80, "SCTP stream", "sctp-stream"},
+                            {SOCK_SEQPACKET, IPPROTO_SCTP, 80, "SCTP seqpacket", "sctp-seq"},
+                            {SOCK_STREAM, 262 /* IPPROTO_MPTCP */, 80, "MPTCP", "mptcp"}};
     for (const auto& t : ts) {
         const std::string target = std::string(lab::internet_v4) + ":" + std::to_string(t.port);
         std::string outcome;
@@ -181,7 +188,7 @@ BOTTLE_PROBE(net_exotic_af, "net.exotic_af",
             a.sin_family = AF_INET;
             a.sin_port = htons(t.port);
             inet_pton(AF_INET, std::string(lab::internet_v4).c_str(), &a.sin_addr);
-            const std::string msg = ctx.http_get(lab::internet_v4);
+            const std::string msg = ctx.for_path(t.path).http_get(lab::internet_v4);
             int err = 0;
             if (t.type == SOCK_SEQPACKET) {
                 // One-to-many SCTP: the message rides on the association setup.
@@ -218,5 +225,6 @@ BOTTLE_PROBE(net_exotic_af, "net.exotic_af",
         }
         rep.attempt_on(t.proto == IPPROTO_SCTP ? "sctp" : "mptcp", std::string(t.name) + " to " + target + " with an HTTP GET carrying the tag",
                        outcome, reached);
+        rep.expect(ctx.for_path(t.path).tag);
     }
 }

@@ -3,6 +3,9 @@
 // (the world capture logs it if the link leads there), and an IPv4/UDP frame
 // hand-built to the default gateway's MAC (ARP done by hand too, since a
 // filtered sandbox never resolves it) addressed to the internet sink:443.
+// Each frame carries its path's tag (-pk<n>b broadcast, -pk<n>u UDP, n the
+// interface's ordinal), which the control expects: the world side captures
+// every frame on the lab link and its UDP sink logs the datagram.
 #include "../../lab/lab_plan.hpp"
 #include "../probe.hpp"
 #include "../support/net.hpp"
@@ -118,8 +121,10 @@ BOTTLE_PROBE(net_packet_socket, "net.packet_socket",
             return n < 0 ? "sendto: " + support::errno_name(errno) : "sent " + std::to_string(n) + "-byte frame";
         };
         const unsigned char bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-        const std::string out = send_frame(bcast, 0x88b5, "bbx packet socket " + ctx.tag);
+        const std::string bcast_tag = ctx.for_path("pk" + std::to_string(tried) + "b").tag;
+        const std::string out = send_frame(bcast, 0x88b5, "bbx packet socket " + bcast_tag);
         rep.attempt("AF_PACKET broadcast frame (ethertype 0x88b5) with the tag on " + name, out, out.rfind("sent", 0) == 0);
+        rep.expect(bcast_tag);
 
         const std::uint32_t gw = default_gateway(name);
         char gw_text[INET_ADDRSTRLEN] = {};
@@ -165,7 +170,8 @@ BOTTLE_PROBE(net_packet_socket, "net.packet_socket",
             how += ", reply";
         }
         // IPv4 header + UDP header + tag, to the internet sink's UDP 443.
-        const std::string data = "bbx packet socket udp " + ctx.tag;
+        const std::string udp_tag = ctx.for_path("pk" + std::to_string(tried) + "u").tag;
+        const std::string data = "bbx packet socket udp " + udp_tag;
         unsigned char ip[28] = {};
         const std::size_t total = sizeof ip + data.size();
         ip[0] = 0x45;
@@ -189,6 +195,7 @@ BOTTLE_PROBE(net_packet_socket, "net.packet_socket",
         rep.attempt("AF_PACKET IPv4/UDP frame on " + name + " to gateway " + gw_text + " (" + mac_text(gw_mac) + ", " + how +
                         ") for " + std::string(lab::internet_v4) + ":443 with the tag",
                     o, o.rfind("sent", 0) == 0);
+        rep.expect(udp_tag);
     }
     if (ifs) if_freenameindex(ifs);
     if (tried == 0) rep.attempt("find a non-loopback interface to send on", "none: only loopback here");
