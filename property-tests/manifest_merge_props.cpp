@@ -82,6 +82,7 @@ json::object gen_bottle(bool nulls) {
     }
     if (coin()) b["supervise"] = maybe_null() ? json::value(nullptr) : json::value(coin());
     if (coin()) b["backend"] = maybe_null() ? json::value(nullptr) : json::value(pick({"native", "docker", "smolmachines"}));
+    if (coin()) b["dockerfile"] = maybe_null() ? json::value(nullptr) : json::value(pick({"/srv/a/Dockerfile", "~/b/Dockerfile"}));
     return b;
 }
 
@@ -127,7 +128,7 @@ RC_GTEST_PROP(ManifestMergeProps, MergeNeverLeavesNullsAndTheLaterScalarWins, ()
     const auto a = gen_bottle(true), b = gen_bottle(true);
     const auto m = merge(merge({}, a), b);
     RC_ASSERT(!has_null(m));
-    for (const char* k : {"supervise", "backend"}) {
+    for (const char* k : {"supervise", "backend", "dockerfile"}) {
         if (const auto* v = b.if_contains(k)) {
             if (v->is_null()) RC_ASSERT(!m.contains(k));
             else RC_ASSERT(m.at(k) == *v);
