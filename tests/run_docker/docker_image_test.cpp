@@ -54,6 +54,10 @@ TEST(DockerImagePure, FromImagesSkipsStagesScratchAndFlags) {
     EXPECT_EQ(from_images("# c\n  from --platform=linux/amd64 base:1 AS Build\nRUN make\nFROM build\nFROM scratch\nFROM other:2\nFROM base:1\n"),
               (std::vector<std::string>{"base:1", "other:2"}));
     EXPECT_TRUE(from_images("RUN echo FROM x\n").empty());
+    // Global ARGs with a default name the base; one without is left to the daemon.
+    EXPECT_EQ(from_images("ARG SUITE=bookworm\nARG REPO=\"bot-bottle/debian\"\nFROM ${REPO}:$SUITE\nARG LATE=x\nFROM $LATE\nFROM $UNSET\n"),
+              (std::vector<std::string>{"bot-bottle/debian:bookworm"}));
+    EXPECT_EQ(from_images("FROM base:1 AS base:1\n"), (std::vector<std::string>{"base:1"})) << "a stage does not hide its own FROM";
 }
 
 TEST(DockerImagePure, IdentityNamesEveryInput) {

@@ -212,10 +212,24 @@ std::vector<std::string> from_images(const std::string& dockerfile_text) {
     std::set<std::string> stages;
     std::istringstream in(dockerfile_text);
     std::string line;
+    std::map<std::string, std::string> global_args;  // ARG name=value before the first FROM
+    bool seen_from = false;
     while (std::getline(in, line)) {
         std::istringstream words(image_detail::trim_copy(line));
         std::string w;
-        if (!(words >> w) || image_detail::lower_copy(w) != "from") continue;
+        if (!(words >> w)) continue;
+        if (!seen_from && image_detail::lower_copy(w) == "arg") {
+            while (words >> w)
+                if (const auto eq = w.find('='); eq != std::string::npos && eq > 0) {
+                    std::string value = w.substr(eq + 1);
+                    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
+                        value = value.substr(1, value.size() - 2);
+                    global_args[w.substr(0, eq)] = value;
+                }
+            continue;
+        }
+        if (image_detail::lower_copy(w) != "from") continue;
+        seen_from = true;
         std::string image;
         while (words >> w)
             if (w.rfind("--", 0) != 0) {  // --platform=...
@@ -223,12 +237,18 @@ std::vector<std::string> from_images(const std::string& dockerfile_text) {
                 break;
             }
         if (image.empty()) continue;
+        for (const auto& [name, value] : global_args)  // ${NAME} and $NAME from the global ARGs' defaults
+            for (const auto& spelling : {"${" + name + "}", "$" + name})
+                for (auto at = image.find(spelling); at != std::string::npos; at = image.find(spelling, at + value.size()))
+                    image.replace(at, spelling.size(), value);
         std::string as, stage;
-        if (words >> as && image_detail::lower_copy(as) == "as" && words >> stage) stages.insert(image_detail::lower_copy(stage));
-        if (image == "scratch" || stages.count(image_detail::lower_copy(image)) ||
-            std::find(out.begin(), out.end(), image) != out.end())
-            continue;
-        out.push_back(image);
+        const bool named = words >> as && image_detail::lower_copy(as) == "as" && words >> stage;
+        // A name still holding a variable is left to the daemon's build (and
+        // is no input of the tag): only an ARG with a default can be resolved.
+        if (image.find('$') == std::string::npos && image != "scratch" && !stages.count(image_detail::lower_copy(image)) &&
+            std::find(out.begin(), out.end(), image) == out.end())
+            out.push_back(image);
+        if (named) stages.insert(image_detail::lower_copy(stage));
     }
     return out;
 }

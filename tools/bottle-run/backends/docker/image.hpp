@@ -65,7 +65,10 @@ struct image_recipe {
 [[nodiscard]] result<std::string> context_tar(const std::string& dir, const std::string& dockerfile_name = "Dockerfile");
 
 /// The images a Dockerfile's FROM lines name, in order, without build
-/// stages named by an earlier `AS`, `scratch`, and duplicates. Pure.
+/// stages named by an earlier `AS`, `scratch`, and duplicates; `${NAME}` and
+/// `$NAME` are replaced by the defaults of the ARGs before the first FROM,
+/// and a name with a variable left (an ARG without a default) is left out:
+/// the daemon's build judges it. Pure.
 [[nodiscard]] std::vector<std::string> from_images(const std::string& dockerfile_text);
 
 /// SHA-256 of `bytes` as 64 lowercase hex digits. Pure.
