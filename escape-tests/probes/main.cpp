@@ -276,8 +276,14 @@ void run_probes(const std::vector<probe_job>& jobs, std::size_t width) {
         const auto wait = std::max<long long>(0, std::chrono::duration_cast<std::chrono::milliseconds>(soonest - now).count());
         std::vector<pollfd> fds;
         for (const auto& r : running) fds.push_back(pollfd{r.fd, POLLIN, 0});
-        const int n = poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(wait, 60000)));
-        if (n < 0 && errno != EINTR) break;  // cannot wait: the deadlines below end every probe
+        int n = poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(wait, 60000)));
+        if (n < 0) {
+            // Cannot wait (EINTR, or the kernel refused): nothing was read;
+            // the deadlines below still end every probe, with its line.
+            n = 0;
+            timespec pause{0, 10 * 1000 * 1000};
+            nanosleep(&pause, nullptr);
+        }
         std::vector<bool> done(running.size(), false), late(running.size(), false);
         for (std::size_t i = 0; i < running.size(); ++i) {
             if (n > 0 && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
