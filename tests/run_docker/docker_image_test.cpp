@@ -29,7 +29,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -260,8 +262,14 @@ protected:
         return left;
     }
     /// The agent images on the daemon, "repo:tag id" per line.
-    std::string agent_images() const {
-        return docker({"images", "--filter", "label=bot-bottle.role=agent-image", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"});
+    std::string agent_images() const {  // sorted: the daemon lists images built in the same second in any order
+        std::istringstream in(docker({"images", "--filter", "label=bot-bottle.role=agent-image", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"}));
+        std::vector<std::string> lines;
+        for (std::string l; std::getline(in, l);) lines.push_back(l);
+        std::sort(lines.begin(), lines.end());
+        std::string out;
+        for (const auto& l : lines) out += l + "\n";
+        return out;
     }
     std::string lab_, case_;
 };
@@ -301,6 +309,20 @@ TEST_F(DockerImage, ABottlesDockerfileIsBuiltRunAndThenReused) {
     const auto left = agent_images();
     EXPECT_EQ(std::count(left.begin(), left.end(), '\n'), 1) << left;
     EXPECT_FALSE(contains(left, built.substr(0, built.find(' ')))) << left;
+}
+
+TEST_F(DockerImage, TwoLaunchesOfANewRecipeAtOnceBothRun) {
+    recipe("FROM bbtest:latest\nCOPY hello.txt /hello.txt\nRUN sleep 1\n", "at once");
+    const std::vector<std::string> args{"--backend", "docker", "--manifest", case_ + "/m.json", "--bottle", "img", "--", "cat", "/hello.txt"};
+    bottle::test_support::bottle_run_result a, b;
+    std::thread other([&] { b = run(args); });
+    a = run(args);
+    other.join();
+    EXPECT_EQ(a.code, 0) << a.err;
+    EXPECT_EQ(b.code, 0) << b.err;
+    EXPECT_EQ(a.out, "at once\n");
+    EXPECT_EQ(b.out, "at once\n");
+    EXPECT_EQ(bottle_containers(), "");
 }
 
 TEST_F(DockerImage, AFailingStepExits125WithTheDaemonsMessage) {
