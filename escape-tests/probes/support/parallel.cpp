@@ -25,4 +25,17 @@ void run_parallel(const std::vector<std::function<void()>>& jobs, std::size_t wi
     for (auto& t : threads) t.join();
 }
 
+bool threads_usable() {
+    static const bool usable = [] {
+        try {
+            std::thread t([] {});
+            t.join();
+            return true;
+        } catch (const std::system_error&) {
+            return false;
+        }
+    }();
+    return usable;
+}
+
 }  // namespace bottle::escape::probe::support

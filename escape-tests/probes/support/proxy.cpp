@@ -3,10 +3,14 @@
 #include "dns.hpp"
 
 #include <arpa/inet.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 
 namespace bottle::escape::probe::support {
 
@@ -314,13 +318,103 @@ std::string absolute_get(const context& ctx, const std::optional<proxy_endpoint>
            ctx.tag + "\r\n" + (px ? proxy_auth_header(*px) : std::string()) + "Connection: close\r\n\r\n";
 }
 
+namespace {
+
+// A hop_result as bytes (three length-prefixed strings, then made and
+// reached), for a job run in a child process.
+void hop_bytes_put(std::string& out, const std::string& s) {
+    const std::uint64_t n = s.size();
+    out.append(reinterpret_cast<const char*>(&n), sizeof n);
+    out += s;
+}
+
+bool hop_bytes_get(std::string_view& in, std::string& s) {
+    std::uint64_t n = 0;
+    if (in.size() < sizeof n) return false;
+    std::memcpy(&n, in.data(), sizeof n);
+    in.remove_prefix(sizeof n);
+    if (in.size() < n) return false;
+    s.assign(in.substr(0, n));
+    in.remove_prefix(n);
+    return true;
+}
+
+// Runs the jobs up to `width` at a time in child processes (each sends its
+// result back on a pipe), for a process that cannot start threads. A job
+// whose child cannot be forked runs here; one whose child dies without a
+// result is recorded as not made (it never counts towards BLOCKED).
+std::vector<hop_result> run_hops_in_children(const std::vector<std::function<hop_result()>>& jobs, std::size_t width) {
+    std::vector<hop_result> results(jobs.size());
+    for (std::size_t first = 0; first < jobs.size(); first += std::max<std::size_t>(width, 1)) {
+        const std::size_t last = std::min(jobs.size(), first + std::max<std::size_t>(width, 1));
+        std::vector<std::pair<pid_t, int>> children(last - first, {-1, -1});
+        for (std::size_t i = first; i < last; ++i) {
+            int fds[2] = {-1, -1};
+            const pid_t pid = pipe(fds) == 0 ? fork() : -1;
+            if (pid == 0) {
+                close(fds[0]);
+                const hop_result h = jobs[i]();
+                std::string out;
+                for (const auto* s : {&h.action, &h.outcome, &h.reply}) hop_bytes_put(out, *s);
+                out += h.made ? '1' : '0';
+                out += h.reached ? '1' : '0';
+                for (std::size_t off = 0; off < out.size();) {
+                    const ssize_t n = write(fds[1], out.data() + off, out.size() - off);
+                    if (n <= 0) break;
+                    off += static_cast<std::size_t>(n);
+                }
+                _exit(0);
+            }
+            if (pid < 0) {
+                for (const int fd : fds)
+                    if (fd >= 0) close(fd);
+                results[i] = jobs[i]();
+                continue;
+            }
+            close(fds[1]);
+            children[i - first] = {pid, fds[0]};
+        }
+        for (std::size_t i = first; i < last; ++i) {
+            const auto [pid, fd] = children[i - first];
+            if (pid < 0) continue;
+            std::string bytes;
+            char buf[8192];
+            for (ssize_t n; (n = read(fd, buf, sizeof buf)) != 0;) {
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) break;
+                bytes.append(buf, static_cast<std::size_t>(n));
+            }
+            close(fd);
+            waitpid(pid, nullptr, 0);
+            std::string_view in(bytes);
+            hop_result h;
+            if (hop_bytes_get(in, h.action) && hop_bytes_get(in, h.outcome) && hop_bytes_get(in, h.reply) && in.size() == 2) {
+                h.made = in[0] == '1';
+                h.reached = in[1] == '1';
+            } else {
+                h = hop_result{};
+                h.action = "attempt " + std::to_string(i + 1) + " (run in a child process: threads are refused here)";
+                h.outcome = "its process ended without a result";
+            }
+            results[i] = std::move(h);
+        }
+    }
+    return results;
+}
+
+}  // namespace
+
 void record_all(report& rep, const std::vector<std::function<hop_result()>>& jobs, std::size_t width,
                 std::string_view channel, const std::vector<std::string>& expects) {
     std::vector<hop_result> results(jobs.size());
-    std::vector<std::function<void()>> wrapped;
-    wrapped.reserve(jobs.size());
-    for (std::size_t i = 0; i < jobs.size(); ++i) wrapped.emplace_back([&, i] { results[i] = jobs[i](); });
-    run_parallel(wrapped, width);
+    if (threads_usable()) {
+        std::vector<std::function<void()>> wrapped;
+        wrapped.reserve(jobs.size());
+        for (std::size_t i = 0; i < jobs.size(); ++i) wrapped.emplace_back([&, i] { results[i] = jobs[i](); });
+        run_parallel(wrapped, width);
+    } else {
+        results = run_hops_in_children(jobs, width);
+    }
     // Replies are labelled by attempt number, not by action text: an action
     // names lab-plan addresses, which must not look like something observed.
     for (std::size_t i = 0; i < results.size(); ++i) {
