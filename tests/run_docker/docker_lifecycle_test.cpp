@@ -5,18 +5,24 @@
 // root is missing.
 #include "run/bottle_run_process.hpp"
 
+#include "support/text.hpp"
+
 #include "bottle/os/spawn.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,8 +94,19 @@ protected:
         if (!o) return {-2, "", o.error().message};
         return {o->exit_code >= 0 ? o->exit_code : 128 + o->term_signal, o->out, o->err};
     }
-    /// What the daemon holds with our label: container and network names.
+    /// What the daemon holds with our label once the launcher's reaper
+    /// (reaper.hpp: it tears down after bottle-run returned) is done: polled
+    /// until empty, for up to 20 s.
     std::string leftovers() const {
+        std::string now = leftovers_now();
+        for (int i = 0; i < 200 && !now.empty(); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            now = leftovers_now();
+        }
+        return now;
+    }
+    /// What the daemon holds with our label right now: container and network names.
+    std::string leftovers_now() const {
         std::string all;
         for (const auto& what : {std::vector<std::string>{"ps", "-a", "--filter", "label=bot-bottle.id", "--format", "{{.Names}}"},
                                  std::vector<std::string>{"network", "ls", "--filter", "label=bot-bottle.id", "--format", "{{.Name}}"}}) {
@@ -103,10 +120,11 @@ protected:
         return all;
     }
     /// bottle-run in the background (stdin /dev/null), to be signalled.
-    pid_t start(const std::vector<std::string>& args) const {
+    pid_t start(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) const {
         std::vector<std::string> all{bottle_run};
         all.insert(all.end(), args.begin(), args.end());
         std::vector<std::string> e = env();
+        e.insert(e.end(), extra_env.begin(), extra_env.end());
         std::vector<char*> argv, envp;
         for (auto& a : all) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -149,6 +167,16 @@ TEST_F(DockerLifecycle, RoutesGoThroughTheSidecarOnlyAndAreTornDown) {
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, "1\n1\n") << r.err;
     EXPECT_EQ(leftovers(), "");
+    // The sidecar's decision log outlives it: <state>/<id>.egress.log, which `bottle-run log ID` shows.
+    std::string logs, shown;
+    for (const auto& f : std::filesystem::directory_iterator(daemon().dir + "/run/bot-bottle"))
+        if (const auto name = f.path().filename().string(); name.ends_with(".egress.log")) {
+            logs += bottle::test_support::slurp(f.path());
+            shown += run({"log", name.substr(0, name.find('.'))}).out;
+        }
+    EXPECT_NE(logs.find("denied.example.net"), std::string::npos) << logs;
+    EXPECT_NE(shown.find("denied.example.net"), std::string::npos) << shown;
+    EXPECT_EQ(run({"log", "bb-000000000000"}).code, 125);
 }
 
 TEST_F(DockerLifecycle, SigtermIsForwardedAndEverythingGoes) {
@@ -173,9 +201,40 @@ TEST_F(DockerLifecycle, SigtermIsForwardedAndEverythingGoes) {
     EXPECT_EQ(leftovers(), "");
 }
 
-TEST_F(DockerLifecycle, KilledLauncherLeavesLabelledLeftoversThatGcRemoves) {
+/// The name of the running agent container, once there is one (up to 10 s).
+std::string running_agent(const std::string& dir) {
+    for (int i = 0; i < 100; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        bottle::os::spawn_request q;
+        q.argv = {"docker", "-H", "unix://" + dir + "/docker.sock", "ps", "--filter", "label=bot-bottle.role=agent", "--format", "{{.Names}}"};
+        auto o = bottle::os::spawn(q);
+        if (o && !o->out.empty()) return o->out;
+    }
+    return "";
+}
+
+TEST_F(DockerLifecycle, KilledLauncherTakesItsAgentAlongWithoutGc) {
     if (!sidecar_built_) GTEST_SKIP() << no_sidecar;
     const pid_t pid = start(routed({"sleep", "60"}));
+    ASSERT_GT(pid, 0);
+    ASSERT_FALSE(running_agent(daemon().dir).empty());
+    const auto killed = std::chrono::steady_clock::now();
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    // The reaper saw the launcher's pipe close: both containers (the agent
+    // killed) and both networks go, with no gc.
+    EXPECT_EQ(leftovers(), "");
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed).count();
+    EXPECT_LT(took, 10000);
+    std::cerr << "agent and networks gone " << took << " ms after the launcher's SIGKILL\n";
+}
+
+TEST_F(DockerLifecycle, KilledLauncherLeavesLabelledLeftoversThatGcRemoves) {
+    if (!sidecar_built_) GTEST_SKIP() << no_sidecar;
+    // Without its reaper (as if that was killed too), a killed launcher's
+    // bottle stays until gc.
+    const pid_t pid = start(routed({"sleep", "60"}), {"BOTTLE_RUN_FAULT=docker-no-reaper"});
     ASSERT_GT(pid, 0);
     std::string names;
     for (int i = 0; i < 100; ++i) {
@@ -189,15 +248,20 @@ TEST_F(DockerLifecycle, KilledLauncherLeavesLabelledLeftoversThatGcRemoves) {
         }
     }
     ASSERT_FALSE(names.empty());
-    // ls sees it while its launcher runs; gc leaves a live bottle alone.
+    // ls sees it while its launcher runs (once the agent has its go: its
+    // container runs from before the sidecar is ready); gc leaves a live bottle alone.
     auto ls = run({"ls"});
+    for (int i = 0; i < 100 && ls.out.find(names.substr(3, 15)) == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ls = run({"ls"});
+    }
     EXPECT_NE(ls.out.find(names.substr(3, 15)), std::string::npos) << ls.out;
     auto gc_live = run({"gc"});
     EXPECT_EQ(gc_live.out.find("removed docker"), std::string::npos) << gc_live.out;
     ::kill(pid, SIGKILL);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    EXPECT_NE(leftovers(), "");  // the launcher could not clean up: two containers, two networks
+    EXPECT_NE(leftovers_now(), "");  // the launcher could not clean up: two containers, two networks
     auto gc = run({"gc"});
     EXPECT_EQ(gc.code, 0) << gc.err;
     EXPECT_NE(gc.out.find("removed docker container"), std::string::npos) << gc.out;
@@ -247,6 +311,77 @@ TEST_F(DockerLifecycle, FailuresTearDownWhatWasMade) {
     auto notfound = run({"--backend", "docker", "--image", "bbtest:latest", "--", "/no/such/program"});
     EXPECT_EQ(notfound.code, 127) << notfound.err;
     EXPECT_EQ(leftovers(), "");
+}
+
+/// bottle-run on a terminal of its own (a pty the test holds, 33 rows by
+/// 101 columns): the agent gets a terminal of that size from its first
+/// instruction, and nothing but the agent's bytes comes back, even with an
+/// end of file typed before the bottle was up.
+TEST_F(DockerLifecycle, InteractiveTerminalHasTheUsersSizeAndNoStrayBytes) {
+    const std::vector<std::string> cmd{"sh", "-c", "stty size; echo done"};
+    std::vector<std::vector<std::string>> launches{{"--backend", "docker", "--image", "bbtest:latest", "--"}};
+    launches.front().insert(launches.front().end(), cmd.begin(), cmd.end());
+    if (sidecar_built_) launches.push_back(routed(cmd));  // the size is then the go, after the sidecar's ready line
+    for (const auto& args : launches) {
+        const int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        ASSERT_GE(master, 0);
+        ASSERT_EQ(::grantpt(master), 0);
+        ASSERT_EQ(::unlockpt(master), 0);
+        const std::string slave_name = ::ptsname(master);
+        winsize ws{};
+        ws.ws_row = 33;
+        ws.ws_col = 101;
+        std::vector<std::string> all{bottle_run};
+        all.insert(all.end(), args.begin(), args.end());
+        std::vector<std::string> e = env();
+        std::vector<char*> argv, envp;
+        for (auto& a : all) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        for (auto& x : e) envp.push_back(x.data());
+        envp.push_back(nullptr);
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            ::setsid();
+            const int slave = ::open(slave_name.c_str(), O_RDWR);
+            if (slave < 0) _exit(126);
+            ::ioctl(slave, TIOCSCTTY, 0);
+            ::ioctl(slave, TIOCSWINSZ, &ws);
+            for (int fd = 0; fd < 3; ++fd) ::dup2(slave, fd);
+            ::execve(argv[0], argv.data(), envp.data());
+            _exit(127);
+        }
+        ASSERT_GT(pid, 0);
+        // An end of file typed ahead, as script(1) sends when its input ends:
+        // pending in canonical mode, it must not reach the agent as a NUL
+        // once bottle-run puts the terminal in raw mode.
+        ASSERT_EQ(::write(master, "\x04", 1), 1);
+        std::string got;
+        int status = -1;
+        bool reaped = false;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (std::chrono::steady_clock::now() < deadline) {
+            pollfd p{master, POLLIN, 0};
+            if (::poll(&p, 1, 200) <= 0) {
+                if (::waitpid(pid, &status, WNOHANG) == pid) {
+                    reaped = true;
+                    break;
+                }
+                continue;
+            }
+            char buf[4096];
+            const ssize_t n = ::read(master, buf, sizeof buf);
+            if (n <= 0) break;  // EIO: the last holder of the slave closed it
+            got.append(buf, static_cast<std::size_t>(n));
+        }
+        if (!reaped) ::waitpid(pid, &status, 0);
+        ::close(master);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << " " << got;
+        EXPECT_NE(got.find("33 101"), std::string::npos) << got;
+        EXPECT_NE(got.find("done"), std::string::npos) << got;
+        EXPECT_EQ(got.find('\0'), std::string::npos) << "a NUL byte in: " << got;
+        EXPECT_EQ(got.find("^@"), std::string::npos) << "an echoed NUL in: " << got;
+        EXPECT_EQ(leftovers(), "");
+    }
 }
 
 }  // namespace

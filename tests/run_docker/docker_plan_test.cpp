@@ -320,3 +320,69 @@ TEST(DockerEndpoint, DockerHostIsHonouredAndOnlyUnixSockets) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DockerPlan, TheSidecarsDecisionLogIsAHostFileItAppendsTo) {
+    auto r = request();
+    r.egress_log = "/run/user/0/bot-bottle/bb-0123456789ab.egress.log";
+    auto p = plan_for(with_routes(), base_for(with_routes()), r, "/root");
+    ASSERT_TRUE(p) << p.error().message;
+    const auto cmd = strings(p->sidecar->create.at("Cmd"));
+    const auto at = std::find(cmd.begin(), cmd.end(), "--log");
+    ASSERT_NE(at, cmd.end());
+    EXPECT_EQ(*(at + 1), sidecar_log_path);
+    const auto& mounts = p->sidecar->create.at("HostConfig").at("Mounts").as_array();
+    ASSERT_EQ(mounts.size(), 1u);
+    EXPECT_EQ(str(mounts[0].at("Source")), r.egress_log);
+    EXPECT_EQ(str(mounts[0].at("Target")), sidecar_log_path);
+    EXPECT_FALSE(mounts[0].at("ReadOnly").as_bool());
+    // The agent never sees it.
+    for (const auto& m : p->agent.create.at("HostConfig").at("Mounts").as_array()) EXPECT_NE(str(m.at("Source")), r.egress_log);
+    // Without one the sidecar logs to its stderr and mounts nothing.
+    auto plain = plan_for(with_routes(), base_for(with_routes()), request(), "/root");
+    ASSERT_TRUE(plain);
+    EXPECT_FALSE(has(strings(plain->sidecar->create.at("Cmd")), "--log"));
+    EXPECT_FALSE(plain->sidecar->create.at("HostConfig").as_object().contains("Mounts"));
+}
+
+TEST(DockerPlan, TheAgentStartsThroughAgentStartWhenItHasSomethingToWaitFor) {
+    auto base = base_for(with_routes());
+    auto r = request();
+    r.agent_start = "/usr/bin/bottle-agent-start";
+    auto bound = [&](const docker_plan& p) {
+        for (const auto& m : p.agent.create.at("HostConfig").at("Mounts").as_array())
+            if (str(m.at("Target")) == agent_start_path) return str(m.at("Source")) == r.agent_start && m.at("ReadOnly").as_bool();
+        return false;
+    };
+    // Routes, no terminal: it waits for the launcher's go (the sidecar ready).
+    auto routed = plan_for(with_routes(), base, r, "/root");
+    ASSERT_TRUE(routed) << routed.error().message;
+    EXPECT_EQ(strings(routed->agent.create.at("Entrypoint")), (std::vector<std::string>{agent_start_path, "--go", "--"}));
+    EXPECT_EQ(strings(routed->agent.create.at("Cmd")), base.argv);
+    EXPECT_TRUE(routed->agent_waits_for_go);
+    EXPECT_TRUE(bound(*routed));
+    // A terminal: it waits for the terminal's size, which is the go.
+    base.interactive = true;
+    auto tty = plan_for(with_routes(), base, r, "/root");
+    ASSERT_TRUE(tty);
+    EXPECT_EQ(strings(tty->agent.create.at("Entrypoint")), (std::vector<std::string>{agent_start_path, "--tty", "--"}));
+    EXPECT_FALSE(tty->agent_waits_for_go);
+    EXPECT_TRUE(tty->agent.create.at("Tty").as_bool());
+    EXPECT_TRUE(bound(*tty));
+    // Neither: the agent's command is the entrypoint as before.
+    bottle_spec plain;
+    plain.name = "plain";
+    auto none = plan_for(plain, base_for(plain), r, "/root");
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->agent.create.at("Entrypoint").as_array().empty());
+    EXPECT_FALSE(none->agent_waits_for_go);
+    EXPECT_FALSE(bound(*none));
+    // Not found on the host: the same, and the spine starts the agent after the sidecar.
+    auto missing = plan_for(with_routes(), base_for(with_routes()), request(), "/root");
+    ASSERT_TRUE(missing);
+    EXPECT_TRUE(missing->agent.create.at("Entrypoint").as_array().empty());
+    EXPECT_FALSE(missing->agent_waits_for_go);
+}
+
+}  // namespace

@@ -18,6 +18,7 @@
 #include "bottle/manifest/agent.hpp"
 #include "bottle/manifest/bottle_spec.hpp"
 #include "bottle/manifest/parse.hpp"
+#include "bottle/os/file.hpp"
 #include "common/cli.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -36,7 +37,7 @@ std::string usage_text() {
     return "usage: bottle-run [--manifest PATH] [--bottle NAME]... [--workspace DIR]\n"
            "                  [--backend NAME] [--json] [--dry-run] [--] COMMAND [ARG...]\n"
            "       bottle-run agent NAME [--bottle NAME]... [--workspace DIR] [--dry-run] [-- ARG...]\n"
-           "       bottle-run ls [--json] | stop ID | gc | explain [--bottle NAME]...\n"
+           "       bottle-run ls [--json] | stop ID | log ID | gc | explain [--bottle NAME]...\n"
            "       bottle-run resume ID [--dry-run] [-- ARG...]\n"
            "\n"
            "Runs a command or a manifest's agent in a bottle: its own user, mount, pid, network,\n"
@@ -58,6 +59,7 @@ std::string usage_text() {
            "  agent NAME        run a manifest agent (its command or its provider's, then ARGs\n"
            "                    after --); the provider's credentials come from the environment\n"
            "  ls                list running bottles      stop ID   stop one\n"
+           "  log ID            the bottle's egress decision log (kept after it until gc)\n"
            "  gc                remove what killed launchers left behind\n"
            "  resume ID         launch ID's agent or command again: same manifest, bottles, workspace\n"
            "  (on a terminal, `agent` without NAME or no COMMAND opens the launch picker)\n"
@@ -74,7 +76,7 @@ std::string usage_text() {
 
 namespace {
 
-const std::set<std::string> subcommands{"agent", "ls", "stop", "gc", "explain", "resume"};
+const std::set<std::string> subcommands{"agent", "ls", "stop", "log", "gc", "explain", "resume"};
 
 }  // namespace
 
@@ -99,7 +101,7 @@ result<options> parse_arguments(const std::vector<std::string>& args, bool termi
                 o.command = a;
                 continue;
             }
-            if (subcommand && o.target.empty() && (o.command == "agent" || o.command == "stop" || o.command == "resume")) {
+            if (subcommand && o.target.empty() && (o.command == "agent" || o.command == "stop" || o.command == "log" || o.command == "resume")) {
                 o.target = a;
                 continue;
             }
@@ -137,9 +139,9 @@ result<options> parse_arguments(const std::vector<std::string>& args, bool termi
     }
     if (o.command == "run" && o.argv.empty()) return make_error(errc::invalid_argument, "missing COMMAND (give it after --)");
     if (o.command == "resume" && o.target.empty()) return make_error(errc::invalid_argument, "resume needs a bottle ID");
-    if ((o.command == "agent" || o.command == "stop") && o.target.empty())
+    if ((o.command == "agent" || o.command == "stop" || o.command == "log") && o.target.empty())
         return make_error(errc::invalid_argument, o.command + " needs " + (o.command == "agent" ? "an agent NAME" : "a bottle ID"));
-    if ((o.command == "ls" || o.command == "stop" || o.command == "gc" || o.command == "explain") && !o.argv.empty())
+    if ((o.command == "ls" || o.command == "stop" || o.command == "log" || o.command == "gc" || o.command == "explain") && !o.argv.empty())
         return make_error(errc::invalid_argument, "unexpected argument '" + o.argv.front() + "' after " + o.command);
     return o;
 }
@@ -253,6 +255,15 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
         return rc;
     }
     if (o->command == "ls" || o->command == "stop") return state_command(*o, out, err);
+    if (o->command == "log") {  // the egress proxy's decision log, kept after the bottle (native and docker) until gc
+        const bool id_ok = o->target.size() < 64 && o->target.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+        const std::string path = state_directory() + "/" + o->target + ".egress.log";
+        auto text = id_ok ? os::read_file(path, 256 << 20) : result<std::string>(make_error(errc::invalid_argument, "not a bottle ID"));
+        if (!text) return fail(err, "log " + o->target + ": no decision log (" + text.error().message + ")",
+                               "`ls` lists the running bottles; a log stays after its bottle until gc, and a bottle without routes has none");
+        out << *text;
+        return 0;
+    }
     if (o->command == "resume") return resume_command(*o, env, out, err);
     if (o->pick) {
         auto m = load(*o, env);

@@ -5,6 +5,7 @@
 
 #include "bottle-run/backends/docker/engine.hpp"
 #include "bottle-run/backends/docker/plan.hpp"
+#include "bottle-run/backends/docker/reaper.hpp"
 #include "bottle-run/backends/docker/stream.hpp"
 #include "bottle-run/backends/native/pty.hpp"
 #include "bottle-run/backends/sidecar/sidecar_bundle.hpp"
@@ -19,6 +20,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -30,6 +32,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -58,41 +61,15 @@ int failed(std::ostream& err, const std::string& step, const error& e, const std
     return exit_launcher_failed;
 }
 
-/// Removes what the launch made, newest first, whatever ends the launch.
-class teardown {
-public:
-    explicit teardown(const engine& e) : engine_(e) {}
-    teardown(const teardown&) = delete;
-    teardown& operator=(const teardown&) = delete;
-    /// Containers first (all at once), then the networks they were on (all
-    /// at once): each removal is the daemon's slow part (killing, unmounting,
-    /// unplugging veths, iptables), and they do not depend on each other.
-    ~teardown() {
-        for (const bool containers : {true, false}) {
-            std::vector<std::thread> removing;
-            for (const auto& [is_container, name] : made_)
-                if (is_container == containers)
-                    removing.emplace_back([this, c = is_container, n = name] {
-                        auto r = engine_.call("DELETE", c ? "/containers/" + n + "?force=1&v=1" : "/networks/" + n, std::nullopt,
-                                              std::chrono::seconds(30));
-                        (void)r;  // a failure leaves a labelled leftover: gc removes it
-                    });
-            for (auto& t : removing) t.join();
-        }
+/// The teardown when there is no reaper process (BOTTLE_RUN_FAULT=docker-no-reaper,
+/// which tests use to leave what a killed launcher leaves): in-process, at scope exit.
+struct teardown_here {
+    const engine& daemon;
+    reap_list what;
+    bool on = false;
+    ~teardown_here() {
+        if (on) remove_bottle(daemon, what);
     }
-    void container(const std::string& name) {
-        std::lock_guard lock(mutex_);
-        made_.emplace_back(true, name);
-    }
-    void network(const std::string& name) {
-        std::lock_guard lock(mutex_);
-        made_.emplace_back(false, name);
-    }
-
-private:
-    const engine& engine_;
-    std::mutex mutex_;
-    std::vector<std::pair<bool, std::string>> made_;
 };
 
 result<void> ensure_sidecar_image(const engine& e, const std::string& binary_path, std::string& tag) {
@@ -175,10 +152,44 @@ public:
         made_.add(path);
         return {};
     }
+    [[nodiscard]] const std::vector<std::string>& made() const noexcept { return made_.made(); }
 
 private:
     created_protected_dirs made_;
 };
+
+/// bottle-agent-start: $BOTTLE_AGENT_START (that file only), else next to
+/// bottle-run; only a static program (it runs inside any image). Absent: "" (the agent then
+/// starts only after the sidecar is ready, and may see a terminal without a
+/// size for its first moments).
+std::string find_agent_start(const std::map<std::string, std::string>& env) {
+    std::vector<std::string> tried;
+    std::error_code ec;
+    if (auto it = env.find("BOTTLE_AGENT_START"); it != env.end() && !it->second.empty()) tried.push_back(it->second);  // that one only
+    else if (const auto self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path(); !ec)
+        tried.push_back((self / "bottle-agent-start").string());
+    for (const auto& t : tried)
+        if (auto bytes = os::read_file(t, 16 << 20); bytes && sidecar::is_static_elf(*bytes)) return t;
+    return "";
+}
+
+/// `<state>/<id>.egress.log`, made empty for the sidecar's user to append
+/// to (root launches: owned by it; else writable by others and readable by
+/// the user only, in the user's 0700 state directory). It stays after the
+/// bottle, as the native backend's, until gc.
+result<void> make_egress_log(const std::string& dir, const std::string& path) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
+        return make_error(errc::permission_denied, "state directory " + dir + " is missing or not ours");
+    ::chmod(dir.c_str(), 0700);
+    const os::unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) return make_error(errc::io_error, "create " + path + ": " + std::strerror(errno));
+    const bool owned = ::geteuid() == 0 && ::fchown(fd.get(), sidecar::sidecar_uid, sidecar::sidecar_uid) == 0;
+    if (!owned && ::fchmod(fd.get(), 0622) != 0) return make_error(errc::io_error, "chmod " + path + ": " + std::strerror(errno));
+    return {};
+}
 
 int status_of_start_error(const std::string& message) {
     if (message.find("executable file not found") != std::string::npos || message.find("no such file or directory") != std::string::npos)
@@ -206,8 +217,27 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     if (!ep) return failed(err, "daemon", ep.error(), "set DOCKER_HOST=unix:///path/to/docker.sock");
     const engine e(*ep);
 
-    // 1. What the daemon offers: gVisor, and the subnets already in use.
+    // 1. What the daemon offers (gVisor; the subnets in use) and the sidecar
+    // image: independent round trips, asked at once.
+    std::optional<result<json::value>> nets;
+    std::optional<result<void>> image_ready;
+    std::string sidecar_tag;
+    result<std::string> binary = std::string();
+    std::vector<std::thread> asking;
+    struct join_all {
+        std::vector<std::thread>& threads;
+        ~join_all() {
+            for (auto& t : threads)
+                if (t.joinable()) t.join();
+        }
+    } join_asking{asking};  // before any return, and before the reaper forks
+    if (base.proxy) {
+        asking.emplace_back([&] { nets = e.call_json("GET", "/networks", std::nullopt, std::chrono::seconds(30)); });
+        binary = sidecar::find_static_egress(o.env);
+        if (binary && !o.dry_run) asking.emplace_back([&] { image_ready = ensure_sidecar_image(e, *binary, sidecar_tag); });
+    }
     auto info = e.call_json("GET", "/info", std::nullopt, std::chrono::seconds(30));
+    for (auto& t : asking) t.join();
     // A dry run shows the plan without a daemon too (runtime and subnet are then the daemon-less guesses).
     const bool daemon = static_cast<bool>(info);
     if (!daemon && !o.dry_run) return failed(err, "daemon", info.error(), "start the daemon, or point DOCKER_HOST at it (bottle-preflight checks it)");
@@ -220,22 +250,27 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     if (!rt) return failed(err, "runtime", rt.error(), "");
     req.runtime = *rt;
     if (base.proxy) {
-        auto nets = daemon ? e.call_json("GET", "/networks", std::nullopt, std::chrono::seconds(30)) : result<json::value>(json::array{});
-        if (!nets) return failed(err, "networks", nets.error(), "");
-        if (nets->is_array())
-            for (const auto& n : nets->get_array())
+        if (!daemon) nets = result<json::value>(json::array{});
+        if (!nets || !*nets) return failed(err, "networks", nets ? nets->error() : make_error(errc::internal, "not asked"), "");
+        if ((*nets)->is_array())
+            for (const auto& n : (*nets)->get_array())
                 if (const auto* ipam = n.as_object().if_contains("IPAM"))
                     if (const auto* cfg = ipam->as_object().if_contains("Config"); cfg && cfg->is_array())
                         for (const auto& c : cfg->get_array())
                             if (const auto* s = c.as_object().if_contains("Subnet"); s && s->is_string()) req.existing_subnets.emplace_back(s->get_string());
-        // 2. The sidecar image, from the static bottle-egress.
-        auto binary = sidecar::find_static_egress(o.env);
+        // 2. The sidecar image, from the static bottle-egress (imported above when missing).
         if (!binary) return failed(err, "sidecar image", binary.error(), "");
-        if (auto r = o.dry_run ? result<void>() : ensure_sidecar_image(e, *binary, req.sidecar_image); !r) return failed(err, "sidecar image", r.error(), "");
-        if (o.dry_run) {
-            auto bytes = os::read_file(*binary, 256 << 20);
-            if (bytes) req.sidecar_image = sidecar::sidecar_image_tag(*bytes);
-        }
+        if (!o.dry_run) {
+            if (!image_ready || !*image_ready)
+                return failed(err, "sidecar image", image_ready ? image_ready->error() : make_error(errc::internal, "not asked"), "");
+            req.sidecar_image = sidecar_tag;
+        } else if (auto bytes = os::read_file(*binary, 256 << 20)) req.sidecar_image = sidecar::sidecar_image_tag(*bytes);
+    }
+    if (base.interactive || base.proxy) req.agent_start = find_agent_start(o.env);
+    if (base.proxy) {
+        req.egress_log = o.state_dir + "/" + base.bottle_id + ".egress.log";
+        if (!o.dry_run)
+            if (auto r = make_egress_log(o.state_dir, req.egress_log); !r) return failed(err, "decision log", r.error(), "");
     }
     auto plan = plan_for(bottle, base, req, o.home);
     if (!plan) return failed(err, "plan", plan.error(), "");
@@ -249,14 +284,30 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         if (m.target == native::workspace_path) protected_dirs.hold(m.source);
     for (const auto& d : plan->create_dirs)
         if (auto r = protected_dirs.ensure(d); !r) return failed(err, "workspace", r.error(), "");
-    teardown made(e);
+    // 3. The reaper, before anything is made: it removes the containers, the
+    // networks and these directories once this launcher is gone (returned,
+    // failed or killed: a SIGKILLed launcher's agent dies with it), while the
+    // exit status is already reported (reaper.hpp).
+    reap_list reap{plan->bottle_id, {plan->agent.name}, {}, {}, protected_dirs.made()};
+    for (const auto& m : base.mounts)
+        if (m.target == native::workspace_path) reap.workspace = m.source;
+    if (plan->sidecar) reap.containers.push_back(plan->sidecar->name);
+    for (const auto& n : plan->networks) reap.networks.push_back(n.name);
+    std::optional<docker_reaper> reaper;
+    teardown_here here{e, reap};
+    if (fault("docker-no-reaper")) here.on = true;
+    else {
+        auto r = docker_reaper::start(*ep, reap);
+        if (!r) return failed(err, "reaper", r.error(), "");
+        reaper.emplace(std::move(*r));
+    }
     auto create = [&](const std::string& what, const std::string& target, const json::value& body) -> result<void> {
         if (fault("docker-" + what)) return make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)");
         auto r = e.call_json("POST", target, json::serialize(body), std::chrono::seconds(60));
         if (!r) return r.error();
         return {};
     };
-    // 3. Networks, both at once.
+    // 4. Networks, both at once.
     {
         std::vector<result<void>> results(plan->networks.size());
         std::vector<std::thread> creating;
@@ -264,13 +315,21 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
             creating.emplace_back([&, i] {
                 const auto& n = plan->networks[i];
                 results[i] = create("network", "/networks/create", n.create);
-                if (results[i]) made.network(n.name);
+                // A pinned subnet (BOT_BOTTLE_DOCKER_SUBNET) may still be held
+                // by the previous bottle's network, which its reaper is
+                // removing: wait for it (up to 15 s) instead of failing.
+                for (int tries = 0; req.fixed_subnet && !results[i] && tries < 150 &&
+                                    results[i].error().message.find("overlaps") != std::string::npos;
+                     ++tries) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    results[i] = create("network", "/networks/create", n.create);
+                }
             });
         for (auto& t : creating) t.join();
         for (std::size_t i = 0; i < results.size(); ++i)
             if (!results[i]) return failed(err, "network " + plan->networks[i].name, results[i].error(), "");
     }
-    // 4. The sidecar: created on the internal network, connected to the
+    // 5. The sidecar: created on the internal network, connected to the
     // outbound one, attached, started, its ready line awaited — in a thread,
     // while the agent is created and attached here (it starts only after).
     std::optional<std::pair<std::string, error>> sidecar_failed;
@@ -281,7 +340,6 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
             auto fail_with = [&](const error& x, const std::string& remedy) { sidecar_failed.emplace(remedy, x); };
             if (auto r = create("sidecar", "/containers/create?name=" + s.name, s.create); !r)
                 return fail_with(r.error(), "check the daemon can run the sidecar image (docker logs " + s.name + ")");
-            made.container(s.name);
             if (auto r = e.call_json("POST", "/networks/" + plan->sidecar_out_network + "/connect", json::serialize(json::object{{"Container", s.name}})); !r)
                 return fail_with(r.error(), "");
             auto att = e.hijack("/containers/" + s.name + "/attach?stream=1&stdout=1");
@@ -296,23 +354,31 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
             if (t.joinable()) t.join();
         }
     } join_sidecar{sidecar_thread};
-    // 5. The agent: created, attached before it starts (nothing it writes is lost), started.
+    // 6. The agent: created, attached before it starts (nothing it writes is lost), started.
     if (auto r = create("agent", "/containers/create?name=" + plan->agent.name, with_credentials(*plan)); !r) {
         if (r.error().code == errc::not_found)
             return failed(err, "agent", r.error(), "the image " + o.image + " is not on the daemon: build or import it (bottle-run never pulls)");
         return failed(err, "agent", r.error(), "");
     }
-    made.container(plan->agent.name);
     const std::string agent = "/containers/" + plan->agent.name;
     auto att = e.hijack(agent + "/attach?stream=1&stdin=1&stdout=1&stderr=1");
     if (!att) return failed(err, "agent", att.error(), "");
-    if (sidecar_thread.joinable()) sidecar_thread.join();
-    if (sidecar_failed) return failed(err, "sidecar", sidecar_failed->second, sidecar_failed->first);
+    // With bottle-agent-start the agent's container starts while the
+    // sidecar starts (the daemon's two slowest steps overlap): the agent's
+    // command runs only at the go, written once the proxy is ready. Without
+    // it, the container starts only then.
+    const bool overlap = plan->sidecar && !req.agent_start.empty();
+    auto sidecar_ready = [&]() -> bool {
+        if (sidecar_thread.joinable()) sidecar_thread.join();
+        return !sidecar_failed;
+    };
+    if (!overlap && !sidecar_ready()) return failed(err, "sidecar", sidecar_failed->second, sidecar_failed->first);
     std::optional<native::raw_terminal> raw;
     auto resize = [&] {
         winsize ws{};
-        if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
-            (void)e.call("POST", agent + "/resize?h=" + std::to_string(ws.ws_row) + "&w=" + std::to_string(ws.ws_col));
+        // A terminal that reports no size gets 24x80: bottle-agent-start --tty waits for a size.
+        if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_row == 0 || ws.ws_col == 0) ws = winsize{24, 80, 0, 0};
+        (void)e.call("POST", agent + "/resize?h=" + std::to_string(ws.ws_row) + "&w=" + std::to_string(ws.ws_col));
     };
     {
         auto r = fault("docker-start") ? result<json::value>(make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)"))
@@ -326,11 +392,30 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
             return failed(err, "agent", r.error(), "");
         }
     }
+    // A failed sidecar: the agent never got its go; the reaper removes it.
+    if (overlap && !sidecar_ready()) return failed(err, "sidecar", sidecar_failed->second, sidecar_failed->first);
+    // The go: a terminal's size (bottle-agent-start --tty), else one byte (--go).
     if (plan->interactive) {
+        // What was typed before raw mode, read in canonical mode first: whole
+        // lines are relayed, and an end of file (^D; script(1) sends one when
+        // its input ends), which the line discipline would otherwise hand
+        // over as a NUL byte once the terminal is raw (the stray ^@ the
+        // agent's terminal echoed), is relayed as the key it was.
+        termios t{};
+        const char eof_key = ::tcgetattr(STDIN_FILENO, &t) == 0 ? static_cast<char>(t.c_cc[VEOF]) : '\x04';
+        for (int i = 0; i < 64; ++i) {
+            pollfd p{STDIN_FILENO, POLLIN, 0};
+            if (::poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN) || (p.revents & POLLHUP)) break;
+            char buf[4096];
+            const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+            if (n > 0) write_all(att->fd.get(), std::string_view(buf, static_cast<std::size_t>(n)));
+            else if (n == 0) write_all(att->fd.get(), std::string_view(&eof_key, 1));
+            else if (errno != EINTR) break;
+        }
         resize();
         if (auto r = native::raw_terminal::enter(STDIN_FILENO); r) raw.emplace(std::move(*r));
-    }
-    // 6. State, so ls and stop see the bottle (stop signals this launcher).
+    } else if (plan->agent_waits_for_go) write_all(att->fd.get(), "g");
+    // 7. State, so ls and stop see the bottle (stop signals this launcher).
     state_record rec{base.bottle_id, ::getpid(), -1, -1, base.bottle_name, base.argv, {}, static_cast<long long>(std::time(nullptr))};
     const bool have_state = static_cast<bool>(write_state(o.state_dir, rec));
     struct state_guard {
@@ -341,7 +426,7 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         }
     } state{have_state, o.state_dir, base.bottle_id};
 
-    // 7. Relay until the agent's stream ends; forward signals to it.
+    // 8. Relay until the agent's stream ends; forward signals to it.
     frame_demuxer demux;
     auto deliver = [&](std::string_view bytes) {
         if (plan->interactive) return write_all(STDOUT_FILENO, bytes);
@@ -383,7 +468,7 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         }
     }
     raw.reset();
-    // 8. The exit code; teardown follows when `made` goes out of scope.
+    // 9. The exit code; the reaper tears down once this launcher returns.
     auto waited = e.call_json("POST", agent + "/wait", std::nullopt, std::chrono::seconds(60));
     if (!waited) return failed(err, "wait", waited.error(), "");
     const auto* code = waited->is_object() ? waited->get_object().if_contains("StatusCode") : nullptr;

@@ -1,13 +1,15 @@
 // tools/bottle-run/backends/docker/launch.hpp — the docker backend's spine.
 //
-// Asks the daemon what it has (runsc, the networks' subnets), makes sure the
-// sidecar image exists (imported from the static bottle-egress, never
-// pulled), plans (plan.hpp), then: networks -> sidecar (started, its ready
-// line awaited) -> agent (attached, started) -> relay its terminal or
-// streams and forward signals -> its exit code -> teardown of both
-// containers and both networks, on every path out of the launch (exit,
-// signal, failure). A launcher killed with SIGKILL leaves them behind,
-// labelled; `bottle-run gc` removes them (gc.hpp).
+// Asks the daemon what it has (runsc, the networks' subnets) and makes sure
+// the sidecar image exists (imported from the static bottle-egress, never
+// pulled), at once; plans (plan.hpp); forks the reaper (reaper.hpp); then:
+// networks -> sidecar (started, its ready line awaited) while the agent is
+// created, attached and started waiting for its go (bottle-agent-start) ->
+// the go -> relay its terminal or streams and forward signals -> its exit
+// code. The reaper removes both containers and both networks once the
+// launcher is gone, on every path out of the launch (exit, signal, failure,
+// SIGKILL); if the reaper is killed too, `bottle-run gc` removes what is
+// left, labelled (gc.hpp).
 #pragma once
 
 #include "bottle-run/backends/native/plan.hpp"

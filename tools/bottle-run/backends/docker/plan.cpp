@@ -177,6 +177,11 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
                                      "--bottle-id", base.bottle_id};
         for (auto& a2 : base.egress.arguments()) cmd.push_back(std::move(a2));
         auto h = confined_host_config(r, false);
+        if (!r.egress_log.empty()) {
+            cmd.insert(cmd.end(), {"--log", sidecar_log_path});
+            h["Mounts"] = json::array{json::object{{"Type", "bind"}, {"Source", r.egress_log}, {"Target", sidecar_log_path}, {"ReadOnly", false},
+                                                   {"BindOptions", json::object{{"Propagation", "rprivate"}}}}};
+        }
         h["NetworkMode"] = int_net;
         limit_pids(h, r, 512);
         h["Memory"] = 256ll << 20;
@@ -239,6 +244,13 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
         bind(host, m.guest, m.read_write);
     }
 
+    json::array entrypoint;
+    if (!r.agent_start.empty() && (base.interactive || routes)) {
+        bind(r.agent_start, agent_start_path, false);
+        entrypoint = json::array{agent_start_path, base.interactive ? "--tty" : "--go", "--"};
+        p.agent_waits_for_go = !base.interactive;
+    }
+
     const std::string ids = std::to_string(base.agent_uid) + ":" + std::to_string(base.agent_gid);
     auto h = confined_host_config(r, true);
     h["NetworkMode"] = routes ? int_net : "none";
@@ -257,7 +269,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     if (base.limits.cpus) h["NanoCpus"] = static_cast<std::int64_t>(*base.limits.cpus) * 1'000'000'000;
     json::object agent{{"Image", r.image},
                        {"Cmd", strings(base.argv)},
-                       {"Entrypoint", json::array{}},
+                       {"Entrypoint", std::move(entrypoint)},
                        {"Env", strings(env)},
                        {"User", ids},
                        {"WorkingDir", base.workdir},
@@ -297,6 +309,8 @@ json::value to_json(const docker_plan& p) {
     calls.push_back(json::object{{"call", "POST /containers/create?name=" + p.agent.name}, {"body", p.agent.create}});
     calls.push_back(json::object{{"call", "POST /containers/" + p.agent.name + "/attach"}});
     calls.push_back(json::object{{"call", "POST /containers/" + p.agent.name + "/start"}});
+    if (p.agent_waits_for_go)
+        calls.push_back(json::object{{"call", "the go: one byte on the agent's stdin, once the sidecar is ready (bottle-agent-start --go)"}});
     calls.push_back(json::object{{"call", "POST /containers/" + p.agent.name + "/wait"}});
     json::array teardown;
     teardown.emplace_back("DELETE /containers/" + p.agent.name + "?force=1&v=1");

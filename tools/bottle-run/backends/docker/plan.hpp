@@ -63,7 +63,23 @@ struct docker_request {
     /// the internal network instead of subnet_hash's pick (one bottle at a
     /// time then: the daemon refuses a second network that overlaps it).
     std::optional<std::string> fixed_subnet{};
+    /// The host file the sidecar's decision log goes to (bind-mounted at
+    /// sidecar_log_path, so it outlives the sidecar: `<state>/<id>.egress.log`
+    /// as the native backend's); empty: the sidecar logs to its stderr.
+    std::string egress_log{};
+    /// bottle-agent-start on the host (static; empty: none). Bound read-only
+    /// at agent_start_path and made the agent's entrypoint when there is
+    /// something to wait for: an interactive agent waits for its terminal's
+    /// size (`--tty`), a routed one for the launcher's go (`--go`), which
+    /// lets the spine start the agent's container while the sidecar starts.
+    std::string agent_start{};
 };
+
+/// Where the agent's container sees bottle-agent-start.
+inline constexpr const char* agent_start_path = "/.bottle-agent-start";
+
+/// Where the sidecar sees its decision log file.
+inline constexpr const char* sidecar_log_path = "/egress.log";
 
 /// The /16 the bottles' internal /24s come from (subnet_hash picks the /24).
 inline constexpr const char* internal_base = "172.30.0.0/16";
@@ -92,6 +108,10 @@ struct docker_plan {
     std::vector<std::string> create_dirs{};
     runtime_choice runtime{};
     bool interactive = false;
+    /// The agent starts through bottle-agent-start --go: the spine may start
+    /// its container before the sidecar is ready and must then write one
+    /// byte to its stdin (the go) once it is.
+    bool agent_waits_for_go = false;
 };
 
 /// Builds the plan from the native plan of the same launch (made with no
