@@ -155,9 +155,10 @@ int main(int argc, char** argv) {
     if (!probe_binary.empty()) opt.probe_binary = probe_binary;
     if (!profiles_dir.empty()) opt.profiles_dir = profiles_dir;
     if (!expectation_from(expect)) return usage_error("--expect takes all-escaped or no-error");
-    if (opt.probe_timeout_ms != 0 && (opt.probe_timeout_ms < 100 || opt.probe_timeout_ms > 60000))
+    // Not given: 0, the profile's value (else the default) is used.
+    if (app.count("--timeout-ms") != 0 && (opt.probe_timeout_ms < 100 || opt.probe_timeout_ms > 60000))
         return usage_error("--timeout-ms must be 100..60000");
-    if (opt.probe_jobs != 0 && (opt.probe_jobs < 1 || opt.probe_jobs > 16)) return usage_error("--jobs must be 1..16");
+    if (app.count("--jobs") != 0 && (opt.probe_jobs < 1 || opt.probe_jobs > 16)) return usage_error("--jobs must be 1..16");
 
     if (command == "list") {
         auto probes = list_probes(opt.probe_binary);
