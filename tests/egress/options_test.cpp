@@ -88,4 +88,29 @@ TEST(EgressOptions, CommandLine) {
     EXPECT_TRUE(parse_command_line({"--help"})->help);
 }
 
+TEST(EgressOptions, BusyPollWindow) {
+    const std::vector<std::string> base{"--listen", "127.0.0.1:0", "--allow", "a.example.com"};
+    auto with = [&](std::vector<std::string> extra) {
+        auto args = base;
+        args.insert(args.end(), extra.begin(), extra.end());
+        return parse_command_line(args);
+    };
+    auto d = with({});
+    ASSERT_TRUE(d) << d.error().message;
+    EXPECT_EQ(d->cfg.busy_poll, std::chrono::microseconds(50));  // the default
+    auto off = with({"--busy-poll", "0"});
+    ASSERT_TRUE(off) << off.error().message;
+    EXPECT_EQ(off->cfg.busy_poll, std::chrono::microseconds(0));
+    auto longer = with({"--busy-poll", "200"});
+    ASSERT_TRUE(longer) << longer.error().message;
+    EXPECT_EQ(longer->cfg.busy_poll, std::chrono::microseconds(200));
+    // Past 10 ms the "short" spin would be a busy loop: refused, with the range.
+    auto too_long = with({"--busy-poll", "10001"});
+    ASSERT_FALSE(too_long);
+    EXPECT_NE(too_long.error().message.find("1..10000"), std::string::npos) << too_long.error().message;
+    EXPECT_FALSE(with({"--busy-poll", "-1"}));
+    EXPECT_FALSE(with({"--busy-poll", "5us"}));
+    EXPECT_FALSE(with({"--busy-poll", "1", "--busy-poll", "2"}));
+}
+
 }  // namespace

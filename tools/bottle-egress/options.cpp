@@ -178,6 +178,8 @@ std::string usage_text() {
            "  --hello-timeout S       seconds to send the TLS ClientHello (default 10)\n"
            "  --connect-timeout S     seconds to connect upstream (default 10)\n"
            "  --idle-timeout S        seconds without traffic before a connection closes (default 300)\n"
+           "  --busy-poll USEC        after each burst of work, poll this many microseconds before\n"
+           "                          sleeping (default 50; 0: sleep at once, least CPU)\n"
            "  --help, --version\n"
            "\n"
            "Exit status: 0 stopped by SIGTERM/SIGINT, 1 could not start (bind, log, resolver),\n"
@@ -193,7 +195,7 @@ result<command_line> parse_command_line(const std::vector<std::string>& args) {
     config& c = out.cfg;
     std::vector<std::string> listen, allow, allow_tunnel, bottles, resolve, permit;
     std::vector<int> fds;
-    std::string manifest_path, nameserver, log, max_conn, max_tun, max_head, head_to, hello_to, connect_to, idle_to;
+    std::string manifest_path, nameserver, log, max_conn, max_tun, max_head, head_to, hello_to, connect_to, idle_to, busy_poll;
     auto app_ptr = cli::make_app("bottle-egress", "the per-bottle egress proxy");
     auto& app = *app_ptr;
     app.add_option("--listen", listen, "listen address");
@@ -214,6 +216,7 @@ result<command_line> parse_command_line(const std::vector<std::string>& args) {
     cli::add_once(app, "--hello-timeout", hello_to, "limit");
     cli::add_once(app, "--connect-timeout", connect_to, "limit");
     cli::add_once(app, "--idle-timeout", idle_to, "limit");
+    cli::add_once(app, "--busy-poll", busy_poll, "microseconds");
     auto parsed = cli::parse(app, args);
     if (!parsed) return parsed.error();
     if (*parsed == cli::outcome::help) {
@@ -300,6 +303,13 @@ result<command_line> parse_command_line(const std::vector<std::string>& args) {
                    set_time("--connect-timeout", connect_to, lim.connect_timeout),
                    set_time("--idle-timeout", idle_to, lim.idle_timeout)}) {
         if (!r) return r.error();
+    }
+    if (busy_poll == "0") {
+        c.busy_poll = std::chrono::microseconds(0);
+    } else if (!busy_poll.empty()) {
+        auto v = parse_count("--busy-poll", busy_poll, 10'000);  // "0" above; at most 10 ms
+        if (!v) return v.error();
+        c.busy_poll = std::chrono::microseconds(*v);
     }
     return out;
 }

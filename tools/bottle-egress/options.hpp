@@ -54,6 +54,10 @@ struct config {
     std::string log_path;  ///< "-" stdout, "" stderr
     std::string bottle_id;
     proxy_limits limits;
+    /// After the last handler ran, poll without blocking this long before
+    /// sleeping in epoll_wait (--busy-poll; 0 = never poll). Trades CPU for
+    /// round-trip time on request/response traffic; see docs/bottle-egress.md.
+    std::chrono::microseconds busy_poll{50};
 };
 
 /// What the command line asked for.

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
 #include <memory>
 #include <ostream>
 #include <vector>
@@ -50,6 +51,11 @@ private:
     proxy_context ctx_;
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
 };
+
+/// Runs `io` until it is stopped or out of work. With a positive
+/// `busy_poll` window it polls without blocking for that long after the last
+/// handler ran before it blocks in epoll_wait again.
+void run_event_loop(boost::asio::io_context& io, std::chrono::microseconds busy_poll);
 
 /// Runs the proxy until SIGTERM/SIGINT. The ready line goes to `out`,
 /// errors to `err`. Returns the exit status (options.hpp).
