@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 scripts/setup-deps.sh --peers
 cmake --preset dev >/dev/null
 cmake --build --preset dev --target bottle-escape bottle-probe bottle-run bottle-egress bottle-egress-static
-# bottle-native and bottle-docker take bottle-run (and the bottle-egress it
+# bottle-native(-root) and bottle-docker take bottle-run (and the bottle-egress it
 # starts, or bottle-egress-static for the docker sidecar) from PATH.
 export PATH="$PWD/build/dev/tools/bottle-run:$PWD/build/dev/tools/bottle-egress:$PATH"
 profiles=("$@")
-((${#profiles[@]})) || profiles=(none bottle-native bottle-docker bottle-docker-gvisor bottle-smolvm egress-only bwrap firejail firejail-default srt codex docker)
+((${#profiles[@]})) || profiles=(none bottle-native bottle-native-root bottle-docker bottle-docker-gvisor bottle-smolvm egress-only bwrap firejail firejail-default srt codex docker)
 args=()
 for p in "${profiles[@]}"; do args+=(--sandbox "$p"); done
 out=docs/escape-scorecard.md
