@@ -6,8 +6,8 @@
 # process, which a gVisor sandbox does not have (its processes live in
 # gVisor's kernel); docs/docker-backend.md lists it. The profile itself gives
 # probes 10 s each and runs the network probes 4 at a time (probe_timeout_ms,
-# probe_jobs): gVisor is slower, and refuses threads in the agent, so each
-# probe runs its attempts in child processes instead.
+# probe_jobs): gVisor is slower (where a sandbox refuses threads, each
+# probe runs its attempts in child processes instead).
 #   run_bottle_docker_gvisor.sh BOTTLE_ESCAPE BOTTLE_PROBE
 set -uo pipefail
 command -v runsc >/dev/null || { echo "skip: runsc (gVisor) is not installed (apt-get install runsc)"; exit 77; }

@@ -122,8 +122,10 @@ struct docker_plan {
 
 /// The seccomp profile both containers get (Docker's JSON format): allow
 /// by default, the native backend's deny list (arguments included) plus what
-/// Docker's own profile refuses beyond it, x86-64 entries only.
-[[nodiscard]] boost::json::value seccomp_profile();
+/// Docker's own profile refuses beyond it, x86-64 entries only. Under
+/// gVisor (`gvisor`) without the clone3 rule, which runsc answers with EPERM
+/// instead of ENOSYS, so threads could not start (docs/docker-backend.md).
+[[nodiscard]] boost::json::value seccomp_profile(bool gvisor);
 
 /// The agent's create body with the credential variables added.
 [[nodiscard]] boost::json::value with_credentials(const docker_plan& plan);
