@@ -12,6 +12,7 @@
 #include "bottle-run/backends/docker/context_ignore.hpp"
 
 #include "run/bottle_run_process.hpp"
+#include "run_docker/docker_lab.hpp"
 #include "support/temp_dir.hpp"
 #include "support/text.hpp"
 
@@ -183,40 +184,14 @@ TEST(DockerImagePure, TheManifestsDockerfileIsAnAbsoluteOrHomePathAndTheLaterBot
 
 // --- against a private daemon -------------------------------------------------
 
-const std::string image_fixture = BOTTLE_SOURCE_DIR "/tests/run_docker/docker_fixture.sh";
-
-struct image_lab {
-    std::string dir, skip;
-    bool up = false;
-};
-
-image_lab& image_lab_daemon() {
-    static image_lab d = [] {
-        image_lab f;
-        f.dir = (fs::temp_directory_path() / ("bb-dockerimg-" + std::to_string(::getpid()))).string();
-        bottle::os::spawn_request r;
-        r.argv = {image_fixture, "start", f.dir};
-        r.timeout = std::chrono::seconds(60);
-        r.stderr_to = bottle::os::stderr_mode::merge;
-        auto out = bottle::os::spawn(r);
-        if (!out) f.skip = out.error().message;
-        else if (out->exit_code == 77) f.skip = out->out;
-        else if (!out->succeeded()) f.skip = "the fixture failed: " + out->out;
-        else f.up = true;
-        return f;
-    }();
+bottle::test_support::docker_lab& image_lab_daemon() {
+    static bottle::test_support::docker_lab d = bottle::test_support::start_docker_lab("bb-dockerimg");
     return d;
 }
 
 class DockerImage : public ::testing::Test {
 protected:
-    static void TearDownTestSuite() {
-        if (!image_lab_daemon().up) return;
-        bottle::os::spawn_request r;
-        r.argv = {image_fixture, "stop", image_lab_daemon().dir};
-        r.timeout = std::chrono::seconds(60);
-        (void)bottle::os::spawn(r);
-    }
+    static void TearDownTestSuite() { bottle::test_support::stop_docker_lab(image_lab_daemon()); }
     void SetUp() override {
         if (!image_lab_daemon().up) GTEST_SKIP() << image_lab_daemon().skip;
         if (!fs::exists(bottle::test_support::bottle_run_binary)) GTEST_SKIP() << "bottle-run is not built";

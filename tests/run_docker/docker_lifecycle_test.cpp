@@ -4,6 +4,7 @@
 // container or a network fails it. Skipped, with the reason, where dockerd or
 // root is missing.
 #include "run/bottle_run_process.hpp"
+#include "run_docker/docker_lab.hpp"
 
 #include "support/text.hpp"
 
@@ -29,41 +30,16 @@
 
 namespace {
 
-const std::string fixture = BOTTLE_SOURCE_DIR "/tests/run_docker/docker_fixture.sh";
 const std::string& bottle_run = bottle::test_support::bottle_run_binary;
 
-struct daemon_fixture {
-    std::string dir, skip;
-    bool up = false;
-};
-
-daemon_fixture& daemon() {
-    static daemon_fixture d = [] {
-        daemon_fixture f;
-        f.dir = (std::filesystem::temp_directory_path() / ("bb-dockertest-" + std::to_string(::getpid()))).string();
-        bottle::os::spawn_request r;
-        r.argv = {fixture, "start", f.dir};
-        r.timeout = std::chrono::seconds(60);
-        r.stderr_to = bottle::os::stderr_mode::merge;
-        auto out = bottle::os::spawn(r);
-        if (!out) f.skip = out.error().message;
-        else if (out->exit_code == 77) f.skip = out->out;
-        else if (!out->succeeded()) f.skip = "the fixture failed: " + out->out;
-        else f.up = true;
-        return f;
-    }();
+bottle::test_support::docker_lab& daemon() {
+    static bottle::test_support::docker_lab d = bottle::test_support::start_docker_lab("bb-dockertest");
     return d;
 }
 
 class DockerLifecycle : public ::testing::Test {
 protected:
-    static void TearDownTestSuite() {
-        if (!daemon().up) return;
-        bottle::os::spawn_request r;
-        r.argv = {fixture, "stop", daemon().dir};
-        r.timeout = std::chrono::seconds(60);
-        (void)bottle::os::spawn(r);
-    }
+    static void TearDownTestSuite() { bottle::test_support::stop_docker_lab(daemon()); }
     void SetUp() override {
         if (!daemon().up) GTEST_SKIP() << daemon().skip;
         if (!std::filesystem::exists(bottle_run)) GTEST_SKIP() << "bottle-run is not built";
