@@ -2,6 +2,7 @@
 #include "bottle-run/launch_record.hpp"
 
 #include "bottle-run/host_facts.hpp"
+#include "bottle-run/state.hpp"
 
 #include "bottle/os/file.hpp"
 
@@ -73,11 +74,7 @@ launch_record record_for(const options& o, const std::string& id, const std::opt
 
 result<void> write_launch_record(const std::string& dir, const launch_record& r) {
     if (!valid_id(r.id)) return make_error(errc::invalid_argument, "launch record: invalid bottle id " + r.id);
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
-        return make_error(errc::permission_denied, "state directory " + dir + " is missing or not ours");
+    if (auto d = ensure_state_dir(dir); !d) return d;
     auto opt = [](const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); };
     const json::object o{{"schema", "bot-bottle/launch/v1"}, {"id", r.id},
                          {"command", r.command},          {"agent", r.agent},

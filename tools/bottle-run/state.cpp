@@ -19,13 +19,18 @@ namespace bottle::run {
 
 namespace json = boost::json;
 
-result<void> write_state(const std::string& dir, const state_record& r) {
+result<void> ensure_state_dir(const std::string& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     struct stat st {};
     if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
         return make_error(errc::permission_denied, "state directory " + dir + " is missing or not ours");
     ::chmod(dir.c_str(), 0700);
+    return {};
+}
+
+result<void> write_state(const std::string& dir, const state_record& r) {
+    if (auto d = ensure_state_dir(dir); !d) return d;
     json::array argv, cgroups;
     for (const auto& a : r.argv) argv.emplace_back(a);
     for (const auto& c : r.cgroups) cgroups.emplace_back(c);

@@ -29,6 +29,9 @@ struct state_record {
     long long started = 0;  ///< unix seconds
 };
 
+/// Creates `dir` (and parents) if missing and makes it 0700; it must be a
+/// directory owned by this user (not a symlink). Errors: permission_denied.
+[[nodiscard]] result<void> ensure_state_dir(const std::string& dir);
 [[nodiscard]] result<void> write_state(const std::string& dir, const state_record& r);
 void remove_state(const std::string& dir, const std::string& id) noexcept;
 [[nodiscard]] result<std::vector<state_record>> read_states(const std::string& dir);

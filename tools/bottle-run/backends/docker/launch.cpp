@@ -178,12 +178,7 @@ std::string find_agent_start(const std::map<std::string, std::string>& env) {
 /// the user only, in the user's 0700 state directory). It stays after the
 /// bottle, as the native backend's, until gc.
 result<void> make_egress_log(const std::string& dir, const std::string& path) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
-        return make_error(errc::permission_denied, "state directory " + dir + " is missing or not ours");
-    ::chmod(dir.c_str(), 0700);
+    if (auto d = ensure_state_dir(dir); !d) return d;
     const os::unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) return make_error(errc::io_error, "create " + path + ": " + std::strerror(errno));
     const bool owned = ::geteuid() == 0 && ::fchown(fd.get(), sidecar::sidecar_uid, sidecar::sidecar_uid) == 0;
