@@ -2,8 +2,9 @@
 # Installs what bot-bottle builds and tests with, from Debian's packages and the
 # npm registry. Idempotent and quiet: installs only what is missing.
 # Usage: scripts/setup-deps.sh [--peers | --bench]   (--peers adds the peer
-# sandboxes the escape harness scores: firejail, docker.io, sandbox-runtime,
-# codex; --bench adds the proxies bench/egress_bench.cpp compares bottle-egress
+# sandboxes the escape harness scores: firejail, docker.io, runsc (gVisor, the
+# binary only: the tests register it with their own private dockerd),
+# sandbox-runtime, codex; --bench adds the proxies bench/egress_bench.cpp compares bottle-egress
 # with: tinyproxy and squid, their system services stopped and disabled, since
 # the bench starts its own instances on loopback)
 set -euo pipefail
@@ -18,7 +19,7 @@ packages=(
   bubblewrap libseccomp-dev iproute2 util-linux busybox-static
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(firejail socat docker.io ripgrep)
+  packages+=(firejail socat docker.io ripgrep runsc)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(tinyproxy squid)
