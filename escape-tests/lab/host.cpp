@@ -379,7 +379,7 @@ int run_lab_host(const host_plan& plan) {
         logs.fact("tiocsti", !legacy || legacy->rfind('1', 0) == 0 || !plan.run_as ? "yes" : "no");
         if (auto setup = run_setup(plan); !setup) return setup.error();
         send_heartbeats(plan.nonce, "pre", canary.pid());
-        limits_sampler limits(plan.nonce, logs.host);
+        limits_sampler limits(plan.nonce, logs.host, plan.memory_process);
         auto ended = run_sandbox_command(plan, staged, tty, limits, [&] {
             logs.fact("sandbox_outlived_agent", "yes");
             record_orphans(plan.nonce, logs.host);

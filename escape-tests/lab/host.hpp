@@ -52,6 +52,7 @@ struct host_plan {
     std::vector<lab_bind> tool_binds;   ///< the harness's programs, bound under paths.tools()
     std::vector<std::string> facts_command;  ///< `bottle-probe facts`, run unconfined (empty: none)
     std::string lab_proxy;              ///< "" none, "open" (the control proxy) or "rewrite" (a liar; open_proxy.hpp)
+    std::string memory_process;         ///< profile "memory_process": host processes whose memory limits are the sandbox's ("" none)
     std::optional<lab_user> run_as;     ///< the sandbox command's user; nullopt: root (profile "run_as": "root")
     int timeout_ms = 240000;            ///< the whole sandbox run
     int setup_timeout_ms = 120000;

@@ -72,7 +72,7 @@ std::optional<byte_count> memory_confinement::effective() const {
 }
 
 std::string memory_confinement::describe() const {
-    std::string s = "pid " + std::to_string(pid) + ": cgroup " + (cgroup.empty() ? std::string("?") : cgroup) + " ";
+    std::string s = "pid " + std::to_string(pid) + (process.empty() ? "" : " (" + process + ")") + ": cgroup " + (cgroup.empty() ? std::string("?") : cgroup) + " ";
     s += cgroup_limit ? "limit " + std::to_string(*cgroup_limit) + " (set by " + cgroup_limit_at + ")" : std::string("no limit up to the root");
     s += ", RLIMIT_AS " + show(rlimit_as) + ", RLIMIT_DATA " + show(rlimit_data);
     if (!unreadable.empty()) s += "; unreadable: " + unreadable;
@@ -192,6 +192,20 @@ std::optional<byte_count> mem_total(std::string_view proc_meminfo) {
     return std::nullopt;
 }
 
+namespace {
+
+std::string_view argv0_name(std::string_view cmdline) {
+    const std::string_view argv0 = cmdline.substr(0, std::min(cmdline.find('\0'), cmdline.size()));
+    const auto slash = argv0.rfind('/');
+    return slash == std::string_view::npos ? argv0 : argv0.substr(slash + 1);
+}
+
+}  // namespace
+
+bool is_memory_process(std::string_view cmdline, std::string_view name) {
+    return !name.empty() && argv0_name(cmdline) == name;
+}
+
 bool is_probe_of_run(std::string_view cmdline, std::string_view nonce) {
     std::vector<std::string_view> argv;
     for (std::size_t start = 0; start < cmdline.size();) {
@@ -207,18 +221,35 @@ bool is_probe_of_run(std::string_view cmdline, std::string_view nonce) {
     return false;
 }
 
+limits_sampler::limits_sampler(std::string nonce, int log_fd, std::string memory_process)
+    : nonce_(std::move(nonce)), log_fd_(log_fd), memory_process_(std::move(memory_process)) {
+    if (memory_process_.empty()) return;
+    for (const int pid : list_pids())
+        if (const auto cmd = read_small_file("/proc/" + std::to_string(pid) + "/cmdline"); cmd && is_memory_process(*cmd, memory_process_))
+            before_.insert(pid);
+}
+
+void limits_sampler::log_confinement(const memory_confinement& c) {
+    const std::string data = limits_event_data(c.effective(), c.unreadable.empty(), c.describe());
+    if (seen_.insert(data.substr(data.find(": ") + 2)).second)
+        append_line(log_fd_, protocol::encode(protocol::lab_event{std::string(limits_sink), "memory", "pid " + std::to_string(c.pid),
+                                                                  "", data, wall_ms()}));
+}
+
 int limits_sampler::sample() {
     int alive = 0;
     for (const int pid : list_pids()) {
         const std::string dir = "/proc/" + std::to_string(pid);
         const auto cmd = read_small_file(dir + "/cmdline");
-        if (!cmd || !is_probe_of_run(*cmd, nonce_)) continue;
-        ++alive;
-        const auto c = read_memory_confinement(pid, dir, "/sys/fs/cgroup");
-        const std::string data = limits_event_data(c.effective(), c.unreadable.empty(), c.describe());
-        if (seen_.insert(data.substr(data.find(": ") + 2)).second)
-            append_line(log_fd_, protocol::encode(protocol::lab_event{std::string(limits_sink), "memory", "pid " + std::to_string(pid),
-                                                                      "", data, wall_ms()}));
+        if (!cmd) continue;
+        if (is_probe_of_run(*cmd, nonce_)) {
+            ++alive;
+            log_confinement(read_memory_confinement(pid, dir, "/sys/fs/cgroup"));
+        } else if (!memory_process_.empty() && !before_.contains(pid) && is_memory_process(*cmd, memory_process_)) {
+            auto c = read_memory_confinement(pid, dir, "/sys/fs/cgroup");
+            c.process = memory_process_;
+            log_confinement(c);
+        }
     }
     return alive;
 }

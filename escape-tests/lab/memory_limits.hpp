@@ -14,6 +14,17 @@
 // samples every bottle-probe process of the run while the sandbox runs
 // (lab/host.cpp) and logs each distinct confinement as a "host.limits"
 // event; runner/memory_verdict.hpp judges them against the host's memory.
+//
+// Under gVisor the probe runs inside gVisor's own kernel: no host process is
+// bottle-probe. What holds its memory there is the host process that is that
+// kernel (runsc's sandbox process, argv[0] "runsc-sandbox", the "sentry") and
+// the container cgroup it is in. A profile names such processes by argv[0]
+// ("memory_process", runner/profile.hpp); the lab host samples every one of
+// them that appears while the sandbox command runs (ones already there when
+// it starts, such as a sibling container the setup started, are not the
+// sandbox's), the same way, and says which process each record is about.
+// The lab host is PID 1 of its own pid namespace, so every process it sees
+// belongs to this run.
 #pragma once
 
 #include <filesystem>
@@ -35,10 +46,11 @@ struct memory_confinement {
     std::optional<byte_count> rlimit_as;    ///< soft limit; nullopt: unlimited
     std::optional<byte_count> rlimit_data;  ///< soft limit; nullopt: unlimited
     std::string unreadable;              ///< what could not be read ("" when all was)
+    std::string process;                 ///< set for a profile's memory_process match: its argv[0] name
 
     /// The tightest of the three, nullopt when none is set.
     [[nodiscard]] std::optional<byte_count> effective() const;
-    /// One line: "pid 12: cgroup memory:/x limit 1073741824 (memory:/x), RLIMIT_AS unlimited, RLIMIT_DATA unlimited".
+    /// One line ("pid 12 (runsc-sandbox): ..." when `process` is set): "pid 12: cgroup memory:/x limit 1073741824 (memory:/x), RLIMIT_AS unlimited, RLIMIT_DATA unlimited".
     [[nodiscard]] std::string describe() const;
 };
 
@@ -90,18 +102,39 @@ inline constexpr std::string_view limits_sink = "host.limits";
 /// (sh -c, srt -c, strace) is not the probe, and is outside the sandbox.
 [[nodiscard]] bool is_probe_of_run(std::string_view cmdline, std::string_view nonce);
 
+/// A profile's "memory_process" value is a program name: non-empty, at most
+/// 64 characters, no '/', no whitespace or control character.
+[[nodiscard]] inline bool valid_memory_process_name(std::string_view name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (const char ch : name)
+        if (ch == '/' || static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f) return false;
+    return true;
+}
+
+/// True when `cmdline` (NUL-separated argv) is a process named `name` by a
+/// profile's "memory_process": the last '/'-part of argv[0] equals it
+/// exactly (runsc's sandbox process runs as argv[0] "runsc-sandbox"; its
+/// comm is "exe"). A launcher carrying the name as a later argument is not it.
+[[nodiscard]] bool is_memory_process(std::string_view cmdline, std::string_view name);
+
 /// Samples the memory limits of the run's bottle-probe processes while the
 /// sandbox runs (the lab host calls sample() every 200 ms): one host.limits
-/// event per distinct confinement, appended to `log_fd`.
+/// event per distinct confinement, appended to `log_fd`. With a
+/// `memory_process` name, also those of every process it names that was not
+/// there when the sampler was made (just before the sandbox command starts).
 class limits_sampler {
 public:
-    limits_sampler(std::string nonce, int log_fd) : nonce_(std::move(nonce)), log_fd_(log_fd) {}
-    /// Returns how many of the run's bottle-probe processes are alive.
+    limits_sampler(std::string nonce, int log_fd, std::string memory_process = {});
+    /// Returns how many of the run's bottle-probe processes are alive (a
+    /// memory_process is not counted: it is not the agent).
     int sample();
 
 private:
+    void log_confinement(const memory_confinement& c);
     std::string nonce_;
     int log_fd_;
+    std::string memory_process_;
+    std::set<int> before_;        // memory_process matches alive before the sandbox command
     std::set<std::string> seen_;  // confinements already logged (without the pid)
 };
 

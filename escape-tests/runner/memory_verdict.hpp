@@ -2,14 +2,15 @@
 // outside (lab/memory_limits.hpp).
 //
 // The lab host logs one "host.limits" event per distinct confinement of the
-// run's bottle-probe processes ("effective=N|unlimited complete=yes|no; ...").
+// run's bottle-probe processes (and of the profile's "memory_process" ones,
+// the host processes that hold a sandbox whose probe is no host process) ("effective=N|unlimited complete=yes|no; ...").
 // Against the host's memory (lab-host fact mem_total):
 //   unconfined  some probe process has no effective limit below the host's
 //               memory, and every limit of it could be read: the sandbox can
 //               take the host's memory (ESCAPED, evidence kind "effect");
 //   confined    every sampled process is held below the host's memory by a
 //               limit the lab host read (then BLOCKED when the probe made its
-//               attempt, as any probe);
+//               attempt, as any probe); the detail lists each of them;
 //   unknown     no process was sampled, the host's memory is unknown, or an
 //               unconfined-looking process had limits that could not be read
 //               (ERROR: a limit the lab host could not read might confine it).
@@ -69,12 +70,16 @@ struct memory_judgement {
         else if (complete) unconfined = std::string(text);
         else unknown = "limits the lab host could not all read: " + std::string(text);
     }
-    if (!sampled) return {k::unknown, "the lab host saw no bottle-probe process of this run to read its memory limits"};
+    if (!sampled) return {k::unknown, "the lab host saw no bottle-probe process of this run (nor a process the profile's memory_process names) to read its memory limits"};
     if (!total) return {k::unknown, "the lab host's memory size (mem_total) is unknown"};
     const std::string of_host = " (the host has " + std::to_string(*total >> 20) + " MiB)";
     if (unconfined) return {k::unconfined, "no limit below the host's memory confines the sandbox" + of_host + ": " + *unconfined};
     if (unknown) return {k::unknown, *unknown};
-    return {k::confined, "memory confined below the host's" + of_host + ": " + confined.front()};
+    // Every process sampled, so the report says what was read (under gVisor:
+    // the agent's container and the egress sidecar's, each a runsc sandbox).
+    std::string all;
+    for (const auto& c : confined) all += (all.empty() ? "" : " | ") + c;
+    return {k::confined, "memory confined below the host's" + of_host + ": " + all};
 }
 
 }  // namespace bottle::escape

@@ -112,6 +112,7 @@ lab::host_plan make_host_plan(const prepared_run& run, const lab::token_map& tok
     plan.facts_command = {x.probe, "facts"};
     if (!handle_target.empty()) plan.facts_command.insert(plan.facts_command.end(), {"--handle-target", handle_target});
     plan.lab_proxy = run.prof.lab_proxy;
+    plan.memory_process = run.prof.memory_process;
     if (!run.prof.run_as_root) plan.run_as = user;
     const std::string user_name = run.prof.run_as_root ? "root" : std::string(lab::lab_user_name);
     const std::string home = run.prof.run_as_root ? "/root" : std::string(lab::lab_user_home);

@@ -1,5 +1,6 @@
 #include "profile.hpp"
 
+#include "../lab/memory_limits.hpp"
 #include "../lab/system.hpp"
 
 #include <boost/json.hpp>
@@ -63,6 +64,8 @@ result<profile> load_profile(const std::filesystem::path& dir, const std::string
         else if (key == "allows_upstream" && value.is_bool()) p.allows_upstream = value.as_bool();
         else if (key == "lab_proxy" && value.is_string() && (value.as_string() == "open" || value.as_string() == "rewrite"))
             p.lab_proxy = value.as_string();
+        else if (key == "memory_process" && value.is_string() && lab::valid_memory_process_name(value.as_string()))
+            p.memory_process = value.as_string();
         else if (key == "run_as" && value.is_string() && (value.as_string() == "root" || value.as_string() == "user"))
             p.run_as_root = value.as_string() == "root";
         else if (key == "probe_timeout_ms" && value.is_int64() && value.as_int64() >= 100 && value.as_int64() <= 60000)
@@ -89,6 +92,7 @@ result<profile> load_profile(const std::filesystem::path& dir, const std::string
         } else {
             return make_error(errc::parse_error, where(key) + (key == "run_as"             ? ": must be \"user\" or \"root\""
                                                  : key == "lab_proxy"        ? ": must be \"open\" or \"rewrite\""
+                                                 : key == "memory_process"   ? ": must be a program name (argv[0]'s last part: no '/', no space)"
                                                  : key == "probe_timeout_ms" ? ": must be an integer, 100..60000"
                                                  : key == "probe_jobs"       ? ": must be an integer, 1..16"
                                                                              : ": unknown key or wrong type"));

@@ -8,6 +8,9 @@
 //    "run_as": "user",                      // "user" (default: the lab's unprivileged user) or "root"
 //    "lab_proxy": "open",                   // run the lab's proxy on 127.0.0.1:3128: "open" (permissive,
 //                                           // the none-proxy control) or "rewrite" (a liar; lab/open_proxy.hpp)
+//    "memory_process": "runsc-sandbox",    // host processes (argv[0]'s last part) that hold the sandbox's
+//                                           // memory when bottle-probe is no host process (gVisor): the
+//                                           // lab reads their limits for res.memory (lab/memory_limits.hpp)
 //    "probe_timeout_ms": 10000,             // per-probe deadline (100..60000; default 3000; --timeout-ms wins)
 //    "probe_jobs": 4,                       // network-bound probes run this many at a time (1..16; default 1)
 //    "files": {"settings.json": {...}},     // written to {state}/ before setup
@@ -45,6 +48,7 @@ struct profile {
     std::vector<std::string> version;
     bool allows_upstream = false;
     std::string lab_proxy;  ///< "", "open" or "rewrite"
+    std::string memory_process;  ///< "memory_process": argv[0] name of the host processes holding the sandbox's memory; "" none
     bool run_as_root = false;  ///< "run_as": "root"; else the lab user (people run most sandboxes as themselves)
     int probe_timeout_ms = 0;  ///< "probe_timeout_ms": this sandbox's per-probe deadline; 0: the runner's default
     int probe_jobs = 0;        ///< "probe_jobs": network-bound probes side by side; 0: one at a time

@@ -96,6 +96,13 @@ TEST(Profiles, TheLiarsLoadToo) {
     EXPECT_EQ(load_profile(dir, "rewriting-proxy")->lab_proxy, "rewrite");
 }
 
+TEST(Profiles, GvisorNamesTheSandboxProcessThatHoldsItsMemory) {
+    const auto p = load_profile(BOTTLE_ESCAPE_PROFILES_DIR, "bottle-docker-gvisor");
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_EQ(p->memory_process, "runsc-sandbox");
+    EXPECT_TRUE(load_profile(BOTTLE_ESCAPE_PROFILES_DIR, "bottle-docker")->memory_process.empty());
+}
+
 TEST(Profiles, BadProfilesAreRejectedWithTheReason) {
     const auto dir = std::filesystem::temp_directory_path() / ("bbx-profiles-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
@@ -108,6 +115,9 @@ TEST(Profiles, BadProfilesAreRejectedWithTheReason) {
     write("asroot", R"({"name":"asroot","run_as":"root","command":["x","{probe_args}"]})");
     write("asuser", R"({"name":"asuser","command":["x","{probe_args}"]})");
     write("badproxy", R"({"name":"badproxy","lab_proxy":true,"command":["x","{probe_args}"]})");
+    write("memproc", R"({"name":"memproc","memory_process":"runsc-sandbox","command":["x","{probe_args}"]})");
+    write("badmemproc", R"({"name":"badmemproc","memory_process":"/usr/bin/runsc","command":["x","{probe_args}"]})");
+    write("badmemproc2", R"({"name":"badmemproc2","memory_process":["runsc-sandbox"],"command":["x","{probe_args}"]})");
     EXPECT_NE(load_profile(dir, "typo").error().message.find("/commnd"), std::string::npos);
     EXPECT_NE(load_profile(dir, "noargs").error().message.find("{probe_args}"), std::string::npos);
     EXPECT_NE(load_profile(dir, "wrongname").error().message.find("/name"), std::string::npos);
@@ -116,6 +126,10 @@ TEST(Profiles, BadProfilesAreRejectedWithTheReason) {
     EXPECT_TRUE(load_profile(dir, "asroot")->run_as_root);
     EXPECT_FALSE(load_profile(dir, "asuser")->run_as_root) << "profiles run as the lab user unless they say root";
     EXPECT_NE(load_profile(dir, "badproxy").error().message.find("\"open\" or \"rewrite\""), std::string::npos);
+    EXPECT_EQ(load_profile(dir, "memproc")->memory_process, "runsc-sandbox");
+    EXPECT_TRUE(load_profile(dir, "asuser")->memory_process.empty()) << "no memory_process unless the profile names one";
+    EXPECT_NE(load_profile(dir, "badmemproc").error().message.find("/memory_process: must be a program name"), std::string::npos);
+    EXPECT_NE(load_profile(dir, "badmemproc2").error().message.find("/memory_process"), std::string::npos);
     EXPECT_TRUE(bottle::failed_with(load_profile(dir, "missing"), bottle::errc::not_found));
     EXPECT_TRUE(bottle::failed_with(load_profile(dir, "../etc/passwd"), bottle::errc::invalid_argument));
     EXPECT_TRUE(bottle::failed_with(load_profile(dir, "custom"), bottle::errc::invalid_argument));

@@ -143,6 +143,42 @@ TEST(MemoryLimits, RecognisesOnlyTheRunsProbeProcess) {
     EXPECT_FALSE(lab::is_probe_of_run("/bbx/bottle-probe\0linger\0bbx-abc123-res-orphans\0600\0"s, "abc123"));
 }
 
+TEST(MemoryLimits, RecognisesAProfilesMemoryProcessByArgv0) {
+    using namespace std::string_literals;
+    // runsc's sandbox process (the gVisor kernel): argv[0] "runsc-sandbox", comm "exe".
+    EXPECT_TRUE(lab::is_memory_process("runsc-sandbox\0--root=/x\0boot\0--bundle=/b\0abc\0"s, "runsc-sandbox"));
+    EXPECT_TRUE(lab::is_memory_process("/usr/bin/runsc-sandbox\0boot\0"s, "runsc-sandbox"));
+    EXPECT_TRUE(lab::is_memory_process("runsc-sandbox"s, "runsc-sandbox")) << "argv[0] alone, no trailing NUL";
+    EXPECT_FALSE(lab::is_memory_process("runsc-gofer\0--root=/x\0gofer\0"s, "runsc-sandbox"));
+    EXPECT_FALSE(lab::is_memory_process("/usr/bin/runsc\0--root\0/x\0create\0"s, "runsc-sandbox"));
+    EXPECT_FALSE(lab::is_memory_process("runsc-sandbox-x\0"s, "runsc-sandbox"));
+    EXPECT_FALSE(lab::is_memory_process("sh\0-c\0runsc-sandbox boot\0"s, "runsc-sandbox")) << "a launcher naming it later is not it";
+    EXPECT_FALSE(lab::is_memory_process("grep\0runsc-sandbox\0"s, "runsc-sandbox"));
+    EXPECT_FALSE(lab::is_memory_process("runsc-sandbox\0"s, "")) << "no name matches nothing";
+    EXPECT_FALSE(lab::is_memory_process(""s, "runsc-sandbox"));
+    EXPECT_TRUE(lab::valid_memory_process_name("runsc-sandbox"));
+    EXPECT_FALSE(lab::valid_memory_process_name(""));
+    EXPECT_FALSE(lab::valid_memory_process_name("/usr/bin/runsc"));
+    EXPECT_FALSE(lab::valid_memory_process_name("runsc sandbox"));
+    EXPECT_FALSE(lab::valid_memory_process_name(std::string(65, 'x')));
+}
+
+TEST(MemoryLimits, AMemoryProcessRecordSaysWhichProcessItIs) {
+    fixture_tree t;
+    t.write("proc/42/cgroup", v1_cgroup_file);
+    t.write("proc/42/limits", limits_text("unlimited", "unlimited"));
+    t.write("cgroup/memory/docker/abc/memory.limit_in_bytes", "1073741824\n");
+    auto c = lab::read_memory_confinement(42, t.proc(), t.cgroup());
+    c.process = "runsc-sandbox";
+    EXPECT_EQ(c.effective(), gib);
+    EXPECT_EQ(c.describe().rfind("pid 42 (runsc-sandbox): cgroup memory:/docker/abc limit 1073741824", 0), 0u) << c.describe();
+    const std::string data = lab::limits_event_data(c.effective(), c.unreadable.empty(), c.describe());
+    const protocol::lab_event e{std::string(lab::limits_sink), "memory", "pid 42", "", data, 0};
+    const auto j = judge_memory({e}, {{"mem_total", std::to_string(24 * gib)}});
+    EXPECT_EQ(j.what, memory_judgement::kind::confined);
+    EXPECT_NE(j.detail.find("(runsc-sandbox)"), std::string::npos) << j.detail;
+}
+
 protocol::lab_event limits_event(std::optional<unsigned long long> effective, bool complete = true) {
     return {std::string(lab::limits_sink), "memory", "pid 7", "", lab::limits_event_data(effective, complete, "pid 7: cgroup memory:/x"), 0};
 }
@@ -162,6 +198,12 @@ TEST(MemoryVerdict, JudgedAgainstTheHostsMemory) {
     EXPECT_EQ(judge_memory({limits_event(std::nullopt, false)}, host_with(24 * gib)).what, k::unknown);
     // ...but a limit that was read and holds is enough to be confined.
     EXPECT_EQ(judge_memory({limits_event(gib, false)}, host_with(24 * gib)).what, k::confined);
+    // Every confinement read is named, not only the first.
+    const protocol::lab_event sidecar{std::string(lab::limits_sink), "memory", "pid 8", "",
+                                      lab::limits_event_data(256ULL << 20, true, "pid 8 (runsc-sandbox): cgroup memory:/docker/e"), 0};
+    const auto both = judge_memory({limits_event(gib), sidecar}, host_with(24 * gib));
+    EXPECT_EQ(both.what, k::confined);
+    EXPECT_NE(both.detail.find("pid 7: cgroup memory:/x | pid 8 (runsc-sandbox)"), std::string::npos) << both.detail;
 }
 
 TEST(MemoryVerdict, ScoredFromOutsideNotFromWhatTheProbeTouched) {

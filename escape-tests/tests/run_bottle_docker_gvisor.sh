@@ -2,9 +2,9 @@
 # ctest escape.profile.bottle-docker-gvisor: the bottle-docker-gvisor profile
 # must read 0 ESCAPED with its positive control reached. Skipped (exit 77,
 # with the reason) where runsc is not installed. Probes in ERROR are printed
-# but do not fail this test: res.memory is judged from the probe's host
-# process, which a gVisor sandbox does not have (its processes live in
-# gVisor's kernel); docs/docker-backend.md lists it. The profile itself gives
+# but do not fail this test (res.memory was one until the profile named
+# runsc's sandbox process as the host process holding the sandbox's memory,
+# "memory_process"; docs/docker-backend.md lists the verdicts). The profile itself gives
 # probes 10 s each and runs the network probes 4 at a time (probe_timeout_ms,
 # probe_jobs): gVisor is slower (where a sandbox refuses threads, each
 # probe runs its attempts in child processes instead).
