@@ -10,6 +10,7 @@ std::optional<expectation> expectation_from(std::string_view text) {
     if (text.empty()) return expectation::none;
     if (text == "all-escaped") return expectation::all_escaped;
     if (text == "no-error") return expectation::no_error;
+    if (text == "contained") return expectation::contained;
     return std::nullopt;
 }
 
@@ -25,6 +26,8 @@ int run_exit_code(const run_result& r, expectation expect) {
         }
         case expectation::no_error:
             return r.completed() && t.error == 0 && control_as_expected(r) ? exit_ok : exit_escaped;
+        case expectation::contained:
+            return r.completed() && t.error == 0 && t.escaped == 0 && control_as_expected(r) ? exit_ok : exit_escaped;
         case expectation::none: break;
     }
     if (!r.completed() || t.error > 0) return exit_incomplete;

@@ -10,10 +10,11 @@
 
 namespace bottle::escape {
 
-/// --expect: all-escaped (the control run), no-error (peer runs), or none.
-enum class expectation { none, all_escaped, no_error };
+/// --expect: all-escaped (the control run), no-error (peer runs), contained
+/// (bot-bottle's own bottles: no error and nothing escaped), or none.
+enum class expectation { none, all_escaped, no_error, contained };
 
-/// "" -> none, "all-escaped", "no-error"; nullopt for anything else.
+/// "" -> none, "all-escaped", "no-error", "contained"; nullopt for anything else.
 [[nodiscard]] std::optional<expectation> expectation_from(std::string_view text);
 
 /// Exit codes.

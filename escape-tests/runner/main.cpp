@@ -46,9 +46,12 @@ run/compare options:
   --junit FILE                  write JUnit XML (run only)
   --markdown FILE               write the Markdown table (compare only)
   --from FILE                   compare: use a saved `run --json-out` report
-  --expect all-escaped|no-error exit 0 only if every probe escaped (the
+  --expect all-escaped|no-error|contained
+                                exit 0 only if every probe escaped (the
                                 control run) / no probe errored and the
                                 positive control matched the profile's claim
+                                / that, and no probe escaped (bot-bottle's
+                                own bottles)
   --verbose                     show every attempt under each probe
   --keep                        keep the run directory (debugging)
   --probe PATH                  the bottle-probe binary (default: next to this one)
@@ -127,7 +130,7 @@ int main(int argc, char** argv) {
     bottle::cli::add_once(app, "--junit", junit, "JUnit file");
     bottle::cli::add_once(app, "--markdown", markdown, "Markdown file");
     app.add_option("--from", from, "saved report (repeatable)");
-    bottle::cli::add_once(app, "--expect", expect, "all-escaped | no-error");
+    bottle::cli::add_once(app, "--expect", expect, "all-escaped | no-error | contained");
     bottle::cli::add_flag(app, "--verbose", verbose, "every attempt");
     bottle::cli::add_flag(app, "--keep", opt.keep, "keep the run directory");
     bottle::cli::add_once(app, "--probe", probe_binary, "bottle-probe binary");
@@ -154,7 +157,7 @@ int main(int argc, char** argv) {
     }
     if (!probe_binary.empty()) opt.probe_binary = probe_binary;
     if (!profiles_dir.empty()) opt.profiles_dir = profiles_dir;
-    if (!expectation_from(expect)) return usage_error("--expect takes all-escaped or no-error");
+    if (!expectation_from(expect)) return usage_error("--expect takes all-escaped, no-error or contained");
     // Not given: 0, the profile's value (else the default) is used.
     if (app.count("--timeout-ms") != 0 && (opt.probe_timeout_ms < 100 || opt.probe_timeout_ms > 60000))
         return usage_error("--timeout-ms must be 100..60000");

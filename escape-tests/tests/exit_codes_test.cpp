@@ -49,6 +49,11 @@ TEST(ExitCodes, Expectations) {
     EXPECT_EQ(run_exit_code(with({verdict::escaped}, false), expectation::all_escaped), exit_escaped);
     EXPECT_EQ(run_exit_code(with({verdict::escaped, verdict::blocked}), expectation::no_error), exit_ok);
     EXPECT_EQ(run_exit_code(with({verdict::blocked, verdict::error}), expectation::no_error), exit_escaped);
+    // contained: bot-bottle's own bottles; one escape fails it, EXPOSED does not.
+    EXPECT_EQ(run_exit_code(with({verdict::blocked, verdict::exposed, verdict::not_applicable}), expectation::contained), exit_ok);
+    EXPECT_EQ(run_exit_code(with({verdict::blocked, verdict::escaped}), expectation::contained), exit_escaped);
+    EXPECT_EQ(run_exit_code(with({verdict::blocked, verdict::error}), expectation::contained), exit_escaped);
+    EXPECT_EQ(run_exit_code(with({verdict::blocked}, false), expectation::contained), exit_escaped);
 }
 
 TEST(ExitCodes, CompareFailsOnAnIncompleteRunOrAnyErrorProbe) {
@@ -62,6 +67,7 @@ TEST(ExitCodes, ExpectationSpellings) {
     EXPECT_EQ(expectation_from(""), expectation::none);
     EXPECT_EQ(expectation_from("all-escaped"), expectation::all_escaped);
     EXPECT_EQ(expectation_from("no-error"), expectation::no_error);
+    EXPECT_EQ(expectation_from("contained"), expectation::contained);
     EXPECT_FALSE(expectation_from("all_escaped"));
 }
 
