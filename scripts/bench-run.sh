@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Median wall time of launching `true` in a sandbox, side by side in one run:
 # bottle-run (no routes: no proxy; with a route: bottle-egress started too)
-# bubblewrap with --unshare-all --ro-bind / /, firejail and docker where
-# usable. The commands are timed
+# bubblewrap with --unshare-all --ro-bind / /, firejail, docker (a private
+# daemon), Codex's sandbox and sandbox-runtime where usable. The commands are timed
 # round-robin (one run of each per round), so load on a shared machine
 # weighs on all of them alike. Peers that are not installed are skipped.
 # Each launch is timed by the shell itself ($EPOCHREALTIME: no `date`
@@ -52,11 +52,35 @@ else echo "bwrap: not installed, skipped"; fi
 if command -v firejail >/dev/null && firejail --quiet --noprofile --net=none --private true >/dev/null 2>&1; then
   names+=("firejail --noprofile --net=none --private true"); cmds+=("firejail --quiet --noprofile --net=none --private true")
 else echo "firejail: not installed or not usable here, skipped"; fi
-# docker needs a running daemon; codex and srt (sandbox-runtime) their CLIs.
-if command -v docker >/dev/null && docker info >/dev/null 2>&1 && docker image inspect busybox >/dev/null 2>&1; then
-  names+=("docker run --rm --network none busybox true"); cmds+=("docker run --rm --network none busybox true")
-else echo "docker: no reachable daemon or no local busybox image, skipped"; fi
-for peer in codex srt; do command -v $peer >/dev/null || echo "$peer: not installed, skipped"; done
+# docker: a private daemon of the bench's own (tests/run_docker/docker_fixture.sh:
+# its own network namespace, a busybox image imported, nothing pulled), as
+# root where dockerd is installed; stopped on exit.
+here=$(cd "$(dirname "$0")/.." && pwd)
+docker_lab=""
+if [[ $(id -u) == 0 ]] && command -v dockerd >/dev/null && command -v docker >/dev/null; then
+  docker_lab=$(mktemp -d /tmp/bench-run-docker.XXXXXX)
+  if "$here/tests/run_docker/docker_fixture.sh" start "$docker_lab" >/dev/null 2>&1; then
+    names+=("docker run --rm --network none busybox true")
+    cmds+=("docker -H unix://$docker_lab/docker.sock run --rm --network none bbtest:latest true")
+  else echo "docker: the private daemon did not start, skipped"; fi
+else echo "docker: needs root and dockerd for the bench's private daemon, skipped"; fi
+upstream_PID=""
+cleanup() {
+  [[ -n $upstream_PID ]] && kill "$upstream_PID" 2>/dev/null
+  [[ -n $docker_lab ]] && "$here/tests/run_docker/docker_fixture.sh" stop "$docker_lab" >/dev/null 2>&1
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+# Codex's sandbox and sandbox-runtime (srt): from PATH or the checkout's
+# node_modules (scripts/setup-deps.sh --peers), run as their users run them.
+peer_bin() { command -v "$1" 2>/dev/null || { [[ -x $here/node_modules/.bin/$1 ]] && echo "$here/node_modules/.bin/$1"; }; }
+if codex=$(peer_bin codex) && "$codex" sandbox -- true >/dev/null 2>&1; then
+  names+=("codex sandbox -- true"); cmds+=("$codex sandbox -- true")
+else echo "codex: not installed or its sandbox does not run here, skipped"; fi
+echo '{"network":{"allowedDomains":["api.example.com"],"deniedDomains":[]},"filesystem":{"denyRead":[],"allowWrite":["."],"denyWrite":[]}}' > "$tmp/srt.json"
+if srt=$(peer_bin srt) && "$srt" -s "$tmp/srt.json" -c true >/dev/null 2>&1; then
+  names+=("srt -c true (sandbox-runtime)"); cmds+=("$srt -s $tmp/srt.json -c true")
+else echo "srt: not installed or it does not run here, skipped"; fi
 
 usec() { local t=$EPOCHREALTIME; echo "${t/./}"; }
 median_ms() { sort -n | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]/1000}'; }
@@ -100,7 +124,6 @@ print(s.server_address[1], flush=True)
 s.serve_forever()
 PY
 coproc upstream { exec python3 "$tmp/upstream.py" "$tmp/sent"; }
-trap 'kill "$upstream_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
 read -r port <&"${upstream[0]}"
 echo "{\"bottles\":{\"ttfb\":{\"egress\":[{\"host\":\"127.0.0.1\",\"ports\":[$port]}]}}}" > "$tmp/ttfb.json"
 # Two agents: curl (as an agent would), and bash writing the request to the
