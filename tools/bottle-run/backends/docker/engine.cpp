@@ -106,6 +106,14 @@ std::string request_text(const std::string& method, const std::string& target, c
     return r;
 }
 
+/// A connection to the daemon with one request written on it.
+result<os::unique_fd> send_request(const endpoint& ep, const std::string& request, clock::time_point deadline) {
+    auto fd = connect_unix(ep);
+    if (!fd) return fd.error();
+    if (auto w = write_all(fd->get(), request, deadline); !w) return w.error();
+    return fd;
+}
+
 /// Reads until `parser` is done (or, with `header_only`, its header is);
 /// returns the bytes read past what the parser consumed.
 /// `after_put` (when set) runs after each read is parsed: a streamed reply's progress.
@@ -163,9 +171,8 @@ void trace(const std::string& method, const std::string& target, unsigned status
 result<reply> engine::call(const std::string& method, const std::string& target, const std::optional<std::string>& body,
                            std::chrono::milliseconds timeout, const std::string& content_type) const {
     const auto deadline = clock::now() + timeout;
-    auto fd = connect_unix(ep_);
+    auto fd = send_request(ep_, request_text(method, target, body, content_type, false), deadline);
     if (!fd) return fd.error();
-    if (auto w = write_all(fd->get(), request_text(method, target, body, content_type, false), deadline); !w) return w.error();
     http::response_parser<http::string_body> parser;
     parser.eager(true);
     parser.body_limit(64 * 1024 * 1024);
@@ -180,9 +187,8 @@ result<reply> engine::call_streaming(const std::string& method, const std::strin
                                      const std::string& content_type, std::chrono::milliseconds timeout,
                                      const std::function<void(const std::string&)>& on_body) const {
     const auto deadline = clock::now() + timeout;
-    auto fd = connect_unix(ep_);
+    auto fd = send_request(ep_, request_text(method, target, body, content_type, false), deadline);
     if (!fd) return fd.error();
-    if (auto w = write_all(fd->get(), request_text(method, target, body, content_type, false), deadline); !w) return w.error();
     http::response_parser<http::string_body> parser;
     parser.eager(true);
     parser.body_limit(64 * 1024 * 1024);
@@ -212,9 +218,8 @@ result<boost::json::value> engine::call_json(const std::string& method, const st
 
 result<hijacked> engine::hijack(const std::string& target) const {
     const auto deadline = clock::now() + std::chrono::seconds(30);
-    auto fd = connect_unix(ep_);
+    auto fd = send_request(ep_, request_text("POST", target, std::nullopt, "", true), deadline);
     if (!fd) return fd.error();
-    if (auto w = write_all(fd->get(), request_text("POST", target, std::nullopt, "", true), deadline); !w) return w.error();
     http::response_parser<http::empty_body> parser;
     parser.skip(true);  // what follows the header is the raw stream
     auto early = read_reply(fd->get(), parser, true, deadline);
