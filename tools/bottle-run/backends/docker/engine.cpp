@@ -168,36 +168,41 @@ void trace(const std::string& method, const std::string& target, unsigned status
 
 }  // namespace
 
-result<reply> engine::call(const std::string& method, const std::string& target, const std::optional<std::string>& body,
-                           std::chrono::milliseconds timeout, const std::string& content_type) const {
+namespace {
+
+/// One request and its whole reply; `on_body` (when set) sees the body so
+/// far after each read once the header is in (a streamed reply's progress).
+result<reply> exchange(const endpoint& ep, const std::string& method, const std::string& target, const std::optional<std::string>& body,
+                       const std::string& content_type, std::chrono::milliseconds timeout,
+                       const std::function<void(const std::string&)>& on_body) {
     const auto deadline = clock::now() + timeout;
-    auto fd = send_request(ep_, request_text(method, target, body, content_type, false), deadline);
+    auto fd = send_request(ep, request_text(method, target, body, content_type, false), deadline);
     if (!fd) return fd.error();
     http::response_parser<http::string_body> parser;
     parser.eager(true);
     parser.body_limit(64 * 1024 * 1024);
     if (method == "HEAD") parser.skip(true);
-    auto r = read_reply(fd->get(), parser, false, deadline);
+    std::function<void()> progress;
+    if (on_body) progress = [&] {
+        if (parser.is_header_done()) on_body(parser.get().body());
+    };
+    auto r = read_reply(fd->get(), parser, false, deadline, progress);
     if (!r) return r.error();
     trace(method, target, parser.get().result_int(), deadline - timeout);
     return reply{parser.get().result_int(), std::move(parser.get().body())};
 }
 
+}  // namespace
+
+result<reply> engine::call(const std::string& method, const std::string& target, const std::optional<std::string>& body,
+                           std::chrono::milliseconds timeout, const std::string& content_type) const {
+    return exchange(ep_, method, target, body, content_type, timeout, {});
+}
+
 result<reply> engine::call_streaming(const std::string& method, const std::string& target, const std::string& body,
                                      const std::string& content_type, std::chrono::milliseconds timeout,
                                      const std::function<void(const std::string&)>& on_body) const {
-    const auto deadline = clock::now() + timeout;
-    auto fd = send_request(ep_, request_text(method, target, body, content_type, false), deadline);
-    if (!fd) return fd.error();
-    http::response_parser<http::string_body> parser;
-    parser.eager(true);
-    parser.body_limit(64 * 1024 * 1024);
-    auto r = read_reply(fd->get(), parser, false, deadline, [&] {
-        if (parser.is_header_done()) on_body(parser.get().body());
-    });
-    if (!r) return r.error();
-    trace(method, target, parser.get().result_int(), deadline - timeout);
-    return reply{parser.get().result_int(), std::move(parser.get().body())};
+    return exchange(ep_, method, target, body, content_type, timeout, on_body);
 }
 
 result<boost::json::value> engine::call_json(const std::string& method, const std::string& target, const std::optional<std::string>& body,
