@@ -32,6 +32,14 @@ namespace {
 
 const std::string& bottle_run = bottle::test_support::bottle_run_binary;
 
+/// execve's form of `v`: pointers into its strings, then nullptr.
+std::vector<char*> c_strings(std::vector<std::string>& v) {
+    std::vector<char*> out;
+    for (auto& x : v) out.push_back(x.data());
+    out.push_back(nullptr);
+    return out;
+}
+
 bottle::test_support::docker_lab& daemon() {
     static bottle::test_support::docker_lab d = bottle::test_support::start_docker_lab("bb-dockertest");
     return d;
@@ -101,11 +109,7 @@ protected:
         all.insert(all.end(), args.begin(), args.end());
         std::vector<std::string> e = env();
         e.insert(e.end(), extra_env.begin(), extra_env.end());
-        std::vector<char*> argv, envp;
-        for (auto& a : all) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        for (auto& x : e) envp.push_back(x.data());
-        envp.push_back(nullptr);
+        auto argv = c_strings(all), envp = c_strings(e);
         const pid_t pid = ::fork();
         if (pid == 0) {
             const int null = ::open("/dev/null", O_RDONLY);
@@ -310,11 +314,7 @@ TEST_F(DockerLifecycle, InteractiveTerminalHasTheUsersSizeAndNoStrayBytes) {
         std::vector<std::string> all{bottle_run};
         all.insert(all.end(), args.begin(), args.end());
         std::vector<std::string> e = env();
-        std::vector<char*> argv, envp;
-        for (auto& a : all) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        for (auto& x : e) envp.push_back(x.data());
-        envp.push_back(nullptr);
+        auto argv = c_strings(all), envp = c_strings(e);
         const pid_t pid = ::fork();
         if (pid == 0) {
             ::setsid();
