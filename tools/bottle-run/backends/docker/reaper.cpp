@@ -87,21 +87,19 @@ void close_all_but(std::vector<int> keep) {
 }  // namespace
 
 void remove_bottle(const engine& e, const reap_list& what) {
-    std::vector<std::string> targets;
-    for (const auto& c : what.containers) targets.push_back("/containers/" + c + "?force=1&v=1");
-    delete_all_at_once(e, targets);
-    targets.clear();
-    for (const auto& n : what.networks) targets.push_back("/networks/" + n);
-    delete_all_at_once(e, targets);
+    auto delete_each = [&](const char* prefix, const std::vector<std::string>& names, const char* suffix) {
+        std::vector<std::string> targets;
+        for (const auto& n : names) targets.push_back(prefix + n + suffix);
+        delete_all_at_once(e, targets);
+    };
+    // Containers first: a network with a container on it cannot go.
+    delete_each("/containers/", what.containers, "?force=1&v=1");
+    delete_each("/networks/", what.networks, "");
     if (what.bottle_id.empty()) return;
     // A create that was in flight when the launcher died lands after the
     // removals above: sweep by label.
-    targets.clear();
-    for (const auto& c : labelled(e, what.bottle_id, true)) targets.push_back("/containers/" + c + "?force=1&v=1");
-    delete_all_at_once(e, targets);
-    targets.clear();
-    for (const auto& n : labelled(e, what.bottle_id, false)) targets.push_back("/networks/" + n);
-    delete_all_at_once(e, targets);
+    delete_each("/containers/", labelled(e, what.bottle_id, true), "?force=1&v=1");
+    delete_each("/networks/", labelled(e, what.bottle_id, false), "");
 }
 
 result<docker_reaper> docker_reaper::start(const endpoint& daemon, const reap_list& what) {
