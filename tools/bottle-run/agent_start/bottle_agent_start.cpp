@@ -1,24 +1,39 @@
 // bottle-agent-start — the first program of a docker bottle's agent
 // container: waits for the launcher's go, then executes the agent's command
 // in its place (same process, same pid under docker-init, nothing left
-// running). Bind-mounted read-only at /.bottle-agent-start as the
-// entrypoint; linked statically (it runs in any image), libc only.
+// running but the forwarder below). Bind-mounted read-only at
+// /.bottle-agent-start as the entrypoint; linked statically (it runs in any
+// image), libc and pthreads only.
 //
-//   bottle-agent-start --tty -- COMMAND [ARG...]
+//   bottle-agent-start [--forward ADDR:PORT=SOCKET_PATH] --tty|--go -- COMMAND [ARG...]
+//
+//   --tty
 //       waits (at most 30 s) until its terminal has a size. Docker 20.10
 //       (API 1.41) creates a container's terminal without one and can only
 //       set it once the container runs, by which time the agent may already
 //       have asked (`stty size` failed). The launcher sends the size once
 //       the bottle is ready (the sidecar too, when there is one).
-//   bottle-agent-start --go -- COMMAND [ARG...]
+//   --go
 //       reads one byte from stdin, which the launcher writes once the
 //       sidecar's proxy is ready: so the agent's container can be started
 //       while the sidecar starts, and the agent runs only when its proxy
 //       answers. End of file instead (the launcher is gone): exit 125, the
 //       agent never runs.
+//   --forward 127.0.0.1:3128=/run/bottle-egress/egress.sock
+//       for an agent container without a network (loopback only): listens
+//       on the TCP address (IPv4) before waiting, and once the wait is over
+//       starts a relay of every connection to the unix socket (the proxy's,
+//       in a bind-mounted directory); see tcp_forwarder.hpp. The relay is no
+//       child of COMMAND (a shell's `wait` never waits for it) and holds
+//       none of its descriptors; it lives as long as the container.
+//
 // Exit: 127 when COMMAND is not found, 126 when it cannot be executed (as
-// bottle-run reports for the native backend), 125 as above, 2 for a usage
-// error.
+// bottle-run reports for the native backend), 125 as above or when the
+// forwarder's address cannot be listened on (in use, not local) or its
+// relay cannot be started, 2 for a usage error (a --forward value refused
+// says why).
+#include "tcp_forwarder.hpp"
+
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <time.h>
@@ -27,6 +42,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
 
 namespace {
 
@@ -52,18 +69,57 @@ bool wait_for_go() {
 
 }  // namespace
 
+namespace {
+
+int agent_start_usage() {
+    std::fputs("usage: bottle-agent-start [--forward ADDR:PORT=SOCKET_PATH] --tty|--go -- COMMAND [ARG...]\n", stderr);
+    return 2;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-    if (argc < 4 || std::strcmp(argv[2], "--") != 0 || (std::strcmp(argv[1], "--tty") != 0 && std::strcmp(argv[1], "--go") != 0)) {
-        std::fputs("usage: bottle-agent-start --tty|--go -- COMMAND [ARG...]\n", stderr);
-        return 2;
+    namespace start = bottle::agent_start;
+    int next = 1;
+    std::optional<start::forward_spec> forward;
+    if (argc > 2 && std::strcmp(argv[1], "--forward") == 0) {
+        std::string why;
+        forward = start::parse_forward_spec(argv[2], why);
+        if (!forward) {
+            std::fprintf(stderr, "bottle-agent-start: --forward %s: %s\n", argv[2], why.c_str());
+            return agent_start_usage();
+        }
+        next = 3;
     }
-    if (std::strcmp(argv[1], "--tty") == 0) wait_for_terminal_size();
+    if (argc - next < 3 || std::strcmp(argv[next + 1], "--") != 0 ||
+        (std::strcmp(argv[next], "--tty") != 0 && std::strcmp(argv[next], "--go") != 0))
+        return agent_start_usage();
+    int listener = -1;
+    if (forward) {
+        listener = start::listen_for_forward(*forward);
+        if (listener < 0) {
+            std::fprintf(stderr, "bottle-run: the egress forwarder cannot listen on %s: %s; the agent was not started\n",
+                         forward->address_text.c_str(), std::strerror(errno));
+            return 125;
+        }
+    }
+    if (std::strcmp(argv[next], "--tty") == 0) wait_for_terminal_size();
     else if (!wait_for_go()) {
         std::fputs("bottle-run: the launcher went away before the bottle was ready; the agent was not started\n", stderr);
         return 125;
     }
-    ::execvp(argv[3], argv + 3);
+    // The relay starts only now: a launcher gone before the go leaves none.
+    if (forward) {
+        if (!start::start_forward_relay(listener, forward->socket_path)) {
+            std::fprintf(stderr, "bottle-run: the egress forwarder to %s could not be started: %s; the agent was not started\n",
+                         forward->socket_path.c_str(), std::strerror(errno));
+            return 125;
+        }
+        ::close(listener);
+    }
+    char** command = argv + next + 2;
+    ::execvp(command[0], command);
     const int e = errno;
-    std::fprintf(stderr, "bottle-run: %s: %s\n", argv[3], std::strerror(e));
+    std::fprintf(stderr, "bottle-run: %s: %s\n", command[0], std::strerror(e));
     return e == ENOENT || e == ENOTDIR ? 127 : 126;
 }
