@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 namespace {
 
 using namespace bottle::egress;
@@ -111,6 +113,96 @@ TEST(EgressOptions, BusyPollWindow) {
     EXPECT_FALSE(with({"--busy-poll", "-1"}));
     EXPECT_FALSE(with({"--busy-poll", "5us"}));
     EXPECT_FALSE(with({"--busy-poll", "1", "--busy-poll", "2"}));
+}
+
+TEST(EgressOptions, ListenUnix) {
+    auto c = parse_command_line({"--listen-unix", "/run/bottle/dev/egress.sock", "--listen-unix", "rel.sock", "--allow",
+                                 "a.example.com"});
+    ASSERT_TRUE(c) << c.error().message;  // a unix socket alone is something to listen on
+    EXPECT_EQ(c->cfg.listen_unix, (std::vector<std::string>{"/run/bottle/dev/egress.sock", "rel.sock"}));
+    EXPECT_TRUE(c->cfg.listen.empty());
+    c = parse_command_line({"--listen", "127.0.0.1:0", "--listen-unix", "/tmp/x.sock", "--allow", "a.example.com"});
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->cfg.listen.size(), 1u);
+    EXPECT_EQ(c->cfg.listen_unix.size(), 1u);
+    // sun_path holds 108 bytes with the NUL: 107 is the longest path.
+    EXPECT_TRUE(parse_command_line({"--listen-unix", "/" + std::string(106, 'x'), "--allow", "a.example.com"}));
+    auto too_long = parse_command_line({"--listen-unix", "/" + std::string(107, 'x'), "--allow", "a.example.com"});
+    ASSERT_FALSE(too_long);
+    EXPECT_NE(too_long.error().message.find("longer than 107 bytes"), std::string::npos) << too_long.error().message;
+    EXPECT_FALSE(parse_command_line({"--listen-unix", "/tmp/x.sock", "--listen-unix", "/tmp/x.sock", "--allow", "a.example.com"}));
+    EXPECT_FALSE(parse_command_line({"--listen-unix", std::string("/tmp/a\0b", 8), "--allow", "a.example.com"}));
+    auto none = parse_command_line({"--allow", "a.example.com"});
+    ASSERT_FALSE(none);
+    EXPECT_NE(none.error().message.find("--listen-unix PATH"), std::string::npos) << none.error().message;
+}
+
+TEST(EgressOptions, ArgsLine) {
+    auto a = parse_args_line(R"( ["--allow", "a.example.com", "--bottle-id", "d\u00e9v", ""] )");
+    ASSERT_TRUE(a) << a.error().message;
+    EXPECT_EQ(*a, (std::vector<std::string>{"--allow", "a.example.com", "--bottle-id", "d\xc3\xa9v", ""}));
+    a = parse_args_line("[]");
+    ASSERT_TRUE(a) << a.error().message;
+    EXPECT_TRUE(a->empty());
+    const std::vector<std::pair<std::string, std::string>> bad{
+        {"", "not a JSON array of strings"},
+        {"[", "not a JSON array of strings"},
+        {"[\"a\",]", "not a JSON array of strings"},
+        {"[\"a\"] x", "not a JSON array of strings"},
+        {"\"--allow\"", "not an array"},
+        {"{}", "not an array"},
+        {"[\"a\", null]", "element 1 is not a string"},
+        {"[true]", "element 0 is not a string"},
+        {"[[\"a\"]]", "element 0 is not a string"},
+        {"[[[\"a\"]]]", "not a JSON array of strings"},  // refused while parsing: deeper than any valid line
+        {"[\"a\\u0000b\"]", "element 0 holds a NUL byte"},
+        {"[\"--listen-unix\", \"/s\", \"--args-stdin\"]", "element 2 is --args-stdin again"},
+    };
+    for (const auto& [line, why] : bad) {
+        const auto r = parse_args_line(line);
+        ASSERT_FALSE(r) << line;
+        EXPECT_TRUE(failed_with(r, bottle::errc::invalid_argument)) << line;
+        EXPECT_NE(r.error().message.find(why), std::string::npos) << line << ": " << r.error().message;
+    }
+    EXPECT_FALSE(parse_args_line("[\"" + std::string(max_args_line_bytes, 'x') + "\"]"));
+}
+
+TEST(EgressOptions, ExpandArgsStdin) {
+    std::istringstream unused("[\"--allow\", \"b.example.com\"]\n");
+    auto e = expand_args_stdin({"--listen", "127.0.0.1:0"}, unused);  // no flag: stdin is not read
+    ASSERT_TRUE(e) << e.error().message;
+    EXPECT_EQ(*e, (std::vector<std::string>{"--listen", "127.0.0.1:0"}));
+    EXPECT_EQ(unused.tellg(), 0);
+
+    std::istringstream in("[\"--allow\", \"b.example.com\"]\nnext line is not read\n");
+    e = expand_args_stdin({"--listen", "127.0.0.1:0", "--args-stdin", "--bottle-id", "x"}, in);
+    ASSERT_TRUE(e) << e.error().message;
+    EXPECT_EQ(*e, (std::vector<std::string>{"--listen", "127.0.0.1:0", "--bottle-id", "x", "--allow", "b.example.com"}));
+    auto cl = parse_command_line(*e);
+    ASSERT_TRUE(cl) << cl.error().message;
+    ASSERT_EQ(cl->cfg.routes.size(), 1u);
+    EXPECT_EQ(cl->cfg.routes[0].host, "b.example.com");
+    std::string rest;
+    std::getline(in, rest);
+    EXPECT_EQ(rest, "next line is not read");
+
+    const std::vector<std::pair<std::string, std::string>> bad{
+        {"", "standard input ended"},
+        {"[\"--allow\", \"b.example.com\"]", "standard input ended"},  // no newline: maybe cut short
+        {"[1]\n", "element 0 is not a string"},
+        {"[\"--args-stdin\"]\n", "--args-stdin again"},
+        {std::string(max_args_line_bytes + 1, ' ') + "\n", "longer than 1048576 bytes"},
+    };
+    for (const auto& [input, why] : bad) {
+        std::istringstream s(input);
+        const auto r = expand_args_stdin({"--args-stdin"}, s);
+        ASSERT_FALSE(r) << why;
+        EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+    }
+    std::istringstream twice("[]\n");
+    const auto r = expand_args_stdin({"--args-stdin", "--args-stdin"}, twice);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("given twice"), std::string::npos) << r.error().message;
 }
 
 }  // namespace

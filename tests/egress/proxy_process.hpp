@@ -1,6 +1,7 @@
 // tests/egress/proxy_process.hpp — the real bottle-egress as a child
 // process: started with arguments (and optionally an inherited listening
-// socket as --listen-fd 3), its ready line read, stopped with SIGTERM.
+// socket as --listen-fd 3, or a descriptor as its standard input), its
+// ready line read, stopped with SIGTERM.
 #pragma once
 
 #include "egress_harness.hpp"
@@ -21,8 +22,9 @@ struct exit_result {
 class proxy_process {
 public:
     /// Starts the proxy; `inherit_fd` >= 0 becomes descriptor 3 in the child;
-    /// `netns_fd` >= 0 is a network namespace the child enters before exec.
-    explicit proxy_process(std::vector<std::string> args, int inherit_fd = -1, int netns_fd = -1) {
+    /// `netns_fd` >= 0 is a network namespace the child enters before exec;
+    /// `stdin_fd` >= 0 becomes the child's standard input.
+    explicit proxy_process(std::vector<std::string> args, int inherit_fd = -1, int netns_fd = -1, int stdin_fd = -1) {
         int out[2], err[2];
         if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
         args.insert(args.begin(), binary_path());
@@ -34,6 +36,7 @@ public:
             ::dup2(out[1], 1);
             ::dup2(err[1], 2);
             if (inherit_fd >= 0) ::dup2(inherit_fd, 3);
+            if (stdin_fd >= 0) ::dup2(stdin_fd, 0);
             if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) ::_exit(126);
             ::execv(argv[0], argv.data());
             ::_exit(127);
@@ -54,9 +57,19 @@ public:
     proxy_process(const proxy_process&) = delete;
     proxy_process& operator=(const proxy_process&) = delete;
 
-    /// Reads the ready line; returns the first listening port, or nullopt
+    /// Reads the ready line; returns the first listening TCP port, or nullopt
     /// when the proxy exited or printed something else.
     std::optional<std::uint16_t> ready(int timeout_ms = 5000) {
+        const auto l = listening(timeout_ms);
+        if (!l) return std::nullopt;
+        for (const auto& ep : *l) {
+            if (ep.rfind("unix:", 0) != 0) return static_cast<std::uint16_t>(std::stoi(ep.substr(ep.rfind(':') + 1)));
+        }
+        return std::nullopt;
+    }
+    /// Reads the ready line; returns its "listening" entries ("ADDR:PORT",
+    /// "unix:PATH"), or nullopt when the proxy exited or printed something else.
+    std::optional<std::vector<std::string>> listening(int timeout_ms = 5000) {
         std::string line;
         const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
         while (line.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
@@ -70,10 +83,10 @@ public:
         boost::system::error_code ec;
         const auto v = boost::json::parse(line, ec);
         if (ec || !v.is_object() || !v.as_object().contains("listening")) return std::nullopt;
-        const auto& l = v.at("listening").as_array();
-        if (l.empty()) return std::nullopt;
-        const std::string ep(l[0].as_string());
-        return static_cast<std::uint16_t>(std::stoi(ep.substr(ep.rfind(':') + 1)));
+        std::vector<std::string> out;
+        for (const auto& e : v.at("listening").as_array()) out.emplace_back(e.as_string());
+        if (out.empty()) return std::nullopt;
+        return out;
     }
     [[nodiscard]] const std::string& ready_line() const { return ready_line_; }
     [[nodiscard]] pid_t pid() const { return pid_; }

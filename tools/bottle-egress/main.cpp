@@ -10,7 +10,11 @@
 int main(int argc, char** argv) {
     using namespace bottle::egress;
     std::signal(SIGPIPE, SIG_IGN);  // a closed peer is an error code, not a signal
-    auto cl = parse_command_line(bottle::cli::arguments(argc, argv));
+    // --args-stdin: the rest of the arguments come as one line on stdin
+    // (a sidecar started ahead of time waits here, serving nothing).
+    auto args = expand_args_stdin(bottle::cli::arguments(argc, argv), std::cin);
+    if (!args) return bottle::cli::usage_failure(std::cerr, "bottle-egress", args.error(), usage_text());
+    auto cl = parse_command_line(*args);
     if (!cl) return bottle::cli::usage_failure(std::cerr, "bottle-egress", cl.error(), usage_text());
     if (cl->help) {
         std::cout << usage_text();

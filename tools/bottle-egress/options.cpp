@@ -9,6 +9,10 @@
 #include "bottle/manifest/resolve.hpp"
 #include "common/cli.hpp"
 
+#include <boost/json/parse.hpp>
+
+#include <sys/un.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -120,6 +124,49 @@ result<std::pair<std::string, std::vector<net::address>>> parse_resolve(std::str
     return std::make_pair(std::move(*name), std::move(addresses));
 }
 
+result<std::vector<std::string>> parse_args_line(std::string_view line) {
+    if (line.size() > max_args_line_bytes)
+        return usage("--args-stdin: the line is longer than " + std::to_string(max_args_line_bytes) + " bytes");
+    boost::json::parse_options strict;
+    strict.max_depth = 2;  // the array and one level in it (refused below: not a string); deeper fails here
+    boost::system::error_code ec;
+    const boost::json::value v = boost::json::parse(line, ec, {}, strict);
+    if (ec) return usage("--args-stdin: the line is not a JSON array of strings (" + ec.message() + ")");
+    if (!v.is_array()) return usage("--args-stdin: the line is JSON but not an array (expected [\"--allow\", \"HOST\", ...])");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v.as_array().size(); ++i) {
+        const auto& e = v.as_array()[i];
+        const std::string which = "--args-stdin: element " + std::to_string(i);
+        if (!e.is_string()) return usage(which + " is not a string");
+        std::string arg(e.as_string());
+        if (arg.find('\0') != std::string::npos) return usage(which + " holds a NUL byte (no command-line argument can)");
+        if (arg == "--args-stdin") return usage(which + " is --args-stdin again: the arguments are read once");
+        out.push_back(std::move(arg));
+    }
+    return out;
+}
+
+result<std::vector<std::string>> expand_args_stdin(std::vector<std::string> args, std::istream& in) {
+    const auto count = std::count(args.begin(), args.end(), "--args-stdin");
+    if (count == 0) return args;
+    if (count > 1) return usage("--args-stdin was given twice");
+    args.erase(std::find(args.begin(), args.end(), "--args-stdin"));
+    std::string line;
+    for (;;) {
+        const auto c = in.rdbuf() ? in.rdbuf()->sbumpc() : std::char_traits<char>::eof();
+        if (c == std::char_traits<char>::eof())
+            return usage("--args-stdin: standard input ended before a whole line (a JSON array of strings, then a newline)");
+        if (c == '\n') break;
+        if (line.size() == max_args_line_bytes)
+            return usage("--args-stdin: the line is longer than " + std::to_string(max_args_line_bytes) + " bytes");
+        line.push_back(std::char_traits<char>::to_char_type(c));
+    }
+    auto more = parse_args_line(line);
+    if (!more) return more.error();
+    args.insert(args.end(), std::make_move_iterator(more->begin()), std::make_move_iterator(more->end()));
+    return args;
+}
+
 result<boost::asio::ip::tcp::endpoint> parse_listen(std::string_view text) {
     std::string_view host, port;
     if (!text.empty() && text.front() == '[') {
@@ -146,7 +193,7 @@ result<boost::asio::ip::tcp::endpoint> parse_listen(std::string_view text) {
 }
 
 std::string usage_text() {
-    return "usage: bottle-egress (--listen ADDR:PORT | --listen-fd N)...\n"
+    return "usage: bottle-egress [--args-stdin] (--listen ADDR:PORT | --listen-fd N | --listen-unix PATH)...\n"
            "                     (--allow HOST[:PORT[,PORT...]]... | --manifest PATH --bottle NAME...)\n"
            "                     [--resolve NAME=ADDR[,ADDR...]]... [--nameserver ADDR[:PORT]]\n"
            "                     [--permit CIDR]... [--log FILE|-] [--bottle-id ID]\n"
@@ -154,10 +201,15 @@ std::string usage_text() {
            "The per-bottle egress proxy: HTTP CONNECT (TLS whose SNI is the CONNECT host) and\n"
            "absolute-URI HTTP/1.1, allowed only to the bottle's routes; names are resolved here\n"
            "and every answer must pass the deny floor (loopback, private, link-local, metadata, ...).\n"
-           "When ready it prints {\"listening\":[\"ADDR:PORT\",...]} on standard output.\n"
+           "When ready it prints {\"listening\":[\"ADDR:PORT\",...,\"unix:PATH\",...]} on standard output.\n"
            "\n"
+           "  --args-stdin            first read one line from standard input, a JSON array of\n"
+           "                          strings (at most 1 MiB), and add them to the arguments\n"
            "  --listen ADDR:PORT      listen here (port 0: any free port)\n"
            "  --listen-fd N           serve the inherited listening TCP socket N\n"
+           "  --listen-unix PATH      create a unix stream socket at PATH (mode 0666: the directory\n"
+           "                          around it confines access) and serve it like --listen; PATH\n"
+           "                          must not exist; removed again on SIGTERM/SIGINT\n"
            "  --allow HOST[:PORTS]    a route: exact host, *.suffix, or IP address; ports\n"
            "                          comma-separated (default 443,80)\n"
            "  --allow-tunnel HOST:PORTS  a route whose CONNECT tunnel may carry non-TLS bytes\n"
@@ -182,24 +234,28 @@ std::string usage_text() {
            "                          sleeping (default 50; 0: sleep at once, least CPU)\n"
            "  --help, --version\n"
            "\n"
-           "Exit status: 0 stopped by SIGTERM/SIGINT, 1 could not start (bind, log, resolver),\n"
-           "2 usage error (including a refused route or manifest).\n"
+           "Exit status: 0 stopped by SIGTERM/SIGINT, 1 could not start (bind, log, resolver,\n"
+           "an existing --listen-unix PATH), 2 usage error (including a refused route or\n"
+           "manifest, or a bad --args-stdin line).\n"
            "\n"
            "Example:\n"
            "  bottle-egress --listen 127.0.0.1:0 --allow api.example.com --allow '*.example.org:443' \\\n"
-           "                --log /run/bottle/dev/egress.log --bottle-id dev\n";
+           "                --log /run/bottle/dev/egress.log --bottle-id dev\n"
+           "  echo '[\"--listen-unix\",\"/run/bottle/dev/egress.sock\",\"--allow\",\"api.example.com\"]' |\n"
+           "      bottle-egress --args-stdin\n";
 }
 
 result<command_line> parse_command_line(const std::vector<std::string>& args) {
     command_line out;
     config& c = out.cfg;
-    std::vector<std::string> listen, allow, allow_tunnel, bottles, resolve, permit;
+    std::vector<std::string> listen, listen_unix, allow, allow_tunnel, bottles, resolve, permit;
     std::vector<int> fds;
     std::string manifest_path, nameserver, log, max_conn, max_tun, max_head, head_to, hello_to, connect_to, idle_to, busy_poll;
     auto app_ptr = cli::make_app("bottle-egress", "the per-bottle egress proxy");
     auto& app = *app_ptr;
     app.add_option("--listen", listen, "listen address");
     app.add_option("--listen-fd", fds, "inherited listener");
+    app.add_option("--listen-unix", listen_unix, "unix socket path");
     app.add_option("--allow", allow, "route");
     app.add_option("--allow-tunnel", allow_tunnel, "non-TLS route");
     app.add_option("--bottle", bottles, "bottle name");
@@ -241,7 +297,18 @@ result<command_line> parse_command_line(const std::vector<std::string>& args) {
             return usage("--listen-fd " + std::to_string(fd) + " was given twice");
         c.listen_fds.push_back(fd);
     }
-    if (c.listen.empty() && c.listen_fds.empty()) return usage("nothing to listen on: give --listen ADDR:PORT or --listen-fd N");
+    for (const auto& path : listen_unix) {
+        const std::string what = "--listen-unix " + quote(path) + ": ";
+        if (path.empty() || path.find('\0') != std::string::npos) return usage(what + "expected a file path");
+        if (path.size() >= sizeof(sockaddr_un::sun_path))
+            return usage(what + "longer than " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                         " bytes, the most a unix socket address holds (use a shorter directory)");
+        if (std::find(c.listen_unix.begin(), c.listen_unix.end(), path) != c.listen_unix.end())
+            return usage("--listen-unix " + quote(path) + " was given twice");
+        c.listen_unix.push_back(path);
+    }
+    if (c.listen.empty() && c.listen_fds.empty() && c.listen_unix.empty())
+        return usage("nothing to listen on: give --listen ADDR:PORT, --listen-fd N or --listen-unix PATH");
     const bool from_manifest = manifest_opt->count() > 0;
     if (from_manifest && (!allow.empty() || !allow_tunnel.empty()))
         return usage("--allow and --manifest exclude each other: routes come from one place");

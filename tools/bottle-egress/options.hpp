@@ -1,7 +1,7 @@
 // tools/bottle-egress/options.hpp — bottle-egress's command line and the
 // checked configuration built from it.
 //
-//   bottle-egress (--listen ADDR:PORT | --listen-fd N)...
+//   bottle-egress [--args-stdin] (--listen ADDR:PORT | --listen-fd N | --listen-unix PATH)...
 //                 (--allow HOST[:PORT[,PORT...]]... | --manifest PATH --bottle NAME...)
 //                 [--resolve NAME=ADDR[,ADDR...]]... [--nameserver ADDR[:PORT]]
 //                 [--permit CIDR]... [--log FILE|-] [--bottle-id ID]
@@ -10,6 +10,10 @@
 // policy::make_route (a route like "*.com" is refused here), addresses and
 // CIDRs through the strict parsers of bottle::net. Any error is a usage
 // error (exit 2) that names the argument.
+//
+// --args-stdin takes further arguments from one line of standard input (a
+// JSON array of strings) before anything else is parsed, so a sidecar can
+// be started ahead of time and be told its routes later.
 #pragma once
 
 #include "bottle/net/cidr.hpp"
@@ -21,6 +25,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <istream>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,6 +52,7 @@ struct proxy_limits {
 struct config {
     std::vector<boost::asio::ip::tcp::endpoint> listen;
     std::vector<int> listen_fds;
+    std::vector<std::string> listen_unix;  ///< unix socket paths to create (mode 0666)
     std::vector<policy::route> routes;
     std::map<std::string, std::vector<net::address>> static_answers;  ///< by canonical name
     std::optional<boost::asio::ip::udp::endpoint> nameserver;
@@ -71,6 +77,21 @@ struct command_line {
 /// when --manifest is given. Errors are usage errors (invalid_argument,
 /// or the manifest loader's error) with a message naming the argument.
 [[nodiscard]] result<command_line> parse_command_line(const std::vector<std::string>& args);
+
+/// The longest argument line --args-stdin reads (without its newline).
+inline constexpr std::size_t max_args_line_bytes = 1024 * 1024;
+
+/// Parses one --args-stdin line: a JSON array of strings (at most
+/// max_args_line_bytes). Errors (invalid_argument, naming what is wrong):
+/// not JSON, not an array, an element that is not a string, or an element
+/// "--args-stdin" (the line cannot ask for another line).
+[[nodiscard]] result<std::vector<std::string>> parse_args_line(std::string_view line);
+
+/// When `args` holds "--args-stdin" (once), returns `args` without it and
+/// with the strings of one line read from `in` appended; otherwise `args`
+/// unchanged. Errors (invalid_argument): the flag given twice, end of input
+/// before a newline, a line over max_args_line_bytes, or parse_args_line's.
+[[nodiscard]] result<std::vector<std::string>> expand_args_stdin(std::vector<std::string> args, std::istream& in);
 
 /// --help text: synopsis, every option, exit codes, an example.
 [[nodiscard]] std::string usage_text();

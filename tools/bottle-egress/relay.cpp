@@ -32,7 +32,8 @@ bool would_block(int e) { return e == EAGAIN || e == EWOULDBLOCK; }
 /// is full. False when the socket failed (the pipe may then hold bytes).
 /// splice has no MSG_NOSIGNAL: a closed peer is EPIPE here only because
 /// main() ignores SIGPIPE.
-asio::awaitable<bool> splice_all(splice_pipe& pipe, tcp::socket& to, std::size_t n) {
+template <class Socket>
+asio::awaitable<bool> splice_all(splice_pipe& pipe, Socket& to, std::size_t n) {
     while (n > 0) {
         const ssize_t m = ::splice(pipe.read_end, nullptr, to.native_handle(), nullptr, n, splice_flags);
         if (m > 0) {
@@ -41,7 +42,7 @@ asio::awaitable<bool> splice_all(splice_pipe& pipe, tcp::socket& to, std::size_t
         }
         if (m < 0 && errno == EINTR) continue;
         if (m < 0 && would_block(errno)) {
-            auto [wec] = co_await to.async_wait(tcp::socket::wait_write, nothrow);
+            auto [wec] = co_await to.async_wait(Socket::wait_write, nothrow);
             if (wec) co_return false;
             continue;
         }
@@ -52,14 +53,32 @@ asio::awaitable<bool> splice_all(splice_pipe& pipe, tcp::socket& to, std::size_t
 
 /// The end of one direction: passes an end of stream on as a half-close;
 /// after an error shuts both sockets down so the other direction ends too.
-void end_direction(tcp::socket& from, tcp::socket& to, bool failed) {
+template <class From, class To>
+void end_direction(From& from, To& to, bool failed) {
     boost::system::error_code ignored;
-    to.shutdown(tcp::socket::shutdown_send, ignored);
-    if (failed) from.shutdown(tcp::socket::shutdown_both, ignored), to.shutdown(tcp::socket::shutdown_both, ignored);
+    to.shutdown(asio::socket_base::shutdown_send, ignored);
+    if (failed) from.shutdown(asio::socket_base::shutdown_both, ignored), to.shutdown(asio::socket_base::shutdown_both, ignored);
 }
 
-asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, buffer_pool& pool, relay_activity& activity,
-                           std::uint64_t& count) {
+/// Writes all of `bytes`; the one body behind both write_all overloads.
+template <class Socket>
+asio::awaitable<bool> write_every_byte(Socket& to, std::string_view bytes) {
+    while (!bytes.empty()) {
+        boost::system::error_code ec;
+        const std::size_t n = to.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            auto [wec] = co_await to.async_wait(Socket::wait_write, nothrow);
+            if (wec) co_return false;
+            continue;
+        }
+        if (ec) co_return false;
+        bytes.remove_prefix(n);
+    }
+    co_return true;
+}
+
+template <class From, class To>
+asio::awaitable<void> pump(From& from, To& to, buffer_pool& pool, relay_activity& activity, std::uint64_t& count) {
     // Two paths, chosen by what the last read saw.
     //  - Small messages (a request/response exchange): Asio's async_read_some
     //    into a small buffer of this direction, then a plain send. Asio reads
@@ -79,7 +98,7 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, buffer_pool& pool
     for (;;) {
         if (!bulk) {
             if (!small) {  // a direction that never carries a byte holds no buffer
-                auto [wec] = co_await from.async_wait(tcp::socket::wait_read, nothrow);
+                auto [wec] = co_await from.async_wait(From::wait_read, nothrow);
                 if (wec) break;
                 small = std::make_unique_for_overwrite<char[]>(copy_bytes);
             }
@@ -89,7 +108,7 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, buffer_pool& pool
                 break;
             }
             activity.last = std::chrono::steady_clock::now();
-            if (!co_await write_all(to, std::string_view(small.get(), n))) {
+            if (!co_await write_every_byte(to, std::string_view(small.get(), n))) {
                 end_direction(to, from, true);
                 break;
             }
@@ -103,7 +122,7 @@ asio::awaitable<void> pump(tcp::socket& from, tcp::socket& to, buffer_pool& pool
         }
         if (drained) {
             drained = false;
-            auto [wec] = co_await from.async_wait(tcp::socket::wait_read, nothrow);
+            auto [wec] = co_await from.async_wait(From::wait_read, nothrow);
             if (wec) break;
         }
         if (!pipe) pipe = pool.acquire_pipe();
@@ -193,22 +212,11 @@ void buffer_pool::release_pipe(splice_pipe p) {
         free_pipes_.push_back(std::move(p));
 }
 
-asio::awaitable<bool> write_all(tcp::socket& to, std::string_view bytes) {
-    while (!bytes.empty()) {
-        boost::system::error_code ec;
-        const std::size_t n = to.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-            auto [wec] = co_await to.async_wait(tcp::socket::wait_write, nothrow);
-            if (wec) co_return false;
-            continue;
-        }
-        if (ec) co_return false;
-        bytes.remove_prefix(n);
-    }
-    co_return true;
-}
+asio::awaitable<bool> write_all(tcp::socket& to, std::string_view bytes) { return write_every_byte(to, bytes); }
 
-asio::awaitable<void> relay(tcp::socket& client, tcp::socket& upstream, buffer_pool& pool, relay_activity& activity) {
+asio::awaitable<bool> write_all(client_socket& to, std::string_view bytes) { return write_every_byte(to, bytes); }
+
+asio::awaitable<void> relay(client_socket& client, tcp::socket& upstream, buffer_pool& pool, relay_activity& activity) {
     using namespace asio::experimental::awaitable_operators;
     boost::system::error_code ignored;
     client.non_blocking(true, ignored);

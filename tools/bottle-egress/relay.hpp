@@ -17,9 +17,14 @@
 // the same either way; every check happened before the relay started. An end
 // of stream is passed on as a half-close; an error on either side ends both
 // directions.
+//
+// The client side is a stream socket of either family the proxy listens on
+// (TCP, or a unix socket under --listen-unix); the upstream is always TCP.
+// Both are Asio's reactive sockets: the same calls, the same cost.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
@@ -30,6 +35,10 @@
 #include <vector>
 
 namespace bottle::egress {
+
+/// A client connection: TCP or unix stream (a tcp::socket or a
+/// local::stream_protocol::socket moves into it).
+using client_socket = boost::asio::generic::stream_protocol::socket;
 
 /// An empty pipe for splicing; closes its ends.
 struct splice_pipe {
@@ -68,11 +77,12 @@ struct relay_activity {
 
 /// Relays until both directions ended (EOF passed on as shutdown) or one
 /// failed (then both sockets are shut down). Never throws.
-boost::asio::awaitable<void> relay(boost::asio::ip::tcp::socket& client, boost::asio::ip::tcp::socket& upstream,
-                                   buffer_pool& pool, relay_activity& activity);
+boost::asio::awaitable<void> relay(client_socket& client, boost::asio::ip::tcp::socket& upstream, buffer_pool& pool,
+                                   relay_activity& activity);
 
 /// Writes all of `bytes` to a non-blocking socket, waiting when it would
 /// block. Returns false when the socket failed. Never throws.
 boost::asio::awaitable<bool> write_all(boost::asio::ip::tcp::socket& to, std::string_view bytes);
+boost::asio::awaitable<bool> write_all(client_socket& to, std::string_view bytes);
 
 }  // namespace bottle::egress

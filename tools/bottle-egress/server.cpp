@@ -5,6 +5,7 @@
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,14 +18,16 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 namespace bottle::egress {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+using unix_stream = asio::local::stream_protocol;
 
 namespace {
-
 
 /// Checks that `fd` is a listening TCP socket and returns its protocol.
 result<tcp> listening_protocol(int fd) {
@@ -133,22 +136,58 @@ result<void> server::open() {
         ctx_.listeners.push_back(a->local_endpoint(ec));
         acceptors_.push_back(std::move(a));
     }
+    for (const auto& path : ctx_.cfg.listen_unix) {
+        if (auto opened = open_unix(path); !opened) return opened;
+    }
+    return {};
+}
+
+result<void> server::open_unix(const std::string& path) {
+    const std::string what = "--listen-unix " + path + ": ";
+    auto a = std::make_unique<unix_stream::acceptor>(io_);
+    boost::system::error_code ec;
+    a->open(unix_stream(), ec);
+    if (!ec) a->bind(unix_stream::endpoint(path), ec);  // creates the file; fails if anything is there
+    if (ec == asio::error::address_in_use)
+        return make_error(errc::io_error, what + "the path already exists (bottle-egress creates the socket itself and never "
+                                                 "removes a file it did not create; remove a stale socket first)");
+    if (ec) return make_error(errc::io_error, what + ec.message());
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode))
+        return make_error(errc::io_error, what + "the socket file vanished or was replaced right after bind");
+    created_.push_back({path, st.st_dev, st.st_ino});
+    // The agent runs under another uid: anyone who can reach the file may
+    // connect. The directory around it is what confines access.
+    if (::chmod(path.c_str(), 0666) != 0) return make_error(errc::io_error, what + "chmod 0666: " + std::strerror(errno));
+    a->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return make_error(errc::io_error, what + ec.message());
+    unix_acceptors_.push_back(std::move(a));
     return {};
 }
 
 void server::start() {
     for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
+    for (auto& a : unix_acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
 }
 
 void server::stop() {
     ctx_.stopping = true;
     boost::system::error_code ignored;
     for (auto& a : acceptors_) a->close(ignored);
+    for (auto& a : unix_acceptors_) a->close(ignored);
+    for (const auto& c : created_) {
+        struct stat st {};
+        if (::lstat(c.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == c.device && st.st_ino == c.inode)
+            ::unlink(c.path.c_str());
+    }
+    created_.clear();
     const auto open_sessions = ctx_.sessions;  // close() never destroys; copy anyway
     for (session* s : open_sessions) s->close();
 }
 
-asio::awaitable<void> server::accept_loop(tcp::acceptor& acceptor) {
+template <class Acceptor>
+asio::awaitable<void> server::accept_loop(Acceptor& acceptor) {
+    constexpr bool is_tcp = std::is_same_v<typename Acceptor::protocol_type, tcp>;
     asio::steady_timer backoff(io_);
     while (!ctx_.stopping) {
         auto [ec, socket] = co_await acceptor.async_accept(nothrow);
@@ -161,17 +200,26 @@ asio::awaitable<void> server::accept_loop(tcp::acceptor& acceptor) {
             co_await backoff.async_wait(nothrow);
             continue;
         }
+        boost::system::error_code e2;
+        std::string client;
+        if constexpr (is_tcp) {
+            const auto peer = socket.remote_endpoint(e2);
+            client = e2 ? std::string("?") : endpoint_text(peer);
+        } else {
+            // A unix client is unnamed; the listener's path says where it came in.
+            const auto local = socket.local_endpoint(e2);
+            client = "unix:" + (e2 ? std::string("?") : local.path());
+        }
         if (ctx_.sessions.size() >= ctx_.cfg.limits.max_connections) {
             decision_record r;
-            boost::system::error_code e2;
-            const auto peer = socket.remote_endpoint(e2);
-            r.client = e2 ? std::string("?") : endpoint_text(peer);
+            r.client = std::move(client);
             r.reason = "connection limit reached (" + std::to_string(ctx_.cfg.limits.max_connections) + " at once)";
             ctx_.log.write(r);
             socket.close(e2);
             continue;
         }
-        std::make_shared<session>(ctx_, std::move(socket))->start();
+        if constexpr (is_tcp) socket.set_option(tcp::no_delay(true), e2);
+        std::make_shared<session>(ctx_, client_socket(std::move(socket)), std::move(client))->start();
     }
 }
 
@@ -216,8 +264,9 @@ int run_proxy(const config& cfg, std::ostream& out, std::ostream& err) {
         });
         std::string listening = "{\"listening\":[";
         std::string routes;
-        for (std::size_t i = 0; i < srv.endpoints().size(); ++i)
-            listening += (i ? "," : "") + json_string(endpoint_text(srv.endpoints()[i]));
+        bool first = true;
+        for (const auto& ep : srv.endpoints()) listening += (std::exchange(first, false) ? "" : ",") + json_string(endpoint_text(ep));
+        for (const auto& path : srv.unix_paths()) listening += (std::exchange(first, false) ? "" : ",") + json_string("unix:" + path);
         listening += "]}";
         for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
             const auto& r = cfg.routes[i];

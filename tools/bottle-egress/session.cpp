@@ -54,14 +54,15 @@ std::string error_response(int status, std::string_view reason) {
            "\r\nConnection: close\r\nX-Bottle-Egress-Reason: " + why + "\r\n\r\n" + body;
 }
 
-session::session(proxy_context& ctx, tcp::socket client)
-    : ctx_(ctx), client_(std::move(client)), upstream_(client_.get_executor()), timer_(client_.get_executor()) {
+session::session(proxy_context& ctx, client_socket client, std::string client_name)
+    : ctx_(ctx),
+      client_(std::move(client)),
+      upstream_(client_.get_executor()),
+      timer_(client_.get_executor()),
+      client_text_(std::move(client_name)) {
     ctx_.sessions.insert(this);
     boost::system::error_code ec;
-    const auto ep = client_.remote_endpoint(ec);
-    client_text_ = ec ? std::string("?") : endpoint_text(ep);
     client_.non_blocking(true, ec);
-    client_.set_option(tcp::no_delay(true), ec);
 }
 
 session::~session() {
@@ -119,7 +120,8 @@ asio::awaitable<void> session::watchdog() {
     }
 }
 
-asio::awaitable<bool> session::read_more(tcp::socket& from, std::string& into) {
+template <class Socket>
+asio::awaitable<bool> session::read_more(Socket& from, std::string& into) {
     const std::size_t old = into.size();
     into.resize(old + read_chunk);
     auto [ec, n] = co_await from.async_read_some(asio::buffer(into.data() + old, read_chunk), nothrow);
@@ -127,6 +129,8 @@ asio::awaitable<bool> session::read_more(tcp::socket& from, std::string& into) {
     if (n > 0) activity_.last = clock::now();
     co_return !ec && n > 0;
 }
+template asio::awaitable<bool> session::read_more(client_socket&, std::string&);
+template asio::awaitable<bool> session::read_more(tcp::socket&, std::string&);
 
 void session::start_record(const request_head& head) {
     record_ = decision_record{};

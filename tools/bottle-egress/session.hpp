@@ -9,7 +9,8 @@
 //   decide the next request on the connection on its own.
 // The policy (bottle::policy) makes every decision; this file only moves
 // bytes and keeps time. A watchdog closes the session when the phase's
-// deadline passes (head, ClientHello, connect, idle).
+// deadline passes (head, ClientHello, connect, idle). The client is a TCP
+// or a unix stream connection (--listen-unix); both are served alike.
 #pragma once
 
 #include "bottle-egress/decision_log.hpp"
@@ -49,7 +50,9 @@ struct proxy_context {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(proxy_context& ctx, boost::asio::ip::tcp::socket client);
+    /// `client_name` is what the decision log calls the client
+    /// ("ADDR:PORT", or "unix:PATH" for a connection to a unix listener).
+    session(proxy_context& ctx, client_socket client, std::string client_name);
     ~session();
     session(const session&) = delete;
     session& operator=(const session&) = delete;
@@ -86,9 +89,10 @@ private:
     /// checks the floor, refuses loops, connects. On failure answers the
     /// client, logs, and returns false.
     boost::asio::awaitable<bool> vet_and_connect(const policy::decision& d, std::uint16_t port);
-    /// Reads more bytes from `from` into `into` (up to a read's worth).
-    /// False at end of stream or on error.
-    boost::asio::awaitable<bool> read_more(boost::asio::ip::tcp::socket& from, std::string& into);
+    /// Reads more bytes from `from` (client_ or upstream_) into `into` (up
+    /// to a read's worth). False at end of stream or on error.
+    template <class Socket>
+    boost::asio::awaitable<bool> read_more(Socket& from, std::string& into);
 
     /// Answers with a short error response and logs the decision.
     boost::asio::awaitable<void> refuse(int status, std::string reason, verdict v = verdict::deny);
@@ -96,7 +100,7 @@ private:
     void start_record(const request_head& head);
 
     proxy_context& ctx_;
-    boost::asio::ip::tcp::socket client_;
+    client_socket client_;
     boost::asio::ip::tcp::socket upstream_;
     boost::asio::steady_timer timer_;
     clock::time_point deadline_ = clock::time_point::max();
