@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # Median wall time of launching `true` with the docker backend against a bare
-# `docker run --rm IMAGE true`, side by side in one run, against a private
-# dockerd started for the run in a network namespace of its own
+# `docker run --rm IMAGE true`, side by side in one run, against private
+# dockerds started for the run in network namespaces of their own
 # (tests/run_docker/docker_fixture.sh: never the host's daemon or network).
 # Timed round-robin (one of each per round) so load weighs on all alike:
-#   docker run --rm IMAGE true
+#   docker run --rm IMAGE true                                  (daemon without a default bridge: no network)
 #   bottle-run --backend docker --image IMAGE -- true            (no routes: no network, no sidecar)
-#   bottle-run --backend docker ... with a route -- true           (two networks, the sidecar, its ready line)
+#   bottle-run ... with a route, the pool warm                   (socket topology, a waiting sidecar claimed)
+#   bottle-run ... with a route, no pool (BOT_BOTTLE_DOCKER_POOL=0): the sidecar started for the launch
+#   bottle-run ... with a route, the network topology (BOT_BOTTLE_DOCKER_TOPOLOGY=network, no pool): as before
 #   the same under gVisor, when runsc is installed (a second daemon with runsc registered)
-# and, for a before/after in the same run, bottle-run as it was before the
-# reaper and the agent's go (docs/docker-backend.md, Lifecycle): the teardown
-# in-process before bottle-run exits (BOTTLE_RUN_FAULT=docker-no-reaper) and
-# the agent's container started only after the sidecar is ready
-# (BOTTLE_AGENT_START pointing at nothing). bottle-run now exits before the
-# reaper's removals end; they overlap the next launch of the round (as
-# `docker run --rm` waits for its own removal, it pays it in full).
-# Needs root (the daemon). Prints each median and the ratio to docker run.
+#   docker run --rm IMAGE true on a third daemon with the default bridge (what a stock install gives)
+# After the pooled launch the bench waits until its reaper has made the next
+# waiting sidecar (the pool's .json), so that work never overlaps a timed
+# launch; the other launches' reapers still overlap the next launch, as
+# `docker run --rm` pays its own removal in full.
+# Needs root (the daemons). Prints each median and the ratio to docker run.
 #   scripts/bench-docker.sh [BUILD_DIR] [ROUNDS]
 set -euo pipefail
 build=${1:-build/dev}
@@ -35,15 +35,14 @@ export XDG_RUNTIME_DIR=$tmp
 
 "$fixture" start "$tmp/d" || exit $?
 daemons+=("$tmp/d")
-names=() cmds=()
-add() { names+=("$1"); cmds+=("$2"); }
-before="BOTTLE_RUN_FAULT=docker-no-reaper BOTTLE_AGENT_START=/nonexistent"
+names=() cmds=() waits=()
+add() { names+=("$1"); cmds+=("$2"); waits+=("${3:-}"); }
+route="--manifest $tmp/m.json --bottle web"
 add "docker run --rm IMAGE true" "env DOCKER_HOST=unix://$tmp/d/docker.sock docker run --rm bbtest:latest true"
 add "bottle-run --backend docker -- true" "env DOCKER_HOST=unix://$tmp/d/docker.sock $run --backend docker --image bbtest:latest -- true"
-add "  as before (teardown before exit)" "env DOCKER_HOST=unix://$tmp/d/docker.sock $before $run --backend docker --image bbtest:latest -- true"
-add "bottle-run --backend docker, a route" "env DOCKER_HOST=unix://$tmp/d/docker.sock $run --manifest $tmp/m.json --bottle web --backend docker --image bbtest:latest -- true"
-add "  a route, without the agent's go" "env DOCKER_HOST=unix://$tmp/d/docker.sock BOTTLE_AGENT_START=/nonexistent $run --manifest $tmp/m.json --bottle web --backend docker --image bbtest:latest -- true"
-add "  a route, as before" "env DOCKER_HOST=unix://$tmp/d/docker.sock $before $run --manifest $tmp/m.json --bottle web --backend docker --image bbtest:latest -- true"
+add "bottle-run, a route (pooled sidecar)" "env DOCKER_HOST=unix://$tmp/d/docker.sock $run $route --backend docker --image bbtest:latest -- true" pool
+add "  a route, no pool (sidecar started)" "env DOCKER_HOST=unix://$tmp/d/docker.sock BOT_BOTTLE_DOCKER_POOL=0 $run $route --backend docker --image bbtest:latest -- true"
+add "  a route, network topology (before)" "env DOCKER_HOST=unix://$tmp/d/docker.sock BOT_BOTTLE_DOCKER_POOL=0 BOT_BOTTLE_DOCKER_TOPOLOGY=network $run $route --backend docker --image bbtest:latest -- true"
 if command -v runsc >/dev/null; then
   # Debian's runsc needs --network=host on kernels >= 6.x (docs/bottle-run.md).
   printf '{"runtimes":{"runsc":{"path":"%s","runtimeArgs":["--network=host","--oci-seccomp"]}}}\n' "$(command -v runsc)" >"$tmp/runsc.json"
@@ -53,11 +52,26 @@ if command -v runsc >/dev/null; then
     gvisor_ref=${#cmds[@]}
     add "docker run --rm --runtime runsc IMAGE true" "env DOCKER_HOST=unix://$tmp/g/docker.sock docker run --rm --runtime runsc bbtest:latest true"
     add "bottle-run --backend docker (gVisor)" "env DOCKER_HOST=unix://$tmp/g/docker.sock $run --backend docker --image bbtest:latest -- true"
-    add "  gVisor, as before" "env DOCKER_HOST=unix://$tmp/g/docker.sock $before $run --backend docker --image bbtest:latest -- true"
-    add "bottle-run --backend docker (gVisor), a route" "env DOCKER_HOST=unix://$tmp/g/docker.sock $run --manifest $tmp/m.json --bottle web --backend docker --image bbtest:latest -- true"
-    add "  gVisor, a route, as before" "env DOCKER_HOST=unix://$tmp/g/docker.sock $before $run --manifest $tmp/m.json --bottle web --backend docker --image bbtest:latest -- true"
+    add "bottle-run (gVisor), a route" "env DOCKER_HOST=unix://$tmp/g/docker.sock $run $route --backend docker --image bbtest:latest -- true"
   fi
 else echo "runsc: not installed, gVisor rows skipped"; fi
+mkdir -p "$tmp/b"
+stock_ref=""
+if "$fixture" start "$tmp/b" --default-bridge; then
+  daemons+=("$tmp/b")
+  stock_ref=${#cmds[@]}
+  add "docker run --rm IMAGE true, default bridge" "env DOCKER_HOST=unix://$tmp/b/docker.sock docker run --rm bbtest:latest true"
+fi
+pool_ready() {  # the reaper of a pooled launch has made the next waiting sidecar
+  for _ in $(seq 1 300); do
+    compgen -G "$tmp/bot-bottle/docker-pool/*.json" >/dev/null && return 0
+    sleep 0.05
+  done
+  echo "the pool was not refilled within 15 s" >&2; return 1
+}
+# The first pooled launch finds the pool empty: fill it before timing.
+env DOCKER_HOST="unix://$tmp/d/docker.sock" $run $route --backend docker --image bbtest:latest -- true </dev/null >/dev/null 2>&1
+pool_ready
 
 for ((i = 0; i < rounds; i++)); do
   for c in "${!cmds[@]}"; do
@@ -65,6 +79,7 @@ for ((i = 0; i < rounds; i++)); do
     ${cmds[$c]} </dev/null >/dev/null 2>&1 || { echo "failed: ${cmds[$c]}" >&2; exit 1; }
     e=$(date +%s%N)
     echo "$c $(( (e - s) / 1000 ))" >>"$tmp/times"
+    [[ ${waits[$c]} == pool ]] && pool_ready
   done
 done
 median() { awk -v c="$1" '$1 == c {print $2}' "$tmp/times" | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]/1000}'; }
@@ -74,5 +89,6 @@ for c in "${!cmds[@]}"; do
   m=$(median "$c")
   ref=$base
   [[ -n ${gvisor_ref:-} ]] && ((c >= gvisor_ref)) && ref=$(median "$gvisor_ref")
+  [[ -n ${stock_ref:-} ]] && ((c >= stock_ref)) && ref=$base
   printf '%-50s %10s %8s\n' "${names[$c]}" "$m" "$(awk -v a="$m" -v b="$ref" 'BEGIN {printf "%.2f", a / b}')"
 done

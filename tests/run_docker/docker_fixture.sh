@@ -3,8 +3,12 @@
 # namespace of its own (no link to any other network: nothing the daemon or a
 # container sends can leave it) and a mount namespace of its own. Nothing is
 # pulled: the test image is a tar of a static busybox, imported.
-#   docker_fixture.sh start DIR [--runsc-config DAEMON_JSON]   prints nothing on success; DIR/docker.sock
+#   docker_fixture.sh start DIR [--runsc-config DAEMON_JSON | --default-bridge]
+#                                           prints nothing on success; DIR/docker.sock
 #   docker_fixture.sh stop DIR              kills only the daemon it started (DIR/docker.pid), removes the netns
+#                                           and the daemon's own cgroup parent (DIR/cgroup)
+# --default-bridge: the daemon keeps its default bridge (a stock install's
+# `docker run` network; still inside the namespace, with no link out).
 # Exit 77 (skip) with the reason when this machine cannot run it.
 set -euo pipefail
 cmd=$1 dir=$2
@@ -15,7 +19,9 @@ start)
   done
   [[ $(id -u) == 0 ]] || { echo "skip: starting a private dockerd needs root"; exit 77; }
   runtime=()
-  if [[ ${3:-} == --runsc-config ]]; then
+  bridge=(--bridge=none)
+  if [[ ${3:-} == --default-bridge ]]; then bridge=()
+  elif [[ ${3:-} == --runsc-config ]]; then
     # A daemon.json that registers runsc (with the runtimeArgs it needs here).
     command -v runsc >/dev/null || { echo "skip: runsc (gVisor) is not installed: apt-get install runsc"; exit 77; }
     runtime=(--config-file "$4")
@@ -24,13 +30,15 @@ start)
   ns="bbdk-$$-$RANDOM"
   ip netns add "$ns"
   echo "$ns" >"$dir/netns"
+  # The containers' cgroups under a parent of this daemon's own, removed at stop.
+  echo "/$ns" >"$dir/cgroup"
   ip -n "$ns" link set lo up
   # Its own mount namespace (slave: the host's mounts stay visible, the
   # daemon's overlays do not leak out); /sys stays the host's so the cgroup
   # hierarchy is there.
   nsenter --net="/run/netns/$ns" unshare -m --propagation slave setsid dockerd \
     --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/docker.pid" -H "unix://$dir/docker.sock" \
-    --userland-proxy=false --bridge=none "${runtime[@]}" >"$dir/dockerd.log" 2>&1 </dev/null &
+    --userland-proxy=false --cgroup-parent "/$ns" "${bridge[@]}" "${runtime[@]}" >"$dir/dockerd.log" 2>&1 </dev/null &
   for _ in $(seq 1 150); do
     docker -H "unix://$dir/docker.sock" version --format '{{.Server.Version}}' >/dev/null 2>&1 && break
     sleep 0.1
@@ -52,6 +60,11 @@ stop)
     kill -KILL "$pid" 2>/dev/null || true
   fi
   [[ -f "$dir/netns" ]] && ip netns delete "$(cat "$dir/netns")" 2>/dev/null || true
+  if [[ -f "$dir/cgroup" ]]; then  # empty once the daemon's containers are gone
+    parent=$(cat "$dir/cgroup")
+    for cg in /sys/fs/cgroup/*"$parent" /sys/fs/cgroup"$parent"; do [[ -d $cg ]] && { rmdir "$cg" 2>/dev/null || true; }; done
+    true
+  fi
   # the daemon's overlay mounts lived in its own mount namespace: gone with it
   rm -rf "$dir" 2>/dev/null || true
   ;;

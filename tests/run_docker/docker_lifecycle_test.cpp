@@ -60,19 +60,27 @@ protected:
     /// without sanitizers only (the asan preset has none).
     bool sidecar_built_ = false;
     static constexpr const char* no_sidecar = "bottle-egress-static is not built (BOTTLE_STATIC_EGRESS=OFF, as in sanitizer builds)";
+    /// Without the pool (BOT_BOTTLE_DOCKER_POOL=0: a waiting sidecar would
+    /// stay labelled after each launch); the pool's own test turns it on.
     std::vector<std::string> env() const {
         return {"DOCKER_HOST=unix://" + daemon().dir + "/docker.sock", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-                "XDG_RUNTIME_DIR=" + daemon().dir + "/run", "HOME=" + daemon().dir};
+                "XDG_RUNTIME_DIR=" + daemon().dir + "/run", "HOME=" + daemon().dir, "BOT_BOTTLE_DOCKER_POOL=0"};
     }
     struct ran {
         int code = -1;
         std::string out, err;
     };
-    ran run(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(60)) const {
+    ran run(std::vector<std::string> args, const std::vector<std::string>& extra_env = {}) const {
         bottle::os::spawn_request r;
         r.argv = {bottle_run};
         r.argv.insert(r.argv.end(), args.begin(), args.end());
         r.env = env();
+        for (const auto& x : extra_env) {  // replaces the same variable (getenv takes the first)
+            const auto key = x.substr(0, x.find('=') + 1);
+            std::erase_if(*r.env, [&](const std::string& e) { return e.rfind(key, 0) == 0; });
+            r.env->push_back(x);
+        }
+        const std::chrono::seconds timeout(60);
         r.timeout = timeout;
         auto o = bottle::os::spawn(r);
         if (!o) return {-2, "", o.error().message};
@@ -137,26 +145,106 @@ TEST_F(DockerLifecycle, ExitCodeOutputAndNothingLeft) {
 
 TEST_F(DockerLifecycle, RoutesGoThroughTheSidecarOnlyAndAreTornDown) {
     if (!sidecar_built_) GTEST_SKIP() << no_sidecar;
-    // The proxy answers a denied host with 403; nothing else is reachable
-    // (no route out of the internal network, no host address on its bridge).
-    auto r = run(routed({"sh", "-c",
-                         "p=${HTTP_PROXY#http://}; echo \"GET http://denied.example.net/ HTTP/1.1\r\nHost: denied.example.net\r\n\r\n\" "
-                         "| nc -w 5 ${p%:*} ${p#*:} | grep -c '403 Forbidden'; "
-                         "if nc -w 2 1.1.1.1 80 </dev/null; then echo OUT; fi; "
-                         "if nc -w 2 ${p%.*}.1 80 </dev/null; then echo HOST; fi; cat /proc/self/status | grep -c 'CapEff:.0000000000000000'"}));
-    EXPECT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(r.out, "1\n1\n") << r.err;
-    EXPECT_EQ(leftovers(), "");
-    // The sidecar's decision log outlives it: <state>/<id>.egress.log, which `bottle-run log ID` shows.
+    // The proxy answers a denied host with 403; nothing else is reachable.
+    // The socket topology (runc's default): the agent has no network, only
+    // loopback, where bottle-agent-start forwards the proxy's port to the
+    // sidecar's socket. The network topology (gVisor's; chosen here by
+    // BOT_BOTTLE_DOCKER_TOPOLOGY): no route out of the internal network, no
+    // host address on its bridge.
+    const std::string script =
+        "p=${HTTP_PROXY#http://}; echo \"GET http://denied.example.net/ HTTP/1.1\r\nHost: denied.example.net\r\n\r\n\" "
+        "| nc -w 5 ${p%:*} ${p#*:} | grep -c '403 Forbidden'; "
+        "if nc -w 2 1.1.1.1 80 </dev/null; then echo OUT; fi; "
+        "if nc -w 2 ${p%.*}.1 80 </dev/null; then echo HOST; fi; cat /proc/self/status | grep -c 'CapEff:.0000000000000000'; "
+        "grep -c : /proc/net/route; ls /sys/class/net | tr '\\n' ' '";
+    for (const char* topology : {"socket", "network"}) {
+        SCOPED_TRACE(topology);
+        auto r = run(routed({"sh", "-c", script}), {std::string("BOT_BOTTLE_DOCKER_TOPOLOGY=") + topology, "BOTTLE_RUN_DOCKER_TRACE=1"});
+        EXPECT_EQ(r.code, 0) << r.err;
+        if (std::string_view(topology) == "socket") {
+            EXPECT_EQ(r.out, "1\n1\n0\nlo ") << r.err;  // no route at all, no interface but loopback
+            EXPECT_EQ(r.err.find("-int"), std::string::npos) << r.err;  // no internal network made
+        } else {
+            EXPECT_EQ(r.out.substr(0, 4), "1\n1\n") << r.err;
+            EXPECT_NE(r.out.find("eth0"), std::string::npos) << r.out;
+        }
+        EXPECT_EQ(leftovers(), "");
+    }
+    // The sidecar's decision log outlives it: <state>/<id>.egress.log, which
+    // `bottle-run log ID` shows; its socket's directory is gone.
     std::string logs, shown;
-    for (const auto& f : std::filesystem::directory_iterator(daemon().dir + "/run/bot-bottle"))
-        if (const auto name = f.path().filename().string(); name.ends_with(".egress.log")) {
+    for (const auto& f : std::filesystem::directory_iterator(daemon().dir + "/run/bot-bottle")) {
+        const auto name = f.path().filename().string();
+        EXPECT_FALSE(name.ends_with(".egress.d")) << name;
+        if (name.ends_with(".egress.log")) {
             logs += bottle::test_support::slurp(f.path());
             shown += run({"log", name.substr(0, name.find('.'))}).out;
         }
+    }
     EXPECT_NE(logs.find("denied.example.net"), std::string::npos) << logs;
     EXPECT_NE(shown.find("denied.example.net"), std::string::npos) << shown;
     EXPECT_EQ(run({"log", "bb-000000000000"}).code, 125);
+    EXPECT_EQ(run(routed({"true"}), {"BOT_BOTTLE_DOCKER_TOPOLOGY=bridge"}).code, 125);
+}
+
+/// The waiting pool entries' records, once there are `n` (up to 20 s).
+std::vector<std::string> pool_records(const std::string& state, std::size_t n) {
+    std::vector<std::string> found;
+    for (int i = 0; i < 200; ++i) {
+        found.clear();
+        std::error_code ec;
+        for (std::filesystem::directory_iterator it(state + "/docker-pool", ec), end; !ec && it != end; it.increment(ec))
+            if (it->path().extension() == ".json") found.push_back(bottle::test_support::slurp(it->path()));
+        if (found.size() >= n) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return found;
+}
+
+TEST_F(DockerLifecycle, APooledSidecarServesTheNextRoutedLaunchAndIsNeverReused) {
+    if (!sidecar_built_) GTEST_SKIP() << no_sidecar;
+    const std::vector<std::string> pool{"BOT_BOTTLE_DOCKER_POOL=1", "BOTTLE_RUN_DOCKER_TRACE=1"};
+    const std::string state = daemon().dir + "/run/bot-bottle";
+    const std::string denied = "p=${HTTP_PROXY#http://}; echo \"GET http://denied.example.net/ HTTP/1.1\r\nHost: denied.example.net\r\n\r\n\" "
+                               "| nc -w 5 ${p%:*} ${p#*:} | grep -c '403 Forbidden'";
+    // The first launch finds the pool empty and starts its own sidecar; its
+    // reaper then makes a waiting one.
+    auto first = run(routed({"sh", "-c", denied}), pool);
+    ASSERT_EQ(first.code, 0) << first.err;
+    EXPECT_EQ(first.out, "1\n");
+    auto waiting = pool_records(state, 1);
+    ASSERT_EQ(waiting.size(), 1u);
+    const auto container = [](const std::string& record) {
+        const auto at = record.find("\"container\":\"") + 13;
+        return record.substr(at, record.find('"', at) - at);
+    };
+    const std::string pooled = container(waiting[0]);
+    ASSERT_EQ(pooled.rfind("bp-", 0), 0u) << waiting[0];
+    // The second launch claims it: no network and no sidecar made, its
+    // arguments written on the waiting sidecar's stdin; the routes hold.
+    auto second = run(routed({"sh", "-c", denied}), pool);
+    ASSERT_EQ(second.code, 0) << second.err;
+    EXPECT_EQ(second.out, "1\n");
+    EXPECT_EQ(second.err.find("/networks/create"), std::string::npos) << second.err;
+    EXPECT_NE(second.err.find("/containers/" + pooled + "/attach"), std::string::npos) << second.err;
+    // After it, the claimed sidecar is gone (never handed out again) and a new one waits.
+    waiting = pool_records(state, 1);
+    ASSERT_EQ(waiting.size(), 1u);
+    EXPECT_NE(container(waiting[0]), pooled);
+    bottle::os::spawn_request q;
+    q.argv = {"docker", "-H", "unix://" + daemon().dir + "/docker.sock", "ps", "-a", "--filter", "name=" + pooled, "--format", "{{.Names}}"};
+    auto gone = bottle::os::spawn(q);
+    ASSERT_TRUE(gone);
+    EXPECT_EQ(gone->out, "");
+    // gc keeps a waiting sidecar; with the pool off it removes it and its files.
+    auto kept = run({"gc"}, pool);
+    EXPECT_EQ(kept.out.find("removed docker"), std::string::npos) << kept.out;
+    auto drained = run({"gc"});
+    EXPECT_NE(drained.out.find("(pool)"), std::string::npos) << drained.out;
+    EXPECT_EQ(leftovers(), "");
+    EXPECT_TRUE(pool_records(state, 0).empty());
+    std::error_code ec;
+    EXPECT_TRUE(std::filesystem::is_empty(state + "/docker-pool", ec)) << ec.message();
 }
 
 TEST_F(DockerLifecycle, SigtermIsForwardedAndEverythingGoes) {
@@ -241,7 +329,7 @@ TEST_F(DockerLifecycle, KilledLauncherLeavesLabelledLeftoversThatGcRemoves) {
     ::kill(pid, SIGKILL);
     int status = 0;
     ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    EXPECT_NE(leftovers_now(), "");  // the launcher could not clean up: two containers, two networks
+    EXPECT_NE(leftovers_now(), "");  // the launcher could not clean up: two containers, the sidecar's network
     auto gc = run({"gc"});
     EXPECT_EQ(gc.code, 0) << gc.err;
     EXPECT_NE(gc.out.find("removed docker container"), std::string::npos) << gc.out;

@@ -1,4 +1,5 @@
 #include "bottle-run/backends/docker/gc.hpp"
+#include "bottle-run/backends/docker/pool.hpp"
 
 #include "bottle-run/backends/docker/image.hpp"
 #include "bottle-run/backends/docker/plan.hpp"
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 namespace bottle::run::docker {
@@ -40,7 +42,7 @@ std::string label_of(const json::value& item, const char* key) {
 
 }  // namespace
 
-result<std::vector<leftover>> find_leftovers(const engine& e) {
+result<std::vector<leftover>> find_leftovers(const engine& e, bool drain_pool) {
     const std::string filter = url_encode(json::serialize(json::object{{"label", json::array{label_id}}}));
     auto containers = e.call_json("GET", "/containers/json?all=1&filters=" + filter, std::nullopt, std::chrono::seconds(30));
     if (!containers) return containers.error();
@@ -48,7 +50,14 @@ result<std::vector<leftover>> find_leftovers(const engine& e) {
     if (!networks) return networks.error();
     const std::string boot = this_boot();
     std::vector<leftover> out;
-    auto stale = [&](const json::value& item) { return launcher_gone(label_of(item, label_launcher), boot, bottle_run_alive); };
+    auto stale = [&](const json::value& item) {
+        if (const auto prefix = label_of(item, label_pool); !prefix.empty()) {
+            if (!launcher_gone(label_of(item, label_launcher), boot, bottle_run_alive)) return false;  // being made
+            const auto v = pooled_state(prefix, boot, bottle_run_alive);
+            return v == pool_verdict::stale || (v == pool_verdict::waiting && drain_pool);
+        }
+        return launcher_gone(label_of(item, label_launcher), boot, bottle_run_alive);
+    };
     if (containers->is_array())
         for (const auto& c : containers->get_array()) {
             if (!stale(c)) continue;
@@ -56,26 +65,30 @@ result<std::vector<leftover>> find_leftovers(const engine& e) {
             if (const auto* names = c.as_object().if_contains("Names"); names && names->is_array() && !names->get_array().empty())
                 name = std::string(names->get_array().front().as_string());
             if (!name.empty() && name.front() == '/') name.erase(0, 1);
-            out.push_back({label_of(c, label_id), "container", name.empty() ? std::string(c.at("Id").as_string()) : name});
+            out.push_back({label_of(c, label_id), "container", name.empty() ? std::string(c.at("Id").as_string()) : name, label_of(c, label_pool)});
         }
     if (networks->is_array())
         for (const auto& n : networks->get_array())
-            if (stale(n)) out.push_back({label_of(n, label_id), "network", std::string(n.at("Name").as_string())});
+            if (stale(n)) out.push_back({label_of(n, label_id), "network", std::string(n.at("Name").as_string()), label_of(n, label_pool)});
     return out;
 }
 
-result<int> collect_leftovers(const engine& e, std::ostream& out) {
-    auto found = find_leftovers(e);
+result<int> collect_leftovers(const engine& e, std::ostream& out, bool drain_pool) {
+    auto found = find_leftovers(e, drain_pool);
     if (!found) return found.error();
     std::set<std::string> bottles;
     for (const auto& l : *found) {
         auto r = e.call("DELETE", l.kind == "container" ? "/containers/" + l.name + "?force=1&v=1" : "/networks/" + l.name, std::nullopt,
                         std::chrono::seconds(60));
         if (r && (r->status < 300 || r->status == 404)) {
-            out << "removed docker " << l.kind << ' ' << l.name << '\n';
+            out << "removed docker " << l.kind << ' ' << l.name << (l.pool_prefix.empty() ? "" : " (pool)") << '\n';
             bottles.insert(l.bottle_id);
         }
     }
+    std::error_code ec;
+    for (const auto& l : *found)
+        if (!l.pool_prefix.empty())
+            for (const auto& f : pool_entry_files(pool_entry{l.pool_prefix, {}, {}})) std::filesystem::remove_all(f, ec);
     return static_cast<int>(bottles.size());
 }
 
@@ -85,7 +98,8 @@ int gc_command(std::ostream& out, std::ostream& err) {
     if (!ep) return 0;
     struct stat st {};
     if (::stat(ep->socket_path.c_str(), &st) != 0) return 0;  // no daemon here: nothing of ours either
-    auto n = collect_leftovers(engine(*ep), out);
+    const char* pool = std::getenv("BOT_BOTTLE_DOCKER_POOL");
+    auto n = collect_leftovers(engine(*ep), out, pool && std::string_view(pool) == "0");
     if (!n) {
         err << "bottle-run: gc: docker: " << n.error().message << '\n';
         return 0;

@@ -34,14 +34,17 @@ template <class Alive>
 
 struct leftover {
     std::string bottle_id{}, kind{}, name{};  ///< kind: container or network
+    std::string pool_prefix{};                ///< a pool entry's (pool.hpp): its files go too
 };
 
-/// The stale bottles' containers and networks (containers first).
-[[nodiscard]] result<std::vector<leftover>> find_leftovers(const engine& e);
+/// The stale bottles' containers and networks (containers first), and the
+/// pool's stale entries (pool.hpp: pooled_state); with `drain_pool`
+/// (BOT_BOTTLE_DOCKER_POOL=0) its waiting entries too.
+[[nodiscard]] result<std::vector<leftover>> find_leftovers(const engine& e, bool drain_pool = false);
 
-/// Removes them; says what on `out`. Returns how many bottles were
-/// collected, or the error when the daemon could not be asked.
-[[nodiscard]] result<int> collect_leftovers(const engine& e, std::ostream& out);
+/// Removes them; says what on `out`. Returns how many bottles (and pool
+/// entries) were collected, or the error when the daemon could not be asked.
+[[nodiscard]] result<int> collect_leftovers(const engine& e, std::ostream& out, bool drain_pool = false);
 
 /// gc for `bottle-run gc`: the daemon of $DOCKER_HOST when one answers
 /// (none reachable: nothing to do, no error).

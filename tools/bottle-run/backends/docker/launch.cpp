@@ -5,6 +5,7 @@
 
 #include "bottle-run/backends/docker/engine.hpp"
 #include "bottle-run/backends/docker/plan.hpp"
+#include "bottle-run/backends/docker/pool.hpp"
 #include "bottle-run/backends/docker/reaper.hpp"
 #include "bottle-run/backends/docker/stream.hpp"
 #include "bottle-run/backends/native/pty.hpp"
@@ -35,6 +36,7 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace bottle::run::docker {
@@ -173,19 +175,6 @@ std::string find_agent_start(const std::map<std::string, std::string>& env) {
     return "";
 }
 
-/// `<state>/<id>.egress.log`, made empty for the sidecar's user to append
-/// to (root launches: owned by it; else writable by others and readable by
-/// the user only, in the user's 0700 state directory). It stays after the
-/// bottle, as the native backend's, until gc.
-result<void> make_egress_log(const std::string& dir, const std::string& path) {
-    if (auto d = ensure_state_dir(dir); !d) return d;
-    const os::unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd) return make_error(errc::io_error, "create " + path + ": " + std::strerror(errno));
-    const bool owned = ::geteuid() == 0 && ::fchown(fd.get(), sidecar::sidecar_uid, sidecar::sidecar_uid) == 0;
-    if (!owned && ::fchmod(fd.get(), 0622) != 0) return make_error(errc::io_error, "chmod " + path + ": " + std::strerror(errno));
-    return {};
-}
-
 int status_of_start_error(const std::string& message) {
     if (message.find("executable file not found") != std::string::npos || message.find("no such file or directory") != std::string::npos)
         return exit_not_found;
@@ -262,10 +251,43 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         } else if (auto bytes = os::read_file(*binary, 256 << 20)) req.sidecar_image = sidecar::sidecar_image_tag(*bytes);
     }
     if (base.interactive || base.proxy) req.agent_start = find_agent_start(o.env);
+    // The socket topology (plan.hpp) where the agent can have no network: runc
+    // (gVisor's sandbox cannot reach a host socket by default) and the
+    // forwarder of bottle-agent-start. A sidecar from the pool when one waits.
+    // BOT_BOTTLE_DOCKER_TOPOLOGY=network keeps the network topology under runc too.
+    const auto topology = o.env.find("BOT_BOTTLE_DOCKER_TOPOLOGY");
+    const std::string chosen = topology == o.env.end() ? "" : topology->second;
+    if (!chosen.empty() && chosen != "network" && chosen != "socket")
+        return failed(err, "topology", make_error(errc::invalid_argument, "BOT_BOTTLE_DOCKER_TOPOLOGY=" + chosen + ": give network or socket"), "");
+    const bool socket = base.proxy && req.runtime.name.empty() && !req.agent_start.empty() && chosen != "network";
+    if (chosen == "socket" && base.proxy && !socket)
+        return failed(err, "topology",
+                      make_error(errc::unsupported, req.runtime.name.empty() ? "the socket topology needs the static bottle-agent-start next to bottle-run"
+                                                                             : "the socket topology needs runc: a gVisor sandbox cannot reach a host socket"),
+                      "unset BOT_BOTTLE_DOCKER_TOPOLOGY to let bottle-run choose");
+    std::optional<pool_entry> pooled, broken;
+    unsigned keep = 0;
+    if (socket) {
+        auto n = pool_size(o.env);
+        if (!n) return failed(err, "pool", n.error(), "");
+        keep = *n;
+        if (!o.dry_run && keep > 0) {
+            pooled = claim_pooled(o.state_dir, ep->spec, req.sidecar_image, req.launcher);
+            if (pooled && !pooled_sidecar_runs(e, *pooled)) broken = std::exchange(pooled, std::nullopt);  // the reaper removes it
+        }
+        req.socket_dir = pooled ? pooled->prefix + ".sock" : o.state_dir + "/" + base.bottle_id + ".egress.d";
+        if (pooled) req.pooled = pooled_sidecar{pooled->container, pooled->network};
+    }
     if (base.proxy) {
         req.egress_log = o.state_dir + "/" + base.bottle_id + ".egress.log";
-        if (!o.dry_run)
-            if (auto r = make_egress_log(o.state_dir, req.egress_log); !r) return failed(err, "decision log", r.error(), "");
+        if (!o.dry_run) {
+            auto made = ensure_state_dir(o.state_dir);
+            if (made && pooled && ::link((pooled->prefix + ".log").c_str(), req.egress_log.c_str()) != 0)
+                made = make_error(errc::io_error, "link " + req.egress_log + ": " + std::strerror(errno));
+            else if (made && !pooled) made = make_egress_log(req.egress_log);
+            if (made && socket && !pooled) made = make_socket_dir(req.socket_dir);
+            if (!made) return failed(err, "decision log", made.error(), "");
+        }
     }
     auto plan = plan_for(bottle, base, req, o.home);
     if (!plan) return failed(err, "plan", plan.error(), "");
@@ -288,6 +310,14 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         if (m.target == native::workspace_path) reap.workspace = m.source;
     if (plan->sidecar) reap.containers.push_back(plan->sidecar->name);
     for (const auto& n : plan->networks) reap.networks.push_back(n.name);
+    for (const auto* entry : {&pooled, &broken})
+        if (*entry) {
+            if (entry == &broken) reap.containers.push_back((*entry)->container);  // (a claimed one is the plan's sidecar)
+            reap.networks.push_back((*entry)->network);
+            for (auto& f : pool_entry_files(**entry)) reap.files.push_back(std::move(f));
+        }
+    if (socket && !pooled) reap.files.push_back(req.socket_dir);
+    if (socket && keep > 0) reap.refill = pool_fill{o.state_dir, ep->spec, req.sidecar_image, keep};
     std::optional<docker_reaper> reaper;
     teardown_here here{e, reap};
     if (fault("docker-no-reaper")) here.on = true;
@@ -333,10 +363,22 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         sidecar_thread = std::thread([&] {
             const auto& s = *plan->sidecar;
             auto fail_with = [&](const error& x, const std::string& remedy) { sidecar_failed.emplace(remedy, x); };
+            if (plan->sidecar_pooled) {
+                // Running already, waiting for its arguments: one JSON line on its stdin.
+                auto att = e.hijack("/containers/" + s.name + "/attach?stream=1&stdin=1&stdout=1");
+                if (!att) return fail_with(att.error(), "");
+                json::array args;
+                for (const auto& a : plan->sidecar_args) args.emplace_back(a);
+                write_all(att->fd.get(), json::serialize(args) + "\n");
+                if (auto r = fault("docker-ready") ? result<void>(make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)")) : await_ready(*att, std::chrono::seconds(10)); !r)
+                    return fail_with(r.error(), "docker logs " + s.name + " shows the proxy's own message");
+                return;
+            }
             if (auto r = create("sidecar", "/containers/create?name=" + s.name, s.create); !r)
                 return fail_with(r.error(), "check the daemon can run the sidecar image (docker logs " + s.name + ")");
-            if (auto r = e.call_json("POST", "/networks/" + plan->sidecar_out_network + "/connect", json::serialize(json::object{{"Container", s.name}})); !r)
-                return fail_with(r.error(), "");
+            if (!plan->sidecar_out_network.empty())
+                if (auto r = e.call_json("POST", "/networks/" + plan->sidecar_out_network + "/connect", json::serialize(json::object{{"Container", s.name}})); !r)
+                    return fail_with(r.error(), "");
             auto att = e.hijack("/containers/" + s.name + "/attach?stream=1&stdout=1");
             if (!att) return fail_with(att.error(), "");
             if (auto r = e.call_json("POST", "/containers/" + s.name + "/start"); !r) return fail_with(r.error(), "");

@@ -86,13 +86,13 @@ namespace {
 /// The agent gets seccomp_profile(); the sidecar keeps the daemon's default
 /// profile (bottle-egress needs netlink for getifaddrs: its deny floor
 /// refuses the host's own addresses).
-json::object confined_host_config(const docker_request& r, bool our_seccomp) {
+json::object confined_host_config(const runtime_choice& runtime, bool our_seccomp) {
     json::object h{{"ReadonlyRootfs", true},
                    {"CapDrop", json::array{"ALL"}},
                    // Our seccomp profile (seccomp_profile: the native deny
                    // list, no io_uring, no 32-bit or x32 entry); never
                    // unconfined. no-new-privileges stops setuid gains.
-                   {"SecurityOpt", our_seccomp ? json::array{"no-new-privileges:true", "seccomp=" + json::serialize(seccomp_profile(r.runtime.name == "runsc"))}
+                   {"SecurityOpt", our_seccomp ? json::array{"no-new-privileges:true", "seccomp=" + json::serialize(seccomp_profile(runtime.name == "runsc"))}
                                                : json::array{"no-new-privileges:true"}},
                    {"Init", true},
                    {"IpcMode", "private"},
@@ -100,7 +100,7 @@ json::object confined_host_config(const docker_request& r, bool our_seccomp) {
                    {"PublishAllPorts", false},
                    {"AutoRemove", false},  // the launcher removes, after reading the exit code
                    {"LogConfig", json::object{{"Type", "json-file"}, {"Config", json::object{{"max-size", "1m"}}}}}};
-    if (!r.runtime.name.empty()) h["Runtime"] = r.runtime.name;
+    if (!runtime.name.empty()) h["Runtime"] = runtime.name;
     return h;
 }
 
@@ -109,14 +109,54 @@ json::object confined_host_config(const docker_request& r, bool our_seccomp) {
 /// whole (seen here: a few dozen processes under pids 256); its processes
 /// are not host tasks anyway. Under runsc the limit is RLIMIT_NPROC instead,
 /// which gVisor's kernel enforces on the agent's user.
-void limit_pids(json::object& h, const docker_request& r, std::uint32_t pids) {
-    if (r.runtime.name == "runsc")
+void limit_pids(json::object& h, const runtime_choice& runtime, std::uint32_t pids) {
+    if (runtime.name == "runsc")
         h["Ulimits"] = json::array{json::object{{"Name", "nproc"}, {"Soft", pids}, {"Hard", pids}}};
     else
         h["PidsLimit"] = pids;
 }
 
+json::object bind_mount(const std::string& source, const std::string& target, bool rw) {
+    return json::object{{"Type", "bind"}, {"Source", source}, {"Target", target}, {"ReadOnly", !rw},
+                        {"BindOptions", json::object{{"Propagation", "rprivate"}}}};
+}
+
 }  // namespace
+
+json::value sidecar_create_body(const sidecar_spec& s) {
+    auto h = confined_host_config(s.runtime, false);
+    json::array mounts;
+    if (!s.egress_log.empty()) mounts.push_back(bind_mount(s.egress_log, sidecar_log_path, true));
+    if (!s.socket_dir.empty()) mounts.push_back(bind_mount(s.socket_dir, proxy_socket_dir, true));
+    if (!mounts.empty()) h["Mounts"] = std::move(mounts);
+    h["NetworkMode"] = s.network;
+    limit_pids(h, s.runtime, 512);
+    h["Memory"] = 256ll << 20;
+    h["MemorySwap"] = 256ll << 20;
+    h["Tmpfs"] = json::object{{"/tmp", "rw,nosuid,nodev,noexec,size=16m"}};
+    std::vector<std::string> cmd{sidecar::sidecar_proxy_path};
+    if (s.args_on_stdin) cmd.emplace_back("--args-stdin");
+    else cmd.insert(cmd.end(), s.args.begin(), s.args.end());
+    json::object body{{"Image", s.image},
+                      {"Cmd", strings(cmd)},
+                      {"Entrypoint", json::array{}},
+                      {"Env", json::array{}},
+                      {"User", std::to_string(sidecar::sidecar_uid) + ":" + std::to_string(sidecar::sidecar_uid)},
+                      {"Hostname", "egress"},
+                      {"AttachStdout", true},
+                      {"Labels", s.labels},
+                      {"HostConfig", std::move(h)}};
+    if (s.args_on_stdin) {
+        body["OpenStdin"] = true;
+        body["StdinOnce"] = true;
+        body["AttachStdin"] = true;
+    }
+    return body;
+}
+
+json::value outbound_network_body(const std::string& name, const json::object& labels) {
+    return json::object{{"Name", name}, {"Driver", "bridge"}, {"Internal", false}, {"CheckDuplicate", true}, {"EnableIPv6", false}, {"Labels", labels}};
+}
 
 result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::native_plan& base, const docker_request& r,
                              const std::string& home) {
@@ -132,9 +172,31 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     const bool routes = base.proxy;
     const std::string int_net = "bb-" + base.bottle_id + "-int", out_net = "bb-" + base.bottle_id + "-out";
 
-    // Networks. The internal /24 is the bottle's slug through subnet_hash,
-    // skipping every subnet the daemon already has.
+    const bool socket = routes && !r.socket_dir.empty();
+    p.socket_topology = socket;
+    if (socket && r.agent_start.empty())
+        return make_error(errc::invalid_argument, "the socket topology needs bottle-agent-start (its forwarder is the agent's way to the proxy)");
+    // bottle-egress's arguments: where it listens, then the bottle's routes.
     if (routes) {
+        p.sidecar_args = socket ? std::vector<std::string>{"--listen-unix", proxy_socket_path}
+                                : std::vector<std::string>{"--listen", "0.0.0.0:" + std::to_string(sidecar::sidecar_proxy_port)};
+        p.sidecar_args.insert(p.sidecar_args.end(), {"--bottle-id", base.bottle_id});
+        for (auto& a : base.egress.arguments()) p.sidecar_args.push_back(std::move(a));
+        if (!r.egress_log.empty()) p.sidecar_args.insert(p.sidecar_args.end(), {"--log", sidecar_log_path});
+    }
+    sidecar_spec side{r.sidecar_image, out_net, r.egress_log, r.socket_dir, p.sidecar_args, false, labels(p, r, "egress"), r.runtime};
+
+    // The socket topology: the sidecar on its outbound network alone (or a
+    // pooled one, already running), the agent on no network.
+    if (socket && r.pooled) {
+        p.sidecar_pooled = true;
+        p.sidecar = container_plan{r.pooled->container, json::value(nullptr)};
+    } else if (socket) {
+        p.networks.push_back({out_net, outbound_network_body(out_net, labels(p, r, "network"))});
+        p.sidecar = container_plan{"bb-" + base.bottle_id + "-egress", sidecar_create_body(side)};
+    } else if (routes) {
+        // The network topology. The internal /24 is the bottle's slug
+        // through subnet_hash, skipping every subnet the daemon already has.
         net::cidr subnet = net::cidr::parse(internal_base).value();
         if (r.fixed_subnet) {
             auto fixed = net::cidr::parse(*r.fixed_subnet);
@@ -169,42 +231,14 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
                                                                               {"com.docker.network.bridge.enable_ip_masquerade", "false"},
                                                                               {"com.docker.network.bridge.enable_icc", "true"}}},
                                                      {"Labels", labels(p, r, "network")}}});
-        p.networks.push_back({out_net, json::object{{"Name", out_net},
-                                                     {"Driver", "bridge"},
-                                                     {"Internal", false},
-                                                     {"CheckDuplicate", true},
-                                                     {"EnableIPv6", false},
-                                                     {"Labels", labels(p, r, "network")}}});
+        p.networks.push_back({out_net, outbound_network_body(out_net, labels(p, r, "network"))});
         p.sidecar_out_network = out_net;
-
-        // The sidecar: bottle-egress alone, as nobody, with the bottle's routes.
-        std::vector<std::string> cmd{sidecar::sidecar_proxy_path, "--listen", "0.0.0.0:" + std::to_string(sidecar::sidecar_proxy_port),
-                                     "--bottle-id", base.bottle_id};
-        for (auto& a2 : base.egress.arguments()) cmd.push_back(std::move(a2));
-        auto h = confined_host_config(r, false);
-        if (!r.egress_log.empty()) {
-            cmd.insert(cmd.end(), {"--log", sidecar_log_path});
-            h["Mounts"] = json::array{json::object{{"Type", "bind"}, {"Source", r.egress_log}, {"Target", sidecar_log_path}, {"ReadOnly", false},
-                                                   {"BindOptions", json::object{{"Propagation", "rprivate"}}}}};
-        }
-        h["NetworkMode"] = int_net;
-        limit_pids(h, r, 512);
-        h["Memory"] = 256ll << 20;
-        h["MemorySwap"] = 256ll << 20;
-        h["Tmpfs"] = json::object{{"/tmp", "rw,nosuid,nodev,noexec,size=16m"}};
-        const std::string name = "bb-" + base.bottle_id + "-egress";
-        p.sidecar = container_plan{
-            name, json::object{{"Image", r.sidecar_image},
-                               {"Cmd", strings(cmd)},
-                               {"Entrypoint", json::array{}},
-                               {"Env", json::array{}},
-                               {"User", std::to_string(sidecar::sidecar_uid) + ":" + std::to_string(sidecar::sidecar_uid)},
-                               {"Hostname", "egress"},
-                               {"AttachStdout", true},
-                               {"Labels", labels(p, r, "egress")},
-                               {"HostConfig", std::move(h)},
-                               {"NetworkingConfig",
-                                json::object{{"EndpointsConfig", json::object{{int_net, json::object{{"IPAMConfig", json::object{{"IPv4Address", p.sidecar_ip}}}}}}}}}}};
+        // Created on the internal network at .2, connected to the outbound one before it starts.
+        side.network = int_net;
+        auto body = sidecar_create_body(side);
+        body.as_object()["NetworkingConfig"] =
+            json::object{{"EndpointsConfig", json::object{{int_net, json::object{{"IPAMConfig", json::object{{"IPv4Address", p.sidecar_ip}}}}}}}};
+        p.sidecar = container_plan{"bb-" + base.bottle_id + "-egress", std::move(body)};
     }
 
     // The agent.
@@ -216,7 +250,8 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
         if (!proxy_vars.count(name)) env.push_back(e);
     }
     if (routes) {
-        const std::string url = "http://" + p.sidecar_ip + ":" + std::to_string(sidecar::sidecar_proxy_port);
+        const std::string url = socket ? std::string("http://") + agent_proxy_address
+                                       : "http://" + p.sidecar_ip + ":" + std::to_string(sidecar::sidecar_proxy_port);
         for (const char* v : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}) env.push_back(std::string(v) + "=" + url);
         env.emplace_back("NO_PROXY=");
         env.emplace_back("no_proxy=");
@@ -224,10 +259,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     std::sort(env.begin(), env.end());
 
     json::array mounts;
-    auto bind = [&](const std::string& src, const std::string& dst, bool rw) {
-        mounts.push_back(json::object{{"Type", "bind"}, {"Source", src}, {"Target", dst}, {"ReadOnly", !rw},
-                                      {"BindOptions", json::object{{"Propagation", "rprivate"}}}});
-    };
+    auto bind = [&](const std::string& src, const std::string& dst, bool rw) { mounts.push_back(bind_mount(src, dst, rw)); };
     // The workspace, then what the native plan protects in it: read-only
     // (`protect`: .git, .vscode, .claude, .github/workflows, ...) or pinned
     // as a mount point (`pin`: .github cannot be moved aside). Absent ones
@@ -252,13 +284,20 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     json::array entrypoint;
     if (!r.agent_start.empty() && (base.interactive || routes)) {
         bind(r.agent_start, agent_start_path, false);
-        entrypoint = json::array{agent_start_path, base.interactive ? "--tty" : "--go", "--"};
+        entrypoint = json::array{agent_start_path};
+        if (socket) {  // the proxy's socket, at the loopback address the proxy variables name
+            bind(r.socket_dir, proxy_socket_dir, false);
+            entrypoint.emplace_back("--forward");
+            entrypoint.emplace_back(std::string(agent_proxy_address) + "=" + proxy_socket_path);
+        }
+        entrypoint.emplace_back(base.interactive ? "--tty" : "--go");
+        entrypoint.emplace_back("--");
         p.agent_waits_for_go = !base.interactive;
     }
 
     const std::string ids = std::to_string(base.agent_uid) + ":" + std::to_string(base.agent_gid);
-    auto h = confined_host_config(r, true);
-    h["NetworkMode"] = routes ? int_net : "none";
+    auto h = confined_host_config(r.runtime, true);
+    h["NetworkMode"] = routes && !socket ? int_net : "none";
     h["Mounts"] = std::move(mounts);
     // The disk budget (resources.disk_mib) split between /tmp and HOME: two
     // tmpfs here, where the native bottle has one.
@@ -266,7 +305,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     h["Tmpfs"] = json::object{{"/tmp", "rw,nosuid,nodev,mode=1777,size=" + half},
                               {native::home_path, "rw,nosuid,nodev,size=" + half + ",mode=0700,uid=" + std::to_string(base.agent_uid) +
                                                       ",gid=" + std::to_string(base.agent_gid)}};
-    if (base.limits.pids) limit_pids(h, r, *base.limits.pids);
+    if (base.limits.pids) limit_pids(h, r.runtime, *base.limits.pids);
     if (base.limits.memory_mib) {
         h["Memory"] = static_cast<std::int64_t>(*base.limits.memory_mib) << 20;
         h["MemorySwap"] = static_cast<std::int64_t>(*base.limits.memory_mib) << 20;  // no swap beyond the limit
@@ -287,7 +326,12 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
                        {"AttachStderr", true},
                        {"Labels", labels(p, r, "agent")},
                        {"HostConfig", std::move(h)}};
-    if (routes)
+    // No routes, or the socket topology: no network at all. NetworkDisabled makes the runtime give
+    // the container a namespace of its own with only loopback, without the
+    // daemon's network sandbox ("none" alone still builds one: ~100 ms of a
+    // ~250 ms launch here, docs/docker-backend.md, Speed).
+    if (!routes || socket) agent["NetworkDisabled"] = true;
+    if (routes && !socket)
         agent["NetworkingConfig"] =
             json::object{{"EndpointsConfig", json::object{{int_net, json::object{{"IPAMConfig", json::object{{"IPv4Address", p.agent_ip}}}}}}}};
     p.agent = container_plan{"bb-" + base.bottle_id + "-agent", std::move(agent)};
@@ -304,10 +348,14 @@ json::value with_credentials(const docker_plan& p) {
 json::value to_json(const docker_plan& p) {
     json::array calls;
     for (const auto& n : p.networks) calls.push_back(json::object{{"call", "POST /networks/create"}, {"body", n.create}});
-    if (p.sidecar) {
+    if (p.sidecar && p.sidecar_pooled) {
+        calls.push_back(json::object{{"call", "POST /containers/" + p.sidecar->name + "/attach (a pooled sidecar: its arguments on stdin, then its ready line)"},
+                                     {"stdin", strings(p.sidecar_args)}});
+    } else if (p.sidecar) {
         calls.push_back(json::object{{"call", "POST /containers/create?name=" + p.sidecar->name}, {"body", p.sidecar->create}});
-        calls.push_back(json::object{{"call", "POST /networks/" + p.sidecar_out_network + "/connect"},
-                                     {"body", json::object{{"Container", p.sidecar->name}}}});
+        if (!p.sidecar_out_network.empty())
+            calls.push_back(json::object{{"call", "POST /networks/" + p.sidecar_out_network + "/connect"},
+                                         {"body", json::object{{"Container", p.sidecar->name}}}});
         calls.push_back(json::object{{"call", "POST /containers/" + p.sidecar->name + "/attach (until the proxy's ready line)"}});
         calls.push_back(json::object{{"call", "POST /containers/" + p.sidecar->name + "/start"}});
     }
@@ -330,7 +378,10 @@ json::value to_json(const docker_plan& p) {
                    {"calls", std::move(calls)},
                    {"teardown", std::move(teardown)},
                    {"credential_env", std::move(credential_names)}};
-    if (!p.subnet.empty()) o["network"] = json::object{{"subnet", p.subnet}, {"sidecar", p.sidecar_ip}, {"agent", p.agent_ip}};
+    if (!p.subnet.empty()) o["network"] = json::object{{"topology", "network"}, {"subnet", p.subnet}, {"sidecar", p.sidecar_ip}, {"agent", p.agent_ip}};
+    if (p.socket_topology)
+        o["network"] = json::object{{"topology", "socket"}, {"agent", "no network; 127.0.0.1:3128 forwarded to the sidecar's socket"},
+                                    {"socket", proxy_socket_path}, {"pooled", p.sidecar_pooled}};
     return o;
 }
 

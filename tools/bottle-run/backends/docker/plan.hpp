@@ -14,6 +14,13 @@
 //   4. container bb-<id>-agent   on -int at .3 (or no network at all when the
 //                             bottle has no routes)
 //
+// That is the network topology, gVisor's. Under runc a routed bottle gets
+// the socket topology instead: no internal network; the sidecar on -out
+// alone (or one claimed from the pool, already running) makes its proxy's
+// unix socket in a host directory the agent's container binds read-only;
+// the agent's container has no network at all (NetworkDisabled) and its
+// bottle-agent-start forwards 127.0.0.1:3128 to that socket.
+//
 // Both containers: read-only root, all capabilities dropped,
 // no-new-privileges, the daemon's default seccomp profile (never
 // unconfined), a non-root user, private IPC, pids/memory/cpu limits, an
@@ -29,6 +36,7 @@
 #include "bottle/manifest/bottle_spec.hpp"
 #include "bottle/result.hpp"
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <optional>
@@ -53,6 +61,11 @@ struct runtime_choice {
 /// (required and not registered, with the remedy).
 [[nodiscard]] result<runtime_choice> choose_runtime(const boost::json::value& info, bool require_gvisor);
 
+/// A pooled sidecar (pool.hpp): its container and its outbound network.
+struct pooled_sidecar {
+    std::string container{}, network{};
+};
+
 struct docker_request {
     std::string image{};          ///< the agent's image (local; never pulled)
     std::string sidecar_image{};  ///< sidecar_image_tag(...)
@@ -73,6 +86,15 @@ struct docker_request {
     /// size (`--tty`), a routed one for the launcher's go (`--go`), which
     /// lets the spine start the agent's container while the sidecar starts.
     std::string agent_start{};
+    /// The socket topology when not empty (runc, routes and bottle-agent-start:
+    /// docs/docker-backend.md, Networks): the host directory in which the
+    /// sidecar's proxy makes its unix socket, bound read-write at
+    /// proxy_socket_dir in the sidecar and read-only in the agent, whose
+    /// container then has no network at all.
+    std::string socket_dir{};
+    /// A sidecar claimed from the pool (pool.hpp), running on its own
+    /// outbound network and waiting for its arguments: nothing to create.
+    std::optional<pooled_sidecar> pooled{};
 };
 
 /// Where the agent's container sees bottle-agent-start.
@@ -80,6 +102,13 @@ inline constexpr const char* agent_start_path = "/.bottle-agent-start";
 
 /// Where the sidecar sees its decision log file.
 inline constexpr const char* sidecar_log_path = "/egress.log";
+
+/// The socket topology: where both containers see the directory of the
+/// proxy's unix socket, the socket, and the loopback address the agent's
+/// bottle-agent-start forwards to it (the proxy variables' address).
+inline constexpr const char* proxy_socket_dir = "/run/bottle-egress";
+inline constexpr const char* proxy_socket_path = "/run/bottle-egress/egress.sock";
+inline constexpr const char* agent_proxy_address = "127.0.0.1:3128";
 
 /// The /16 the bottles' internal /24s come from (subnet_hash picks the /24).
 inline constexpr const char* internal_base = "172.30.0.0/16";
@@ -112,7 +141,31 @@ struct docker_plan {
     /// its container before the sidecar is ready and must then write one
     /// byte to its stdin (the go) once it is.
     bool agent_waits_for_go = false;
+    /// The agent reaches the sidecar over a unix socket (docker_request::socket_dir).
+    bool socket_topology = false;
+    /// bottle-egress's arguments after its path: the sidecar's Cmd, or, for a
+    /// pooled sidecar (`sidecar_pooled`: created and started already, its
+    /// create body null), the JSON line the spine writes on its stdin.
+    std::vector<std::string> sidecar_args{};
+    bool sidecar_pooled = false;
 };
+
+/// A sidecar's container: the static proxy alone, as nobody, read-only,
+/// every capability dropped, on `network`, with the decision log and the
+/// socket directory bound when given. `args_on_stdin`: Cmd is
+/// `--args-stdin` and the container keeps its stdin open for the launcher
+/// that claims it (the pool).
+struct sidecar_spec {
+    std::string image{}, network{}, egress_log{}, socket_dir{};
+    std::vector<std::string> args{};
+    bool args_on_stdin = false;
+    boost::json::object labels{};
+    runtime_choice runtime{};
+};
+[[nodiscard]] boost::json::value sidecar_create_body(const sidecar_spec& spec);
+
+/// An ordinary bridge network, the sidecar's way out.
+[[nodiscard]] boost::json::value outbound_network_body(const std::string& name, const boost::json::object& labels);
 
 /// Builds the plan from the native plan of the same launch (made with no
 /// proxy port). Errors: invalid_argument (no image, a mount the native plan

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 namespace bottle::run::docker {
@@ -79,8 +80,10 @@ void close_all_but(std::vector<int> keep) {
         const ssize_t n = ::read(pipe_in, buf, sizeof buf);
         if (n == 0 || (n < 0 && errno != EINTR)) break;
     }
-    remove_bottle(engine(daemon), what);
+    const engine e(daemon);
+    remove_bottle(e, what);
     dirs.remove_if_alone();
+    if (what.refill) (void)fill_pool(e, *what.refill);
     ::_exit(0);
 }
 
@@ -95,6 +98,8 @@ void remove_bottle(const engine& e, const reap_list& what) {
     // Containers first: a network with a container on it cannot go.
     delete_each("/containers/", what.containers, "?force=1&v=1");
     delete_each("/networks/", what.networks, "");
+    std::error_code ec;
+    for (const auto& f : what.files) std::filesystem::remove_all(f, ec);
     if (what.bottle_id.empty()) return;
     // A create that was in flight when the launcher died lands after the
     // removals above: sweep by label.

@@ -14,18 +14,23 @@
 //   2. its networks, all at once,
 //   3. anything else still labelled with the bottle's id (a create that was
 //      in flight when the launcher died), containers then networks,
-//   4. the protected workspace directories the launch created (only when no
-//      other launch shares the workspace: protected_dirs.hpp; the reaper
-//      holds its own shared lock on it from its start).
+//   4. the sidecar's host files (its socket's directory, a pooled entry's
+//      files), then the protected workspace directories the launch created
+//      (only when no other launch shares the workspace: protected_dirs.hpp;
+//      the reaper holds its own shared lock on it from its start),
+//   5. and, when the launch used the socket topology, tops the pool up
+//      (pool.hpp) for the next launch.
 // If the reaper itself is killed, what is left is labelled and `bottle-run
 // gc` removes it.
 #pragma once
 
 #include "bottle-run/backends/docker/engine.hpp"
+#include "bottle-run/backends/docker/pool.hpp"
 
 #include "bottle/os/unique_fd.hpp"
 #include "bottle/result.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +42,8 @@ struct reap_list {
     std::vector<std::string> networks{};    ///< names, removed after the containers
     std::string workspace{};                ///< its protected directories' lock (empty: none)
     std::vector<std::string> created_dirs{};  ///< protected directories the launch made, parents first
+    std::vector<std::string> files{};  ///< the sidecar's host files and directories (its socket's), removed after the containers
+    std::optional<pool_fill> refill{};  ///< then the pool is topped up (pool.hpp)
 };
 
 class docker_reaper {

@@ -1,0 +1,274 @@
+// The socket topology's plan and the pool's files, without a daemon.
+#include "bottle-run/backends/docker/plan.hpp"
+#include "bottle-run/backends/docker/pool.hpp"
+
+#include "bottle/os/file.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+namespace {
+
+using namespace bottle::run;
+using namespace bottle::run::docker;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using bottle::manifest::bottle_spec;
+
+host_facts socket_host() {
+    host_facts f;
+    f.euid = 0;
+    f.landlock_abi = 7;
+    f.cgroups = cgroup_version::v1;
+    f.cgroup_writable = true;
+    f.home = "/root";
+    return f;
+}
+
+bottle_spec routed() {
+    bottle_spec b;
+    b.name = "lab";
+    b.egress = {{"api.example.com", {443}}};
+    return b;
+}
+
+native::native_plan socket_base(bool interactive = false) {
+    native::launch_request r;
+    r.argv = {"claude"};
+    r.bottle_id = "bb-00000000beef";
+    r.interactive = interactive;
+    auto p = native::plan_for(routed(), r, socket_host());
+    EXPECT_TRUE(p) << p.error().message;
+    return *p;
+}
+
+docker_request socket_request() {
+    docker_request r;
+    r.image = "agent:dev";
+    r.sidecar_image = "bot-bottle/egress:0123456789abcdef";
+    r.launcher = "boot-1/4242";
+    r.agent_start = "/usr/lib/bot-bottle/bottle-agent-start";
+    r.egress_log = "/state/bb-00000000beef.egress.log";
+    r.socket_dir = "/state/bb-00000000beef.egress.d";
+    return r;
+}
+
+std::vector<std::string> list(const json::value& v) {
+    std::vector<std::string> out;
+    for (const auto& s : v.as_array()) out.emplace_back(s.as_string());
+    return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+std::vector<std::string> mount_texts(const json::value& host_config) {
+    std::vector<std::string> out;
+    if (const auto* m = host_config.as_object().if_contains("Mounts"))
+        for (const auto& x : m->as_array())
+            out.push_back(std::string(x.at("Source").as_string()) + "->" + std::string(x.at("Target").as_string()) +
+                          (x.at("ReadOnly").as_bool() ? ":ro" : ":rw"));
+    return out;
+}
+
+TEST(DockerSocketPlan, TheAgentHasNoNetworkAndForwardsToTheSidecarsSocket) {
+    auto p = plan_for(routed(), socket_base(), socket_request(), "/root");
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_TRUE(p->socket_topology);
+    const auto& a = p->agent.create.as_object();
+    EXPECT_TRUE(a.at("NetworkDisabled").as_bool());
+    EXPECT_EQ(a.at("HostConfig").at("NetworkMode"), "none");
+    EXPECT_FALSE(a.contains("NetworkingConfig"));
+    EXPECT_TRUE(contains(mount_texts(a.at("HostConfig")), "/state/bb-00000000beef.egress.d->/run/bottle-egress:ro"));
+    EXPECT_EQ(list(a.at("Entrypoint")), (std::vector<std::string>{"/.bottle-agent-start", "--forward",
+                                                                  "127.0.0.1:3128=/run/bottle-egress/egress.sock", "--go", "--"}));
+    EXPECT_TRUE(p->agent_waits_for_go);
+    const auto env = list(a.at("Env"));
+    EXPECT_TRUE(contains(env, "HTTPS_PROXY=http://127.0.0.1:3128"));
+    EXPECT_TRUE(contains(env, "http_proxy=http://127.0.0.1:3128"));
+}
+
+TEST(DockerSocketPlan, AnInteractiveAgentForwardsTooAndWaitsForItsTerminal) {
+    auto p = plan_for(routed(), socket_base(true), socket_request(), "/root");
+    ASSERT_TRUE(p) << p.error().message;
+    const auto ep = list(p->agent.create.at("Entrypoint"));
+    EXPECT_TRUE(contains(ep, "--forward"));
+    EXPECT_TRUE(contains(ep, "--tty"));
+    EXPECT_FALSE(p->agent_waits_for_go);
+}
+
+TEST(DockerSocketPlan, TheSidecarIsOnItsOutboundNetworkAloneListeningOnTheSocket) {
+    auto p = plan_for(routed(), socket_base(), socket_request(), "/root");
+    ASSERT_TRUE(p);
+    ASSERT_EQ(p->networks.size(), 1u);  // no internal network
+    EXPECT_EQ(p->networks[0].name, "bb-bb-00000000beef-out");
+    EXPECT_FALSE(p->networks[0].create.at("Internal").as_bool());
+    EXPECT_TRUE(p->sidecar_out_network.empty());  // nothing to connect: created on it
+    ASSERT_TRUE(p->sidecar);
+    const auto& c = p->sidecar->create.as_object();
+    EXPECT_EQ(c.at("HostConfig").at("NetworkMode"), "bb-bb-00000000beef-out");
+    EXPECT_FALSE(c.contains("NetworkingConfig"));
+    const auto cmd = list(c.at("Cmd"));
+    EXPECT_EQ(cmd, (std::vector<std::string>{"/bottle-egress", "--listen-unix", "/run/bottle-egress/egress.sock", "--bottle-id", "bb-00000000beef",
+                                             "--allow", "api.example.com:443", "--log", "/egress.log"}));
+    EXPECT_EQ(std::vector<std::string>(cmd.begin() + 1, cmd.end()), p->sidecar_args);
+    const auto mounts = mount_texts(c.at("HostConfig"));
+    EXPECT_TRUE(contains(mounts, "/state/bb-00000000beef.egress.d->/run/bottle-egress:rw"));
+    EXPECT_TRUE(contains(mounts, "/state/bb-00000000beef.egress.log->/egress.log:rw"));
+    EXPECT_TRUE(c.at("HostConfig").at("ReadonlyRootfs").as_bool());
+    EXPECT_EQ(list(c.at("HostConfig").at("CapDrop")), std::vector<std::string>{"ALL"});
+}
+
+TEST(DockerSocketPlan, APooledSidecarIsNotCreatedAndGetsItsArgumentsOnStdin) {
+    auto r = socket_request();
+    r.pooled = pooled_sidecar{"bp-0a0b0c0d0e0f-egress", "bp-0a0b0c0d0e0f-out"};
+    r.socket_dir = "/state/docker-pool/bp-0a0b0c0d0e0f.sock";
+    auto p = plan_for(routed(), socket_base(), r, "/root");
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_TRUE(p->networks.empty());
+    ASSERT_TRUE(p->sidecar);
+    EXPECT_TRUE(p->sidecar_pooled);
+    EXPECT_EQ(p->sidecar->name, "bp-0a0b0c0d0e0f-egress");
+    EXPECT_TRUE(p->sidecar->create.is_null());
+    EXPECT_TRUE(contains(p->sidecar_args, "api.example.com:443"));
+    EXPECT_TRUE(contains(mount_texts(p->agent.create.at("HostConfig")), "/state/docker-pool/bp-0a0b0c0d0e0f.sock->/run/bottle-egress:ro"));
+    const auto dry = json::serialize(to_json(*p));
+    EXPECT_NE(dry.find("a pooled sidecar"), std::string::npos) << dry;
+    EXPECT_EQ(dry.find("/networks/create"), std::string::npos) << dry;
+}
+
+TEST(DockerSocketPlan, NeedsTheForwarder) {
+    auto r = socket_request();
+    r.agent_start.clear();
+    auto p = plan_for(routed(), socket_base(), r, "/root");
+    ASSERT_FALSE(p);
+    EXPECT_NE(p.error().message.find("bottle-agent-start"), std::string::npos);
+}
+
+TEST(DockerSocketPlan, APoolSidecarWaitsForItsArgumentsOnStdin) {
+    const auto body = sidecar_create_body(sidecar_spec{"bot-bottle/egress:1", "bp-1-out", "/p/bp-1.log", "/p/bp-1.sock", {"--allow", "x"}, true, {}, {}});
+    const auto& c = body.as_object();
+    EXPECT_EQ(list(c.at("Cmd")), (std::vector<std::string>{"/bottle-egress", "--args-stdin"}));  // nothing else: no route, no listener
+    EXPECT_TRUE(c.at("OpenStdin").as_bool());
+    EXPECT_TRUE(c.at("StdinOnce").as_bool());
+    EXPECT_EQ(c.at("HostConfig").at("NetworkMode"), "bp-1-out");
+    EXPECT_EQ(c.at("User"), "65534:65534");
+}
+
+TEST(DockerSocketPlan, NoRoutesMeansNoNetworkAtAll) {
+    bottle_spec b;
+    native::launch_request lr;
+    lr.argv = {"true"};
+    lr.bottle_id = "bb-00000000cafe";
+    auto base = native::plan_for(b, lr, socket_host());
+    ASSERT_TRUE(base);
+    auto p = plan_for(b, *base, socket_request(), "/root");
+    ASSERT_TRUE(p);
+    EXPECT_FALSE(p->socket_topology);
+    EXPECT_TRUE(p->agent.create.at("NetworkDisabled").as_bool());
+    EXPECT_FALSE(p->sidecar);
+}
+
+// ---- the pool's files ----
+
+class DockerPool : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/bb-pool-test-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        state_ = tmpl;
+        ASSERT_EQ(::mkdir(pool_dir(state_).c_str(), 0700), 0);
+    }
+    void TearDown() override {
+        std::error_code ec;
+        fs::remove_all(state_, ec);
+    }
+    void waiting(const std::string& id, const std::string& endpoint, const std::string& image, long long created) {
+        const json::object rec{{"endpoint", endpoint}, {"image", image}, {"container", id + "-egress"}, {"network", id + "-out"}, {"created", created}};
+        ASSERT_TRUE(bottle::os::write_file(pool_dir(state_) + "/" + id + ".json", json::serialize(rec)));
+    }
+    std::string state_;
+};
+
+TEST_F(DockerPool, SizeComesFromTheEnvironmentAndIsChecked) {
+    EXPECT_EQ(*pool_size({}), 1u);
+    EXPECT_EQ(*pool_size({{"BOT_BOTTLE_DOCKER_POOL", "0"}}), 0u);
+    EXPECT_EQ(*pool_size({{"BOT_BOTTLE_DOCKER_POOL", "8"}}), 8u);
+    for (const char* bad : {"9", "-1", "01", "one", " 1"}) {
+        auto s = pool_size({{"BOT_BOTTLE_DOCKER_POOL", bad}});
+        ASSERT_FALSE(s) << bad;
+        EXPECT_NE(s.error().message.find("BOT_BOTTLE_DOCKER_POOL"), std::string::npos);
+    }
+}
+
+TEST_F(DockerPool, AClaimTakesTheOldestMatchingEntryOnce) {
+    waiting("bp-000000000002", "unix:///d.sock", "img:1", 2000);
+    waiting("bp-000000000001", "unix:///d.sock", "img:1", 1000);
+    waiting("bp-000000000000", "unix:///other.sock", "img:1", 10);  // another daemon's
+    waiting("bp-00000000000f", "unix:///d.sock", "img:0", 5);       // an older proxy's
+    auto first = claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/4242");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->prefix, pool_dir(state_) + "/bp-000000000001");
+    EXPECT_EQ(first->container, "bp-000000000001-egress");
+    EXPECT_EQ(first->network, "bp-000000000001-out");
+    EXPECT_FALSE(fs::exists(first->prefix + ".json"));
+    EXPECT_TRUE(fs::exists(first->prefix + ".claimed.boot-1.4242"));
+    auto second = claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/4243");
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->container, "bp-000000000002-egress");
+    EXPECT_FALSE(claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/4244"));  // nothing left for this daemon and image
+    EXPECT_TRUE(fs::exists(pool_dir(state_) + "/bp-000000000000.json"));
+    EXPECT_TRUE(fs::exists(pool_dir(state_) + "/bp-00000000000f.json"));
+}
+
+TEST_F(DockerPool, ABrokenRecordIsNeverClaimed) {
+    ASSERT_TRUE(bottle::os::write_file(pool_dir(state_) + "/bp-0000000000aa.json", "{\"endpoint\": \"unix:///d.sock\""));
+    ASSERT_TRUE(bottle::os::write_file(pool_dir(state_) + "/bp-0000000000ab.json", "{\"endpoint\":\"unix:///d.sock\",\"image\":\"img:1\"}"));
+    EXPECT_FALSE(claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/1"));
+}
+
+bool alive_4242(int pid) { return pid == 4242; }
+
+TEST_F(DockerPool, GcKeepsWaitingAndLiveClaimsAndCollectsTheRest) {
+    const std::string dir = pool_dir(state_);
+    waiting("bp-000000000001", "unix:///d.sock", "img:1", 1);
+    EXPECT_EQ(pooled_state(dir + "/bp-000000000001", "boot-1", alive_4242), pool_verdict::waiting);
+    ASSERT_TRUE(claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/4242"));
+    EXPECT_EQ(pooled_state(dir + "/bp-000000000001", "boot-1", alive_4242), pool_verdict::claimed_live);
+    EXPECT_EQ(pooled_state(dir + "/bp-000000000001", "boot-2", alive_4242), pool_verdict::stale);  // claimed in another boot
+    waiting("bp-000000000002", "unix:///d.sock", "img:1", 2);
+    ASSERT_TRUE(claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/4243"));
+    EXPECT_EQ(pooled_state(dir + "/bp-000000000002", "boot-1", alive_4242), pool_verdict::stale);  // its claimer is gone
+    EXPECT_EQ(pooled_state(dir + "/bp-000000000003", "boot-1", alive_4242), pool_verdict::stale);  // no files at all
+    EXPECT_EQ(pooled_state(state_ + "/gone/docker-pool/bp-1", "boot-1", alive_4242), pool_verdict::stale);
+}
+
+TEST_F(DockerPool, AnEntrysFilesAreAllFound) {
+    const std::string prefix = pool_dir(state_) + "/bp-000000000001";
+    ASSERT_TRUE(make_socket_dir(prefix + ".sock"));
+    ASSERT_TRUE(make_egress_log(prefix + ".log"));
+    EXPECT_FALSE(make_egress_log(prefix + ".log"));  // never an existing file
+    EXPECT_FALSE(make_socket_dir(prefix + ".sock"));
+    waiting("bp-000000000001", "unix:///d.sock", "img:1", 1);
+    ASSERT_TRUE(claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/7"));
+    auto files = pool_entry_files(pool_entry{prefix, {}, {}});
+    EXPECT_TRUE(contains(files, prefix + ".sock"));
+    EXPECT_TRUE(contains(files, prefix + ".log"));
+    EXPECT_TRUE(contains(files, prefix + ".claimed.boot-1.7"));
+    struct stat st {};
+    ASSERT_EQ(::stat((prefix + ".sock").c_str(), &st), 0);
+    if (::geteuid() == 0) {
+        EXPECT_EQ(st.st_uid, 65534u);  // the sidecar's user makes its socket there
+        EXPECT_EQ(st.st_mode & 07777, 0755u);
+    } else {
+        EXPECT_EQ(st.st_mode & 07777, 0777u);
+    }
+}
+
+}  // namespace
