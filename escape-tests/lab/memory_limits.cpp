@@ -221,6 +221,22 @@ bool is_probe_of_run(std::string_view cmdline, std::string_view nonce) {
     return false;
 }
 
+bool still_running(const std::string& proc_pid, std::string_view cmdline) {
+    const auto again = read_small_file(proc_pid + "/cmdline");
+    if (!again || *again != cmdline) return false;
+    const auto stat = read_small_file(proc_pid + "/stat");
+    const auto close = stat ? stat->rfind(')') : std::string::npos;
+    if (close == std::string::npos) return false;
+    // After "(comm)": state ppid pgrp session tty_nr tpgid flags ...
+    std::istringstream in(stat->substr(close + 1));
+    std::string state;
+    long long skip = 0;
+    unsigned long long flags = 0;
+    in >> state >> skip >> skip >> skip >> skip >> skip >> flags;
+    constexpr unsigned long long pf_exiting = 0x4;
+    return static_cast<bool>(in) && state != "Z" && state != "X" && (flags & pf_exiting) == 0;
+}
+
 limits_sampler::limits_sampler(std::string nonce, int log_fd, std::string memory_process)
     : nonce_(std::move(nonce)), log_fd_(log_fd), memory_process_(std::move(memory_process)) {
     if (memory_process_.empty()) return;
@@ -242,13 +258,15 @@ int limits_sampler::sample() {
         const std::string dir = "/proc/" + std::to_string(pid);
         const auto cmd = read_small_file(dir + "/cmdline");
         if (!cmd) continue;
+        // Each sample is kept only if the process still runs the same
+        // program once it is read (still_running).
         if (is_probe_of_run(*cmd, nonce_)) {
             ++alive;
-            log_confinement(read_memory_confinement(pid, dir, "/sys/fs/cgroup"));
+            if (auto c = read_memory_confinement(pid, dir, "/sys/fs/cgroup"); still_running(dir, *cmd)) log_confinement(c);
         } else if (!memory_process_.empty() && !before_.contains(pid) && is_memory_process(*cmd, memory_process_)) {
             auto c = read_memory_confinement(pid, dir, "/sys/fs/cgroup");
             c.process = memory_process_;
-            log_confinement(c);
+            if (still_running(dir, *cmd)) log_confinement(c);
         }
     }
     return alive;

@@ -117,6 +117,13 @@ inline constexpr std::string_view limits_sink = "host.limits";
 /// comm is "exe"). A launcher carrying the name as a later argument is not it.
 [[nodiscard]] bool is_memory_process(std::string_view cmdline, std::string_view name);
 
+/// True when the process at `proc_pid` still runs `cmdline` and is not on
+/// its way out (not a zombie, PF_EXITING clear): a sample read from it stands.
+/// An exiting task can already show the root cgroup, which would read as
+/// "no limit" (a false ESCAPED for res.memory, seen once in 4 runs of a
+/// short-lived probe child).
+[[nodiscard]] bool still_running(const std::string& proc_pid, std::string_view cmdline);
+
 /// Samples the memory limits of the run's bottle-probe processes while the
 /// sandbox runs (the lab host calls sample() every 200 ms): one host.limits
 /// event per distinct confinement, appended to `log_fd`. With a

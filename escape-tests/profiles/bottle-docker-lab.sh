@@ -9,7 +9,11 @@
 # from 10.201.0.0/16 and leave through the lab's own default route. Nothing is
 # pulled: the agent image is busybox (static) and bottle-probe, imported;
 # bottle-run imports the sidecar image from bottle-egress-static itself.
-#   bottle-docker-lab.sh setup STATE PROBE NONCE [runsc]
+# With BOTTLE_RUN and MANIFEST, the setup launches the bottle once (`sh -c :`)
+# and waits until that launch's reaper has left a sidecar waiting in the pool
+# ($XDG_RUNTIME_DIR/bot-bottle/docker-pool): the profile's own launch then
+# takes the pooled sidecar, the path every launch but a host's first takes.
+#   bottle-docker-lab.sh setup STATE PROBE NONCE [runc|runsc [BOTTLE_RUN MANIFEST]]
 #   bottle-docker-lab.sh teardown STATE
 set -euo pipefail
 source "$(dirname "$0")/lab-dockerd.sh"
@@ -51,6 +55,15 @@ setup)
   chmod 1777 "$state/rootfs/tmp"
   tar -C "$state/rootfs" -cf - . | docker -H "$sock" import - "bbx-probe:$nonce" >/dev/null
   echo "imported bbx-probe:$nonce"
+  if [[ -n ${6:-} ]]; then
+    "$6" --manifest "$7" --bottle lab --backend docker --image "bbx-probe:$nonce" -- sh -c : </dev/null
+    for _ in $(seq 1 200); do
+      compgen -G "${XDG_RUNTIME_DIR:?}/bot-bottle/docker-pool/*.json" >/dev/null && break
+      sleep 0.1
+    done
+    compgen -G "$XDG_RUNTIME_DIR/bot-bottle/docker-pool/*.json" >/dev/null || { echo "no sidecar was left waiting in the pool" >&2; exit 1; }
+    echo "a sidecar waits in the pool"
+  fi
   ;;
 teardown)
   docker -H "$sock" ps -aq 2>/dev/null | xargs -r docker -H "$sock" rm -f >/dev/null 2>&1 || true

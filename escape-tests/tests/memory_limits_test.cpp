@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -228,6 +229,27 @@ TEST(MemoryVerdict, ScoredFromOutsideNotFromWhatTheProbeTouched) {
     t.events = {};
     v = score(probes, {r}, t);
     EXPECT_EQ(v[0].result, verdict::error) << "no limits seen: never BLOCKED";
+}
+
+TEST(MemoryLimits, ASampleStandsOnlyWhileItsProcessRunsTheSameProgram) {
+    const auto self = lab::read_small_file("/proc/self/cmdline");
+    ASSERT_TRUE(self);
+    EXPECT_TRUE(lab::still_running("/proc/self", *self));
+    EXPECT_FALSE(lab::still_running("/proc/self", "another\0program\0"));
+    // A zombie (exited, not yet reaped) is not running anything.
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ASSERT_GT(child, 0);
+    const std::string dir = "/proc/" + std::to_string(child);
+    for (int i = 0; i < 200; ++i) {
+        const auto stat = lab::read_small_file(dir + "/stat");
+        if (stat && stat->find(") Z ") != std::string::npos) break;
+        ::usleep(5000);
+    }
+    EXPECT_FALSE(lab::still_running(dir, *self));
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    EXPECT_FALSE(lab::still_running(dir, *self));  // gone
 }
 
 }  // namespace
