@@ -189,8 +189,8 @@ protected:
         std::error_code ec;
         fs::remove_all(state_, ec);
     }
-    void waiting(const std::string& id, const std::string& endpoint, const std::string& image, long long created) {
-        const json::object rec{{"endpoint", endpoint}, {"image", image}, {"container", id + "-egress"}, {"network", id + "-out"}, {"created", created}};
+    void waiting(const std::string& id, const std::string& endpoint, const std::string& spec, long long created) {
+        const json::object rec{{"endpoint", endpoint}, {"spec", spec}, {"container", id + "-egress"}, {"network", id + "-out"}, {"created", created}};
         ASSERT_TRUE(bottle::os::write_file(pool_dir(state_) + "/" + id + ".json", json::serialize(rec)));
     }
     std::string state_;
@@ -211,7 +211,7 @@ TEST_F(DockerPool, AClaimTakesTheOldestMatchingEntryOnce) {
     waiting("bp-000000000002", "unix:///d.sock", "img:1", 2000);
     waiting("bp-000000000001", "unix:///d.sock", "img:1", 1000);
     waiting("bp-000000000000", "unix:///other.sock", "img:1", 10);  // another daemon's
-    waiting("bp-00000000000f", "unix:///d.sock", "img:0", 5);       // an older proxy's
+    waiting("bp-00000000000f", "unix:///d.sock", "img:0", 5);       // another spec's (an older proxy or bottle-run)
     auto first = claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/4242");
     ASSERT_TRUE(first);
     EXPECT_EQ(first->prefix, pool_dir(state_) + "/bp-000000000001");
@@ -222,14 +222,14 @@ TEST_F(DockerPool, AClaimTakesTheOldestMatchingEntryOnce) {
     auto second = claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/4243");
     ASSERT_TRUE(second);
     EXPECT_EQ(second->container, "bp-000000000002-egress");
-    EXPECT_FALSE(claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/4244"));  // nothing left for this daemon and image
+    EXPECT_FALSE(claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/4244"));  // nothing left for this daemon and spec
     EXPECT_TRUE(fs::exists(pool_dir(state_) + "/bp-000000000000.json"));
     EXPECT_TRUE(fs::exists(pool_dir(state_) + "/bp-00000000000f.json"));
 }
 
 TEST_F(DockerPool, ABrokenRecordIsNeverClaimed) {
     ASSERT_TRUE(bottle::os::write_file(pool_dir(state_) + "/bp-0000000000aa.json", "{\"endpoint\": \"unix:///d.sock\""));
-    ASSERT_TRUE(bottle::os::write_file(pool_dir(state_) + "/bp-0000000000ab.json", "{\"endpoint\":\"unix:///d.sock\",\"image\":\"img:1\"}"));
+    ASSERT_TRUE(bottle::os::write_file(pool_dir(state_) + "/bp-0000000000ab.json", "{\"endpoint\":\"unix:///d.sock\",\"spec\":\"img:1\"}"));
     EXPECT_FALSE(claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/1"));
 }
 
@@ -247,6 +247,36 @@ TEST_F(DockerPool, GcKeepsWaitingAndLiveClaimsAndCollectsTheRest) {
     EXPECT_EQ(pooled_state(dir + "/bp-000000000002", "boot-1", alive_4242), pool_verdict::stale);  // its claimer is gone
     EXPECT_EQ(pooled_state(dir + "/bp-000000000003", "boot-1", alive_4242), pool_verdict::stale);  // no files at all
     EXPECT_EQ(pooled_state(state_ + "/gone/docker-pool/bp-1", "boot-1", alive_4242), pool_verdict::stale);
+}
+
+TEST_F(DockerPool, GcJudgesOnlyEntriesOfItsOwnPool) {
+    const std::string dir = pool_dir(state_);
+    EXPECT_EQ(own_pool_prefix(state_, dir + "/bp-0123456789ab"), dir + "/bp-0123456789ab");
+    for (const std::string& forged : std::vector<std::string>{"/home/u/x", dir + "/../x", dir + "/bp-0123", dir + "/bp-0123456789AB", dir + "/bp-0123456789ab/x",
+                                     "/other/state/docker-pool/bp-0123456789ab", ""})
+        EXPECT_FALSE(own_pool_prefix(state_, forged)) << forged;
+}
+
+TEST_F(DockerPool, TheSpecNamesTheSidecarAPoolEntryRuns) {
+    EXPECT_EQ(pool_sidecar_spec("bot-bottle/egress:1"), pool_sidecar_spec("bot-bottle/egress:1"));
+    EXPECT_NE(pool_sidecar_spec("bot-bottle/egress:1"), pool_sidecar_spec("bot-bottle/egress:2"));
+}
+
+TEST_F(DockerPool, GcRemovesFilesNoResourceExplains) {
+    const std::string dir = pool_dir(state_);
+    waiting("bp-000000000001", "unix:///d.sock", "s", 1);  // its container is gone
+    waiting("bp-000000000002", "unix:///d.sock", "s", 2);  // still on the daemon
+    waiting("bp-000000000003", "unix:///e.sock", "s", 3);  // another daemon's
+    ASSERT_TRUE(make_socket_dir(dir + "/bp-000000000001.sock"));
+    ASSERT_TRUE(bottle::os::write_file(dir + "/bp-000000000004.claimed.boot-1.4243", ""));  // its claimer is gone
+    ASSERT_TRUE(bottle::os::write_file(dir + "/bp-000000000005.claimed.boot-1.4242", ""));  // its claimer runs
+    collect_pool_files(state_, "unix:///d.sock", {"bp-000000000002"}, "boot-1", alive_4242);
+    EXPECT_FALSE(fs::exists(dir + "/bp-000000000001.json"));
+    EXPECT_FALSE(fs::exists(dir + "/bp-000000000001.sock"));
+    EXPECT_TRUE(fs::exists(dir + "/bp-000000000002.json"));
+    EXPECT_TRUE(fs::exists(dir + "/bp-000000000003.json"));
+    EXPECT_FALSE(fs::exists(dir + "/bp-000000000004.claimed.boot-1.4243"));
+    EXPECT_TRUE(fs::exists(dir + "/bp-000000000005.claimed.boot-1.4242"));
 }
 
 TEST_F(DockerPool, AnEntrysFilesAreAllFound) {

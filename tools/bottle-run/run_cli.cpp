@@ -250,7 +250,7 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     }
     if (o->command == "gc") {
         const int rc = state_command(*o, out, err);
-        (void)docker::gc_command(out, err);  // labelled containers and networks of killed docker launches
+        (void)docker::gc_command(state_directory(), out, err);  // labelled containers and networks of killed docker launches
         (void)collect_launch_records(state_directory(), static_cast<long long>(std::time(nullptr)));  // resume records > 30 days
         return rc;
     }

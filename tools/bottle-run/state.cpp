@@ -124,14 +124,14 @@ int state_command(const options& o, std::ostream& out, std::ostream& err) {
     for (const auto& r : *states)
         if (launcher_alive(r)) live.insert(r.id);
     (void)smolmachines::collect_leftovers(dir, live, err);
-    // Decision logs outlive their bottle (so the user can read them) until gc.
+    // Decision logs outlive their bottle (so the user can read them) until gc
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
         const auto name = e.path().filename().string();
         const auto id = name.substr(0, name.find('.'));
-        if (name.size() > 11 && name.compare(name.size() - 11, 11, ".egress.log") == 0 &&
-            !std::filesystem::exists(dir + "/" + id + ".json"))
-            std::filesystem::remove(e.path(), ec);
+        // (and a docker bottle's socket directory, which its reaper removes unless it was killed too)
+        if ((name.ends_with(".egress.log") || name.ends_with(".egress.d")) && !std::filesystem::exists(dir + "/" + id + ".json"))
+            std::filesystem::remove_all(e.path(), ec);
     }
     out << "removed " << removed << " stale bottle" << (removed == 1 ? "" : "s") << '\n';
     return 0;

@@ -11,7 +11,10 @@
 
 #include "bottle-run/backends/docker/engine.hpp"
 
+#include <boost/json/value.hpp>
+
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,17 +40,28 @@ struct leftover {
     std::string pool_prefix{};                ///< a pool entry's (pool.hpp): its files go too
 };
 
-/// The stale bottles' containers and networks (containers first), and the
-/// pool's stale entries (pool.hpp: pooled_state); with `drain_pool`
-/// (BOT_BOTTLE_DOCKER_POOL=0) its waiting entries too.
-[[nodiscard]] result<std::vector<leftover>> find_leftovers(const engine& e, bool drain_pool = false);
+/// The label `key` of a listed or inspected item's "Labels" ("" when absent).
+[[nodiscard]] std::string label_of(const boost::json::value& item, const char* key);
 
-/// Removes them; says what on `out`. Returns how many bottles (and pool
-/// entries) were collected, or the error when the daemon could not be asked.
-[[nodiscard]] result<int> collect_leftovers(const engine& e, std::ostream& out, bool drain_pool = false);
+/// What gc found: the stale bottles' containers and networks (containers
+/// first) and the stale entries of `state_dir`'s pool (pool.hpp:
+/// pooled_state; a waiting entry whose container does not run is stale;
+/// with `drain_pool`, BOT_BOTTLE_DOCKER_POOL=0, every waiting one), and the
+/// pool entries it keeps. Another user's pool, or a label bottle-run did not
+/// write, is never touched.
+struct found_leftovers {
+    std::vector<leftover> stale{};
+    std::set<std::string> kept_pool_ids{};
+};
+[[nodiscard]] result<found_leftovers> find_leftovers(const engine& e, const std::string& state_dir, bool drain_pool = false);
+
+/// Removes them, and the pool's files no resource explains any more
+/// (collect_pool_files); says what on `out`. Returns how many bottles and
+/// pool entries were collected, or the error when the daemon could not be asked.
+[[nodiscard]] result<int> collect_leftovers(const engine& e, const std::string& state_dir, std::ostream& out, bool drain_pool = false);
 
 /// gc for `bottle-run gc`: the daemon of $DOCKER_HOST when one answers
-/// (none reachable: nothing to do, no error).
-int gc_command(std::ostream& out, std::ostream& err);
+/// (none reachable: nothing to do, no error), and `state_dir`'s pool.
+int gc_command(const std::string& state_dir, std::ostream& out, std::ostream& err);
 
 }  // namespace bottle::run::docker

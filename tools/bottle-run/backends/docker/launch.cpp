@@ -43,12 +43,14 @@ namespace bottle::run::docker {
 
 namespace json = boost::json;
 
-std::string launcher_label() {
+std::string boot_id() {
     auto boot = os::read_file("/proc/sys/kernel/random/boot_id", 256);
     std::string b = boot ? *boot : std::string("unknown");
     while (!b.empty() && (b.back() == '\n' || b.back() == ' ')) b.pop_back();
-    return b + "/" + std::to_string(::getpid());
+    return b;
 }
+
+std::string launcher_label() { return boot_id() + "/" + std::to_string(::getpid()); }
 
 namespace {
 
@@ -115,15 +117,17 @@ result<void> await_ready(hijacked& h, std::chrono::milliseconds timeout) {
     return {};
 }
 
-void write_all(int fd, std::string_view data) {
+/// Writes all of `data`; false when the peer is gone.
+bool write_all(int fd, std::string_view data) {
     while (!data.empty()) {
         const ssize_t w = ::write(fd, data.data(), data.size());
         if (w < 0) {
             if (errno == EINTR) continue;
-            return;
+            return false;
         }
         data.remove_prefix(static_cast<std::size_t>(w));
     }
+    return true;
 }
 
 /// The protected workspace paths that were absent, created for the run
@@ -174,6 +178,44 @@ std::string find_agent_start(const std::map<std::string, std::string>& env) {
         if (auto bytes = os::read_file(t, 16 << 20); bytes && sidecar::is_static_elf(*bytes)) return t;
     return "";
 }
+
+/// The sidecar's side of a socket-topology launch (plan.hpp): the pool's
+/// size, the entry claimed from it or found broken, the socket's host
+/// directory. Until the reaper holds them (handed_over), a launch that
+/// returns early removes here what it claimed or made, so nothing waits for gc.
+struct socket_sidecar {
+    bool on = false;
+    unsigned keep = 0;
+    std::optional<pool_entry> pooled{}, broken{};
+    std::string dir{};
+    bool made_dir = false;
+    const engine* daemon = nullptr;
+    bool handed_over = false;
+
+    socket_sidecar() = default;
+    socket_sidecar(const socket_sidecar&) = delete;
+    socket_sidecar& operator=(const socket_sidecar&) = delete;
+    ~socket_sidecar() {
+        if (handed_over) return;
+        for (const auto* entry : {&pooled, &broken})
+            if (*entry && daemon) remove_pooled(*daemon, **entry);
+        std::error_code ec;
+        if (made_dir) std::filesystem::remove_all(dir, ec);
+    }
+    /// What the reaper removes of it (a claimed entry's container is the plan's sidecar already).
+    void add_to(reap_list& reap) const {
+        if (broken) {
+            reap.containers.push_back(broken->container);
+            reap.networks.push_back(broken->network);
+            for (auto& f : pool_entry_files(*broken)) reap.files.push_back(std::move(f));
+        }
+        if (pooled) {
+            reap.networks.push_back(pooled->network);
+            for (auto& f : pool_entry_files(*pooled)) reap.files.push_back(std::move(f));
+        }
+        if (made_dir) reap.files.push_back(dir);
+    }
+};
 
 int status_of_start_error(const std::string& message) {
     if (message.find("executable file not found") != std::string::npos || message.find("no such file or directory") != std::string::npos)
@@ -259,34 +301,39 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     const std::string chosen = topology == o.env.end() ? "" : topology->second;
     if (!chosen.empty() && chosen != "network" && chosen != "socket")
         return failed(err, "topology", make_error(errc::invalid_argument, "BOT_BOTTLE_DOCKER_TOPOLOGY=" + chosen + ": give network or socket"), "");
-    const bool socket = base.proxy && req.runtime.name.empty() && !req.agent_start.empty() && chosen != "network";
-    if (chosen == "socket" && base.proxy && !socket)
+    socket_sidecar side;
+    side.daemon = &e;
+    side.on = base.proxy && req.runtime.name.empty() && !req.agent_start.empty() && chosen != "network";
+    if (chosen == "socket" && base.proxy && !side.on)
         return failed(err, "topology",
                       make_error(errc::unsupported, req.runtime.name.empty() ? "the socket topology needs the static bottle-agent-start next to bottle-run"
                                                                              : "the socket topology needs runc: a gVisor sandbox cannot reach a host socket"),
                       "unset BOT_BOTTLE_DOCKER_TOPOLOGY to let bottle-run choose");
-    std::optional<pool_entry> pooled, broken;
-    unsigned keep = 0;
-    if (socket) {
+    if (side.on) {
         auto n = pool_size(o.env);
         if (!n) return failed(err, "pool", n.error(), "");
-        keep = *n;
-        if (!o.dry_run && keep > 0) {
-            pooled = claim_pooled(o.state_dir, ep->spec, req.sidecar_image, req.launcher);
-            if (pooled && !pooled_sidecar_runs(e, *pooled)) broken = std::exchange(pooled, std::nullopt);  // the reaper removes it
+        side.keep = *n;
+        if (!o.dry_run && side.keep > 0) {
+            side.pooled = claim_pooled(o.state_dir, ep->spec, pool_sidecar_spec(req.sidecar_image), req.launcher);
+            if (side.pooled && !pooled_sidecar_runs(e, *side.pooled)) side.broken = std::exchange(side.pooled, std::nullopt);
         }
-        req.socket_dir = pooled ? pooled->prefix + ".sock" : o.state_dir + "/" + base.bottle_id + ".egress.d";
-        if (pooled) req.pooled = pooled_sidecar{pooled->container, pooled->network};
+        side.dir = side.pooled ? side.pooled->prefix + ".sock" : o.state_dir + "/" + base.bottle_id + ".egress.d";
+        if (side.pooled) req.pooled = pooled_sidecar{side.pooled->container, side.pooled->network};
+        req.socket_dir = side.dir;
     }
     if (base.proxy) {
         req.egress_log = o.state_dir + "/" + base.bottle_id + ".egress.log";
         if (!o.dry_run) {
-            auto made = ensure_state_dir(o.state_dir);
-            if (made && pooled && ::link((pooled->prefix + ".log").c_str(), req.egress_log.c_str()) != 0)
-                made = make_error(errc::io_error, "link " + req.egress_log + ": " + std::strerror(errno));
-            else if (made && !pooled) made = make_egress_log(req.egress_log);
-            if (made && socket && !pooled) made = make_socket_dir(req.socket_dir);
-            if (!made) return failed(err, "decision log", made.error(), "");
+            if (auto made = ensure_state_dir(o.state_dir); !made) return failed(err, "state directory", made.error(), "");
+            // A pooled sidecar's log is the entry's: linked under the bottle's name.
+            if (side.pooled && ::link((side.pooled->prefix + ".log").c_str(), req.egress_log.c_str()) != 0)
+                return failed(err, "decision log", make_error(errc::io_error, "link " + req.egress_log + ": " + std::strerror(errno)), "");
+            if (!side.pooled)
+                if (auto made = make_egress_log(req.egress_log); !made) return failed(err, "decision log", made.error(), "");
+            if (side.on && !side.pooled) {
+                if (auto made = make_socket_dir(side.dir); !made) return failed(err, "socket directory", made.error(), "");
+                side.made_dir = true;
+            }
         }
     }
     auto plan = plan_for(bottle, base, req, o.home);
@@ -310,14 +357,8 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         if (m.target == native::workspace_path) reap.workspace = m.source;
     if (plan->sidecar) reap.containers.push_back(plan->sidecar->name);
     for (const auto& n : plan->networks) reap.networks.push_back(n.name);
-    for (const auto* entry : {&pooled, &broken})
-        if (*entry) {
-            if (entry == &broken) reap.containers.push_back((*entry)->container);  // (a claimed one is the plan's sidecar)
-            reap.networks.push_back((*entry)->network);
-            for (auto& f : pool_entry_files(**entry)) reap.files.push_back(std::move(f));
-        }
-    if (socket && !pooled) reap.files.push_back(req.socket_dir);
-    if (socket && keep > 0) reap.refill = pool_fill{o.state_dir, ep->spec, req.sidecar_image, keep};
+    side.add_to(reap);
+    if (side.on && side.keep > 0) reap.refill = pool_fill{o.state_dir, ep->spec, req.sidecar_image, side.keep};
     std::optional<docker_reaper> reaper;
     teardown_here here{e, reap};
     if (fault("docker-no-reaper")) here.on = true;
@@ -326,6 +367,7 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         if (!r) return failed(err, "reaper", r.error(), "");
         reaper.emplace(std::move(*r));
     }
+    side.handed_over = true;
     auto create = [&](const std::string& what, const std::string& target, const json::value& body) -> result<void> {
         if (fault("docker-" + what)) return make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)");
         auto r = e.call_json("POST", target, json::serialize(body), std::chrono::seconds(60));
@@ -369,7 +411,8 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
                 if (!att) return fail_with(att.error(), "");
                 json::array args;
                 for (const auto& a : plan->sidecar_args) args.emplace_back(a);
-                write_all(att->fd.get(), json::serialize(args) + "\n");
+                if (!write_all(att->fd.get(), json::serialize(args) + "\n"))
+                    return fail_with(make_error(errc::io_error, "writing the pooled sidecar's arguments: " + std::string(std::strerror(errno))), "");
                 if (auto r = fault("docker-ready") ? result<void>(make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)")) : await_ready(*att, std::chrono::seconds(10)); !r)
                     return fail_with(r.error(), "docker logs " + s.name + " shows the proxy's own message");
                 return;
@@ -466,7 +509,10 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     // 8. Relay until the agent's stream ends; forward signals to it.
     frame_demuxer demux;
     auto deliver = [&](std::string_view bytes) {
-        if (plan->interactive) return write_all(STDOUT_FILENO, bytes);
+        if (plan->interactive) {
+            (void)write_all(STDOUT_FILENO, bytes);
+            return;
+        }
         demux.feed(bytes, [&](unsigned stream, std::string_view data) { write_all(stream == 2 ? STDERR_FILENO : STDOUT_FILENO, data); });
     };
     deliver(att->early);

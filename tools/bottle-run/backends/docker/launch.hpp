@@ -45,4 +45,9 @@ struct launch_options {
 /// "<boot id>/<pid>" of this process: the launcher label.
 [[nodiscard]] std::string launcher_label();
 
+/// This boot's id (/proc/sys/kernel/random/boot_id; "unknown" when it
+/// cannot be read, as in launcher_label, so gc never takes a live launcher
+/// of this boot for one of another).
+[[nodiscard]] std::string boot_id();
+
 }  // namespace bottle::run::docker

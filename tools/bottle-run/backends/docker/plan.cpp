@@ -154,8 +154,25 @@ json::value sidecar_create_body(const sidecar_spec& s) {
     return body;
 }
 
-json::value outbound_network_body(const std::string& name, const json::object& labels) {
-    return json::object{{"Name", name}, {"Driver", "bridge"}, {"Internal", false}, {"CheckDuplicate", true}, {"EnableIPv6", false}, {"Labels", labels}};
+json::value outbound_network_body(const std::string& name, const std::string& subnet, const json::object& labels) {
+    return json::object{{"Name", name},
+                        {"Driver", "bridge"},
+                        {"Internal", false},
+                        {"CheckDuplicate", true},
+                        {"EnableIPv6", false},
+                        {"IPAM", json::object{{"Driver", "default"}, {"Config", json::array{json::object{{"Subnet", subnet}}}}}},
+                        {"Labels", labels}};
+}
+
+result<std::string> hashed_subnet(const std::string& slug, const std::vector<std::string>& existing) {
+    auto hash = net::subnet_hash::make(net::cidr::parse(internal_base).value());
+    if (!hash) return hash.error();
+    std::vector<net::cidr> taken;
+    for (const auto& s : existing)
+        if (auto c = net::cidr::parse_normalising(s)) taken.push_back(*c);
+    auto a = hash->assign(slug, hash->taken_by(taken));
+    if (!a) return a.error();
+    return a->subnet.to_string();
 }
 
 result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::native_plan& base, const docker_request& r,
@@ -172,13 +189,13 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     const bool routes = base.proxy;
     const std::string int_net = "bb-" + base.bottle_id + "-int", out_net = "bb-" + base.bottle_id + "-out";
 
-    const bool socket = routes && !r.socket_dir.empty();
-    p.socket_topology = socket;
-    if (socket && r.agent_start.empty())
+    const bool socket_topology = routes && !r.socket_dir.empty();
+    p.socket_topology = socket_topology;
+    if (socket_topology && r.agent_start.empty())
         return make_error(errc::invalid_argument, "the socket topology needs bottle-agent-start (its forwarder is the agent's way to the proxy)");
     // bottle-egress's arguments: where it listens, then the bottle's routes.
     if (routes) {
-        p.sidecar_args = socket ? std::vector<std::string>{"--listen-unix", proxy_socket_path}
+        p.sidecar_args = socket_topology ? std::vector<std::string>{"--listen-unix", proxy_socket_path}
                                 : std::vector<std::string>{"--listen", "0.0.0.0:" + std::to_string(sidecar::sidecar_proxy_port)};
         p.sidecar_args.insert(p.sidecar_args.end(), {"--bottle-id", base.bottle_id});
         for (auto& a : base.egress.arguments()) p.sidecar_args.push_back(std::move(a));
@@ -188,11 +205,22 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
 
     // The socket topology: the sidecar on its outbound network alone (or a
     // pooled one, already running), the agent on no network.
-    if (socket && r.pooled) {
+    // Every network the backend makes has a /24 of internal_base (never the
+    // daemon's default pools: one of those could take all of internal_base).
+    std::vector<std::string> existing = r.existing_subnets;
+    auto outbound = [&]() -> result<network_plan> {
+        auto subnet = hashed_subnet(out_net, existing);
+        if (!subnet) return subnet.error();
+        existing.push_back(*subnet);
+        return network_plan{out_net, outbound_network_body(out_net, *subnet, labels(p, r, "network"))};
+    };
+    if (socket_topology && r.pooled) {
         p.sidecar_pooled = true;
         p.sidecar = container_plan{r.pooled->container, json::value(nullptr)};
-    } else if (socket) {
-        p.networks.push_back({out_net, outbound_network_body(out_net, labels(p, r, "network"))});
+    } else if (socket_topology) {
+        auto out = outbound();
+        if (!out) return out.error();
+        p.networks.push_back(std::move(*out));
         p.sidecar = container_plan{"bb-" + base.bottle_id + "-egress", sidecar_create_body(side)};
     } else if (routes) {
         // The network topology. The internal /24 is the bottle's slug
@@ -204,15 +232,11 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
                 return make_error(errc::invalid_argument, "BOT_BOTTLE_DOCKER_SUBNET=" + *r.fixed_subnet + ": give an IPv4 network from /24 to /29");
             subnet = *fixed;
         } else {
-            auto hash = net::subnet_hash::make(subnet);
-            if (!hash) return hash.error();
-            std::vector<net::cidr> existing;
-            for (const auto& s : r.existing_subnets)
-                if (auto c = net::cidr::parse_normalising(s)) existing.push_back(*c);
-            auto a = hash->assign(base.bottle_id, hash->taken_by(existing));
-            if (!a) return a.error();
-            subnet = a->subnet;
+            auto hashed = hashed_subnet(base.bottle_id, existing);
+            if (!hashed) return hashed.error();
+            subnet = net::cidr::parse(*hashed).value();
         }
+        existing.push_back(subnet.to_string());
         p.subnet = subnet.to_string();
         const auto net24 = subnet.network().to_v4().to_uint();
         p.sidecar_ip = net::address_v4(net24 | 2u).to_string();
@@ -231,7 +255,9 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
                                                                               {"com.docker.network.bridge.enable_ip_masquerade", "false"},
                                                                               {"com.docker.network.bridge.enable_icc", "true"}}},
                                                      {"Labels", labels(p, r, "network")}}});
-        p.networks.push_back({out_net, outbound_network_body(out_net, labels(p, r, "network"))});
+        auto out = outbound();
+        if (!out) return out.error();
+        p.networks.push_back(std::move(*out));
         p.sidecar_out_network = out_net;
         // Created on the internal network at .2, connected to the outbound one before it starts.
         side.network = int_net;
@@ -250,7 +276,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
         if (!proxy_vars.count(name)) env.push_back(e);
     }
     if (routes) {
-        const std::string url = socket ? std::string("http://") + agent_proxy_address
+        const std::string url = socket_topology ? std::string("http://") + agent_proxy_address
                                        : "http://" + p.sidecar_ip + ":" + std::to_string(sidecar::sidecar_proxy_port);
         for (const char* v : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}) env.push_back(std::string(v) + "=" + url);
         env.emplace_back("NO_PROXY=");
@@ -285,7 +311,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     if (!r.agent_start.empty() && (base.interactive || routes)) {
         bind(r.agent_start, agent_start_path, false);
         entrypoint = json::array{agent_start_path};
-        if (socket) {  // the proxy's socket, at the loopback address the proxy variables name
+        if (socket_topology) {  // the proxy's socket, at the loopback address the proxy variables name
             bind(r.socket_dir, proxy_socket_dir, false);
             entrypoint.emplace_back("--forward");
             entrypoint.emplace_back(std::string(agent_proxy_address) + "=" + proxy_socket_path);
@@ -297,7 +323,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
 
     const std::string ids = std::to_string(base.agent_uid) + ":" + std::to_string(base.agent_gid);
     auto h = confined_host_config(r.runtime, true);
-    h["NetworkMode"] = routes && !socket ? int_net : "none";
+    h["NetworkMode"] = routes && !socket_topology ? int_net : "none";
     h["Mounts"] = std::move(mounts);
     // The disk budget (resources.disk_mib) split between /tmp and HOME: two
     // tmpfs here, where the native bottle has one.
@@ -330,8 +356,8 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     // the container a namespace of its own with only loopback, without the
     // daemon's network sandbox ("none" alone still builds one: ~100 ms of a
     // ~250 ms launch here, docs/docker-backend.md, Speed).
-    if (!routes || socket) agent["NetworkDisabled"] = true;
-    if (routes && !socket)
+    if (!routes || socket_topology) agent["NetworkDisabled"] = true;
+    if (routes && !socket_topology)
         agent["NetworkingConfig"] =
             json::object{{"EndpointsConfig", json::object{{int_net, json::object{{"IPAMConfig", json::object{{"IPv4Address", p.agent_ip}}}}}}}};
     p.agent = container_plan{"bb-" + base.bottle_id + "-agent", std::move(agent)};

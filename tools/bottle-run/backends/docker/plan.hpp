@@ -164,8 +164,12 @@ struct sidecar_spec {
 };
 [[nodiscard]] boost::json::value sidecar_create_body(const sidecar_spec& spec);
 
-/// An ordinary bridge network, the sidecar's way out.
-[[nodiscard]] boost::json::value outbound_network_body(const std::string& name, const boost::json::object& labels);
+/// An ordinary bridge network on `subnet`, the sidecar's way out.
+[[nodiscard]] boost::json::value outbound_network_body(const std::string& name, const std::string& subnet, const boost::json::object& labels);
+
+/// The /24 of internal_base that subnet_hash gives `slug`, skipping every
+/// subnet in `existing` (CIDR text). Errors: exhausted.
+[[nodiscard]] result<std::string> hashed_subnet(const std::string& slug, const std::vector<std::string>& existing);
 
 /// Builds the plan from the native plan of the same launch (made with no
 /// proxy port). Errors: invalid_argument (no image, a mount the native plan

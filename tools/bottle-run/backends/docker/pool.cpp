@@ -2,6 +2,7 @@
 #include "bottle-run/backends/docker/pool.hpp"
 
 #include "bottle-run/backends/docker/gc.hpp"
+#include "bottle-run/backends/docker/image.hpp"
 #include "bottle-run/backends/docker/launch.hpp"
 #include "bottle-run/backends/docker/plan.hpp"
 #include "bottle-run/backends/sidecar/sidecar_bundle.hpp"
@@ -14,6 +15,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -49,7 +51,7 @@ std::string new_pool_id() {
 /// A waiting entry's record, when `path` (<prefix>.json) holds one.
 struct waiting_entry {
     pool_entry entry{};
-    std::string endpoint{}, image{};
+    std::string endpoint{}, spec{};
     std::int64_t created = 0;
 };
 
@@ -64,7 +66,7 @@ std::optional<waiting_entry> read_waiting(const std::string& path) {
         const auto* s = o->if_contains(k);
         return s && s->is_string() ? std::string(s->get_string()) : std::string();
     };
-    waiting_entry w{{path.substr(0, path.size() - 5), str("container"), str("network")}, str("endpoint"), str("image"), 0};
+    waiting_entry w{{path.substr(0, path.size() - 5), str("container"), str("network")}, str("endpoint"), str("spec"), 0};
     if (const auto* c = o->if_contains("created"); c && c->is_int64()) w.created = c->get_int64();
     if (w.entry.container.empty() || w.entry.network.empty()) return std::nullopt;
     return w;
@@ -82,13 +84,16 @@ std::vector<waiting_entry> waiting_entries(const std::string& dir) {
     return out;
 }
 
-std::string text_of(const json::value& v, std::initializer_list<const char*> path) {
-    const json::value* at = &v;
-    for (const char* k : path) {
-        const auto* o = at->if_object();
-        if (!o || !(at = o->if_contains(k))) return "";
-    }
-    return at->is_string() ? std::string(at->get_string()) : std::string();
+/// Takes a waiting entry out of the pool for good (the claim's rename,
+/// then removal): for an entry of another sidecar spec, or above the size.
+void retire(const engine& e, const waiting_entry& w, const std::string& launcher) {
+    std::string suffix = launcher;
+    std::replace(suffix.begin(), suffix.end(), '/', '.');
+    if (::rename((w.entry.prefix + ".json").c_str(), (w.entry.prefix + claimed_infix + suffix).c_str()) == 0) remove_pooled(e, w.entry);
+}
+
+bool is_pool_id(std::string_view id) {
+    return id.size() == 15 && id.rfind("bp-", 0) == 0 && id.find_first_not_of("0123456789abcdef", 3) == std::string_view::npos;
 }
 
 }  // namespace
@@ -104,12 +109,21 @@ result<unsigned> pool_size(const std::map<std::string, std::string>& env) {
 
 std::string pool_dir(const std::string& state_dir) { return state_dir + "/docker-pool"; }
 
-std::optional<pool_entry> claim_pooled(const std::string& state_dir, const std::string& endpoint, const std::string& image,
+std::string pool_sidecar_spec(const std::string& image) {
+    // The body of a pool sidecar with placeholders where entries differ
+    // (names, paths, labels): what every entry of this spec runs.
+    const sidecar_spec placeholder{image, "<network>", "<prefix>.log", "<prefix>.sock", {}, true, {}, {}};
+    return sha256_hex(json::serialize(sidecar_create_body(placeholder))).substr(0, 24);
+}
+
+std::optional<pool_entry> claim_pooled(const std::string& state_dir, const std::string& endpoint, const std::string& spec,
                                        const std::string& launcher) {
     std::string suffix = launcher;
     std::replace(suffix.begin(), suffix.end(), '/', '.');
     for (const auto& w : waiting_entries(pool_dir(state_dir))) {
-        if (w.endpoint != endpoint || w.image != image) continue;  // another daemon's, or an older proxy's (gc, or its filler, replaces it)
+        // Another daemon's; or one made by an older bottle-run or proxy, whose
+        // container is not what this one would make (the next fill retires it).
+        if (w.endpoint != endpoint || w.spec != spec) continue;
         if (::rename((w.entry.prefix + ".json").c_str(), (w.entry.prefix + claimed_infix + suffix).c_str()) == 0) return w.entry;
         // ENOENT: another launcher claimed it first.
     }
@@ -121,7 +135,8 @@ bool pooled_sidecar_runs(const engine& e, const pool_entry& entry) {
     if (!r) return false;
     const auto* running = r->is_object() ? r->get_object().if_contains("State") : nullptr;
     running = running && running->is_object() ? running->get_object().if_contains("Running") : nullptr;
-    return running && running->is_bool() && running->get_bool() && text_of(*r, {"Config", "Labels", label_pool}) == entry.prefix;
+    const auto* config = r->is_object() ? r->get_object().if_contains("Config") : nullptr;
+    return running && running->is_bool() && running->get_bool() && config && label_of(*config, label_pool) == entry.prefix;
 }
 
 std::vector<std::string> pool_entry_files(const pool_entry& entry) {
@@ -143,10 +158,19 @@ void remove_pooled(const engine& e, const pool_entry& entry) {
 
 int fill_pool(const engine& e, const pool_fill& what) {
     const std::string dir = pool_dir(what.state_dir);
-    if (what.size == 0 || !ensure_state_dir(what.state_dir) || !ensure_state_dir(dir)) return 0;
-    unsigned waiting = 0;
-    for (const auto& w : waiting_entries(dir)) waiting += w.endpoint == what.endpoint && w.image == what.image;
+    if (!ensure_state_dir(what.state_dir) || !ensure_state_dir(dir)) return 0;
+    // One filler at a time per pool: counting and making are one step, so
+    // reapers ending together do not overshoot the size.
+    const os::unique_fd lock(::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!lock || ::flock(lock.get(), LOCK_EX) != 0) return 0;
     const std::string launcher = launcher_label();
+    const std::string spec = pool_sidecar_spec(what.image);
+    unsigned waiting = 0;
+    for (const auto& w : waiting_entries(dir)) {
+        if (w.endpoint != what.endpoint) continue;  // another daemon's pool
+        if (w.spec == spec && waiting < what.size) ++waiting;
+        else retire(e, w, launcher);  // an older spec's, or above the size
+    }
     int made = 0;
     for (; waiting + static_cast<unsigned>(made) < what.size; ++made) {
         const std::string id = new_pool_id();
@@ -155,17 +179,29 @@ int fill_pool(const engine& e, const pool_fill& what) {
             return json::object{{label_id, id}, {label_role, role}, {label_launcher, launcher}, {label_bottle, "pool"}, {label_pool, entry.prefix}};
         };
         sidecar_spec side{what.image, entry.network, entry.prefix + ".log", entry.prefix + ".sock", {}, true, labels("pool-egress"), {}};
+        if (!make_socket_dir(side.socket_dir)) break;  // (an id taken already: nothing of ours to undo)
         auto made_ok = [&]() -> bool {
-            if (!make_socket_dir(side.socket_dir) || !make_egress_log(side.egress_log)) return false;
-            auto net = e.call_json("POST", "/networks/create", json::serialize(outbound_network_body(entry.network, labels("pool-network"))),
-                                   std::chrono::seconds(60));
-            if (!net) return false;
+            if (!make_egress_log(side.egress_log)) return false;
+            auto nets = e.call_json("GET", "/networks", std::nullopt, std::chrono::seconds(30));
+            std::vector<std::string> existing;
+            if (nets && nets->is_array())
+                for (const auto& n : nets->get_array())
+                    if (const auto* ipam = n.as_object().if_contains("IPAM"); ipam && ipam->is_object())
+                        if (const auto* cfg = ipam->as_object().if_contains("Config"); cfg && cfg->is_array())
+                            for (const auto& c : cfg->get_array())
+                                if (const auto* sn = c.as_object().if_contains("Subnet"); sn && sn->is_string()) existing.emplace_back(sn->get_string());
+            auto subnet = hashed_subnet(id, existing);
+            if (!nets || !subnet) return false;
+            if (!e.call_json("POST", "/networks/create", json::serialize(outbound_network_body(entry.network, *subnet, labels("pool-network"))),
+                             std::chrono::seconds(60)))
+                return false;
             if (!e.call_json("POST", "/containers/create?name=" + entry.container, json::serialize(sidecar_create_body(side)), std::chrono::seconds(60)))
                 return false;
             if (!e.call_json("POST", "/containers/" + entry.container + "/start", std::nullopt, std::chrono::seconds(60))) return false;
             const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-            const json::object record{{"schema", "bot-bottle/docker-pool/v1"}, {"endpoint", what.endpoint}, {"image", what.image},
-                                      {"container", entry.container},      {"network", entry.network},   {"created", now}};
+            const json::object record{{"schema", "bot-bottle/docker-pool/v1"}, {"endpoint", what.endpoint}, {"spec", spec},
+                                      {"image", what.image},  {"container", entry.container}, {"network", entry.network},
+                                      {"created", now}};
             // Written whole, then renamed: a claimer never reads half a record.
             return os::write_file(entry.prefix + ".new", json::serialize(record)) &&
                    ::rename((entry.prefix + ".new").c_str(), (entry.prefix + ".json").c_str()) == 0;
@@ -180,12 +216,17 @@ int fill_pool(const engine& e, const pool_fill& what) {
     return made;
 }
 
+std::optional<std::string> own_pool_prefix(const std::string& state_dir, const std::string& label) {
+    const auto slash = label.rfind('/');
+    if (slash == std::string::npos || label.substr(0, slash) != pool_dir(state_dir) || !is_pool_id(std::string_view(label).substr(slash + 1)))
+        return std::nullopt;
+    return label;
+}
+
 pool_verdict pooled_state(const std::string& prefix, const std::string& boot_id, bool (*alive)(int pid)) {
     struct stat st {};
-    const fs::path p(prefix);
-    // Another user's state directory (not searchable here): not ours to judge.
-    if (::stat(p.parent_path().c_str(), &st) != 0) return errno == ENOENT ? pool_verdict::stale : pool_verdict::claimed_live;
     if (::stat((prefix + ".json").c_str(), &st) == 0) return pool_verdict::waiting;
+    const fs::path p(prefix);
     const std::string claimed = p.filename().string() + claimed_infix;
     std::error_code ec;
     for (fs::directory_iterator it(p.parent_path(), ec), end; !ec && it != end; it.increment(ec)) {
@@ -196,6 +237,34 @@ pool_verdict pooled_state(const std::string& prefix, const std::string& boot_id,
         if (!launcher_gone(label, boot_id, alive)) return pool_verdict::claimed_live;
     }
     return pool_verdict::stale;
+}
+
+void collect_pool_files(const std::string& state_dir, const std::string& endpoint, const std::set<std::string>& kept_ids,
+                        const std::string& boot_id, bool (*alive)(int pid)) {
+    const std::string dir = pool_dir(state_dir);
+    std::set<std::string> orphans;
+    for (const auto& w : waiting_entries(dir)) {
+        const auto id = fs::path(w.entry.prefix).filename().string();
+        if (w.endpoint == endpoint && !kept_ids.contains(id)) orphans.insert(w.entry.prefix);
+    }
+    std::error_code ec;
+    const auto minute_ago = fs::file_time_type::clock::now() - std::chrono::minutes(1);
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+        const auto name = it->path().filename().string();
+        const auto id = name.substr(0, name.find('.'));
+        if (!is_pool_id(id)) continue;
+        const std::string prefix = dir + "/" + id;
+        if (name.ends_with(".new")) {
+            std::error_code tec;
+            if (const auto t = fs::last_write_time(it->path(), tec); !tec && t < minute_ago) orphans.insert(prefix);
+        } else if (name.find(claimed_infix) != std::string::npos && pooled_state(prefix, boot_id, alive) == pool_verdict::stale) {
+            orphans.insert(prefix);
+        }
+    }
+    for (const auto& prefix : orphans) {
+        for (const auto& f : pool_entry_files(pool_entry{prefix, {}, {}})) fs::remove_all(f, ec);
+        fs::remove(prefix + ".new", ec);
+    }
 }
 
 result<void> make_socket_dir(const std::string& path) {

@@ -10,7 +10,7 @@
 // waiting on its stdin for its arguments (`bottle-egress --args-stdin`):
 // until a launcher claims it, it listens on nothing and allows nothing. An
 // entry is, in <state>/docker-pool/:
-//   <id>.json   what it is (daemon, sidecar image, container, network): waiting
+//   <id>.json   what it is (daemon, the sidecar's spec, container, network): waiting
 //   <id>.sock/  the directory the sidecar makes its unix socket in
 //   <id>.log    the decision log it will write
 // A launcher claims an entry by renaming <id>.json to
@@ -30,7 +30,9 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace bottle::run::docker {
 
@@ -48,11 +50,17 @@ struct pool_entry {
     std::string container{}, network{};
 };
 
-/// Claims a waiting entry made for this daemon (`endpoint`: its spec) and
-/// sidecar image, oldest first; files only (the caller asks the daemon,
-/// pooled_sidecar_runs). `launcher` is "<boot id>/<pid>". None: the pool is
-/// empty, or holds nothing for this daemon and image.
-[[nodiscard]] std::optional<pool_entry> claim_pooled(const std::string& state_dir, const std::string& endpoint, const std::string& image,
+/// What a pool sidecar of this image is: a hash of its create body with
+/// placeholders where entries differ. An entry made by another bottle-run
+/// (other limits, mounts, seccomp) or for another proxy has another spec
+/// and is never claimed.
+[[nodiscard]] std::string pool_sidecar_spec(const std::string& image);
+
+/// Claims a waiting entry made for this daemon (`endpoint`: DOCKER_HOST's
+/// spec) and sidecar spec, oldest first; files only (the caller asks the
+/// daemon, pooled_sidecar_runs). `launcher` is "<boot id>/<pid>". None: the
+/// pool is empty, or holds nothing for this daemon and spec.
+[[nodiscard]] std::optional<pool_entry> claim_pooled(const std::string& state_dir, const std::string& endpoint, const std::string& spec,
                                                      const std::string& launcher);
 
 /// Does the daemon run the entry's container, labelled as the entry's?
@@ -69,14 +77,29 @@ struct pool_fill {
     unsigned size = 1;
 };
 
-/// Tops the pool up to `size` waiting entries for this daemon and image
-/// (a failed step removes what it made). Returns how many it made.
+/// Tops the pool up to `size` waiting entries for this daemon and image,
+/// one filler at a time (a lock file in the pool's directory): retires this
+/// daemon's waiting entries of another spec and those above the size; a
+/// failed step removes what it made. Returns how many it made.
 int fill_pool(const engine& e, const pool_fill& what);
 
-/// A pool-labelled resource, for gc: waiting (its .json is there), claimed
-/// by a launcher that runs, or stale (anything else: remove it).
+/// gc: the entry prefix a `bot-bottle.pool` label names when it is an
+/// entry of `state_dir`'s pool (<pool_dir>/bp-<12 hex>); none otherwise
+/// (another user's pool, or a label bottle-run did not write: gc never
+/// removes files a daemon's label names elsewhere).
+[[nodiscard]] std::optional<std::string> own_pool_prefix(const std::string& state_dir, const std::string& label);
+
+/// An entry of our pool, for gc: waiting (its .json is there), claimed by a
+/// launcher that runs, or stale (anything else: remove it).
 enum class pool_verdict { waiting, claimed_live, stale };
 [[nodiscard]] pool_verdict pooled_state(const std::string& prefix, const std::string& boot_id, bool (*alive)(int pid));
+
+/// gc: removes the files of `state_dir`'s pool that no resource explains
+/// any more: a waiting record of this daemon (`endpoint`) whose id is not
+/// among `kept_ids` (its container and network are gone), a claim whose
+/// launcher is gone, a record left half-written (.new) a minute ago.
+void collect_pool_files(const std::string& state_dir, const std::string& endpoint, const std::set<std::string>& kept_ids,
+                        const std::string& boot_id, bool (*alive)(int pid));
 
 /// The host directory a sidecar makes its unix socket in: made for the
 /// sidecar's user (root launches: owned by it, 0755; others: 0777, inside
