@@ -2,11 +2,13 @@
 # A private dockerd for the bottle-docker profiles, inside the escape lab (its
 # network, mount and IPC namespaces): the daemon's networks, NAT rules and
 # containers exist only in the lab. Unlike docker-lab.sh it has no default
-# bridge (--bridge=none): bottle-run makes the bottle's networks itself, and
-# the profile pins the bottle's internal network to 10.200.1.0/24 (gateway
-# 10.200.1.1, never assigned), the container network bottle-probe's route
-# guard accepts (lab/route_guard.hpp). The sidecar's outbound networks come
-# from 10.201.0.0/16 and leave through the lab's own default route. Nothing is
+# bridge (--bridge=none): bottle-run makes the bottle's networks itself. Under
+# runc the agent has none (the socket topology); in the network topology
+# (gVisor) the profile pins the bottle's internal network to 10.200.1.0/24
+# (gateway 10.200.1.1, never assigned), the container network bottle-probe's
+# route guard accepts (lab/route_guard.hpp). The sidecar's outbound network
+# (a /24 of 172.30.0.0/16 bottle-run picks) leaves, masqueraded, through the
+# lab's own default route. Nothing is
 # pulled: the agent image is busybox (static) and bottle-probe, imported;
 # bottle-run imports the sidecar image from bottle-egress-static itself.
 # With BOTTLE_RUN and MANIFEST, the setup launches the bottle once (`sh -c :`)
