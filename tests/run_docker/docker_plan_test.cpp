@@ -2,6 +2,7 @@
 #include "bottle-run/backends/docker/plan.hpp"
 
 #include "bottle-run/backends/docker/engine.hpp"
+#include "run_docker/docker_plan_fixture.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -18,16 +19,7 @@ using namespace bottle::run;
 using namespace bottle::run::docker;
 namespace json = boost::json;
 using bottle::manifest::bottle_spec;
-
-host_facts root_host() {
-    host_facts f;
-    f.euid = 0;
-    f.landlock_abi = 7;
-    f.cgroups = cgroup_version::v1;
-    f.cgroup_writable = true;
-    f.home = "/root";
-    return f;
-}
+using namespace bottle::test_support::docker_plan;
 
 bottle_spec with_routes() {
     bottle_spec b;
@@ -57,23 +49,8 @@ native::native_plan base_for(const bottle_spec& b, bool workspace = true) {
     return *p;
 }
 
-docker_request request() {
-    docker_request r;
-    r.image = "agent:dev";
-    r.sidecar_image = "bot-bottle/egress:0123456789abcdef";
-    r.launcher = "boot-1/4242";
-    return r;
-}
-
-std::vector<std::string> strings(const json::value& v) {
-    std::vector<std::string> out;
-    for (const auto& s : v.as_array()) out.emplace_back(s.as_string());
-    return out;
-}
-
 std::string str(const json::value& v) { return std::string(v.as_string()); }
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
 TEST(DockerPlan, InternalNetworkWithoutHostAddressAndAnOutboundOne) {
     auto p = plan_for(with_routes(), base_for(with_routes()), request(), "/root");

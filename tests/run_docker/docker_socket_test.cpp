@@ -1,6 +1,7 @@
 // The socket topology's plan and the pool's files, without a daemon.
 #include "bottle-run/backends/docker/plan.hpp"
 #include "bottle-run/backends/docker/pool.hpp"
+#include "run_docker/docker_plan_fixture.hpp"
 
 #include "bottle/os/file.hpp"
 
@@ -21,16 +22,7 @@ using namespace bottle::run::docker;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 using bottle::manifest::bottle_spec;
-
-host_facts socket_host() {
-    host_facts f;
-    f.euid = 0;
-    f.landlock_abi = 7;
-    f.cgroups = cgroup_version::v1;
-    f.cgroup_writable = true;
-    f.home = "/root";
-    return f;
-}
+using namespace bottle::test_support::docker_plan;
 
 bottle_spec routed() {
     bottle_spec b;
@@ -44,29 +36,18 @@ native::native_plan socket_base(bool interactive = false) {
     r.argv = {"claude"};
     r.bottle_id = "bb-00000000beef";
     r.interactive = interactive;
-    auto p = native::plan_for(routed(), r, socket_host());
+    auto p = native::plan_for(routed(), r, root_host());
     EXPECT_TRUE(p) << p.error().message;
     return *p;
 }
 
 docker_request socket_request() {
-    docker_request r;
-    r.image = "agent:dev";
-    r.sidecar_image = "bot-bottle/egress:0123456789abcdef";
-    r.launcher = "boot-1/4242";
+    docker_request r = request();
     r.agent_start = "/usr/lib/bot-bottle/bottle-agent-start";
     r.egress_log = "/state/bb-00000000beef.egress.log";
     r.socket_dir = "/state/bb-00000000beef.egress.d";
     return r;
 }
-
-std::vector<std::string> list(const json::value& v) {
-    std::vector<std::string> out;
-    for (const auto& s : v.as_array()) out.emplace_back(s.as_string());
-    return out;
-}
-
-bool contains(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
 std::vector<std::string> mount_texts(const json::value& host_config) {
     std::vector<std::string> out;
@@ -85,21 +66,21 @@ TEST(DockerSocketPlan, TheAgentHasNoNetworkAndForwardsToTheSidecarsSocket) {
     EXPECT_TRUE(a.at("NetworkDisabled").as_bool());
     EXPECT_EQ(a.at("HostConfig").at("NetworkMode"), "none");
     EXPECT_FALSE(a.contains("NetworkingConfig"));
-    EXPECT_TRUE(contains(mount_texts(a.at("HostConfig")), "/state/bb-00000000beef.egress.d->/run/bottle-egress:ro"));
-    EXPECT_EQ(list(a.at("Entrypoint")), (std::vector<std::string>{"/.bottle-agent-start", "--forward",
+    EXPECT_TRUE(has(mount_texts(a.at("HostConfig")), "/state/bb-00000000beef.egress.d->/run/bottle-egress:ro"));
+    EXPECT_EQ(strings(a.at("Entrypoint")), (std::vector<std::string>{"/.bottle-agent-start", "--forward",
                                                                   "127.0.0.1:3128=/run/bottle-egress/egress.sock", "--go", "--"}));
     EXPECT_TRUE(p->agent_waits_for_go);
-    const auto env = list(a.at("Env"));
-    EXPECT_TRUE(contains(env, "HTTPS_PROXY=http://127.0.0.1:3128"));
-    EXPECT_TRUE(contains(env, "http_proxy=http://127.0.0.1:3128"));
+    const auto env = strings(a.at("Env"));
+    EXPECT_TRUE(has(env, "HTTPS_PROXY=http://127.0.0.1:3128"));
+    EXPECT_TRUE(has(env, "http_proxy=http://127.0.0.1:3128"));
 }
 
 TEST(DockerSocketPlan, AnInteractiveAgentForwardsTooAndWaitsForItsTerminal) {
     auto p = plan_for(routed(), socket_base(true), socket_request(), "/root");
     ASSERT_TRUE(p) << p.error().message;
-    const auto ep = list(p->agent.create.at("Entrypoint"));
-    EXPECT_TRUE(contains(ep, "--forward"));
-    EXPECT_TRUE(contains(ep, "--tty"));
+    const auto ep = strings(p->agent.create.at("Entrypoint"));
+    EXPECT_TRUE(has(ep, "--forward"));
+    EXPECT_TRUE(has(ep, "--tty"));
     EXPECT_FALSE(p->agent_waits_for_go);
 }
 
@@ -114,15 +95,15 @@ TEST(DockerSocketPlan, TheSidecarIsOnItsOutboundNetworkAloneListeningOnTheSocket
     const auto& c = p->sidecar->create.as_object();
     EXPECT_EQ(c.at("HostConfig").at("NetworkMode"), "bb-bb-00000000beef-out");
     EXPECT_FALSE(c.contains("NetworkingConfig"));
-    const auto cmd = list(c.at("Cmd"));
+    const auto cmd = strings(c.at("Cmd"));
     EXPECT_EQ(cmd, (std::vector<std::string>{"/bottle-egress", "--listen-unix", "/run/bottle-egress/egress.sock", "--bottle-id", "bb-00000000beef",
                                              "--allow", "api.example.com:443", "--log", "/egress.log"}));
     EXPECT_EQ(std::vector<std::string>(cmd.begin() + 1, cmd.end()), p->sidecar_args);
     const auto mounts = mount_texts(c.at("HostConfig"));
-    EXPECT_TRUE(contains(mounts, "/state/bb-00000000beef.egress.d->/run/bottle-egress:rw"));
-    EXPECT_TRUE(contains(mounts, "/state/bb-00000000beef.egress.log->/egress.log:rw"));
+    EXPECT_TRUE(has(mounts, "/state/bb-00000000beef.egress.d->/run/bottle-egress:rw"));
+    EXPECT_TRUE(has(mounts, "/state/bb-00000000beef.egress.log->/egress.log:rw"));
     EXPECT_TRUE(c.at("HostConfig").at("ReadonlyRootfs").as_bool());
-    EXPECT_EQ(list(c.at("HostConfig").at("CapDrop")), std::vector<std::string>{"ALL"});
+    EXPECT_EQ(strings(c.at("HostConfig").at("CapDrop")), std::vector<std::string>{"ALL"});
 }
 
 TEST(DockerSocketPlan, APooledSidecarIsNotCreatedAndGetsItsArgumentsOnStdin) {
@@ -136,8 +117,8 @@ TEST(DockerSocketPlan, APooledSidecarIsNotCreatedAndGetsItsArgumentsOnStdin) {
     EXPECT_TRUE(p->sidecar_pooled);
     EXPECT_EQ(p->sidecar->name, "bp-0a0b0c0d0e0f-egress");
     EXPECT_TRUE(p->sidecar->create.is_null());
-    EXPECT_TRUE(contains(p->sidecar_args, "api.example.com:443"));
-    EXPECT_TRUE(contains(mount_texts(p->agent.create.at("HostConfig")), "/state/docker-pool/bp-0a0b0c0d0e0f.sock->/run/bottle-egress:ro"));
+    EXPECT_TRUE(has(p->sidecar_args, "api.example.com:443"));
+    EXPECT_TRUE(has(mount_texts(p->agent.create.at("HostConfig")), "/state/docker-pool/bp-0a0b0c0d0e0f.sock->/run/bottle-egress:ro"));
     const auto dry = json::serialize(to_json(*p));
     EXPECT_NE(dry.find("a pooled sidecar"), std::string::npos) << dry;
     EXPECT_EQ(dry.find("/networks/create"), std::string::npos) << dry;
@@ -154,7 +135,7 @@ TEST(DockerSocketPlan, NeedsTheForwarder) {
 TEST(DockerSocketPlan, APoolSidecarWaitsForItsArgumentsOnStdin) {
     const auto body = sidecar_create_body(sidecar_spec{"bot-bottle/egress:1", "bp-1-out", "/p/bp-1.log", "/p/bp-1.sock", {"--allow", "x"}, true, {}, {}});
     const auto& c = body.as_object();
-    EXPECT_EQ(list(c.at("Cmd")), (std::vector<std::string>{"/bottle-egress", "--args-stdin"}));  // nothing else: no route, no listener
+    EXPECT_EQ(strings(c.at("Cmd")), (std::vector<std::string>{"/bottle-egress", "--args-stdin"}));  // nothing else: no route, no listener
     EXPECT_TRUE(c.at("OpenStdin").as_bool());
     EXPECT_TRUE(c.at("StdinOnce").as_bool());
     EXPECT_EQ(c.at("HostConfig").at("NetworkMode"), "bp-1-out");
@@ -166,7 +147,7 @@ TEST(DockerSocketPlan, NoRoutesMeansNoNetworkAtAll) {
     native::launch_request lr;
     lr.argv = {"true"};
     lr.bottle_id = "bb-00000000cafe";
-    auto base = native::plan_for(b, lr, socket_host());
+    auto base = native::plan_for(b, lr, root_host());
     ASSERT_TRUE(base);
     auto p = plan_for(b, *base, socket_request(), "/root");
     ASSERT_TRUE(p);
@@ -288,9 +269,9 @@ TEST_F(DockerPool, AnEntrysFilesAreAllFound) {
     waiting("bp-000000000001", "unix:///d.sock", "img:1", 1);
     ASSERT_TRUE(claim_pooled(state_, "unix:///d.sock", "img:1", "boot-1/7"));
     auto files = pool_entry_files(pool_entry{prefix, {}, {}});
-    EXPECT_TRUE(contains(files, prefix + ".sock"));
-    EXPECT_TRUE(contains(files, prefix + ".log"));
-    EXPECT_TRUE(contains(files, prefix + ".claimed.boot-1.7"));
+    EXPECT_TRUE(has(files, prefix + ".sock"));
+    EXPECT_TRUE(has(files, prefix + ".log"));
+    EXPECT_TRUE(has(files, prefix + ".claimed.boot-1.7"));
     struct stat st {};
     ASSERT_EQ(::stat((prefix + ".sock").c_str(), &st), 0);
     if (::geteuid() == 0) {
