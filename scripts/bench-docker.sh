@@ -9,7 +9,8 @@
 #   bottle-run ... with a route, the pool warm                   (socket topology, a waiting sidecar claimed)
 #   bottle-run ... with a route, no pool (BOT_BOTTLE_DOCKER_POOL=0): the sidecar started for the launch
 #   bottle-run ... with a route, the network topology (BOT_BOTTLE_DOCKER_TOPOLOGY=network, no pool): as before
-#   the same under gVisor, when runsc is installed (a second daemon with runsc registered)
+#   under gVisor, when runsc is installed (a second daemon with runsc registered): no routes,
+#   a route with a pooled sidecar (network topology), a route with no pool
 #   docker run --rm IMAGE true on a third daemon with the default bridge (what a stock install gives)
 # After the pooled launch the bench waits until its reaper has made the next
 # waiting sidecar (the pool's .json), so that work never overlaps a timed
@@ -40,7 +41,7 @@ add() { names+=("$1"); cmds+=("$2"); waits+=("${3:-}"); }
 route="--manifest $tmp/m.json --bottle web"
 add "docker run --rm IMAGE true" "env DOCKER_HOST=unix://$tmp/d/docker.sock docker run --rm bbtest:latest true"
 add "bottle-run --backend docker -- true" "env DOCKER_HOST=unix://$tmp/d/docker.sock $run --backend docker --image bbtest:latest -- true"
-add "bottle-run, a route (pooled sidecar)" "env DOCKER_HOST=unix://$tmp/d/docker.sock $run $route --backend docker --image bbtest:latest -- true" pool
+add "bottle-run, a route (pooled sidecar)" "env DOCKER_HOST=unix://$tmp/d/docker.sock $run $route --backend docker --image bbtest:latest -- true" "$tmp/d"
 add "  a route, no pool (sidecar started)" "env DOCKER_HOST=unix://$tmp/d/docker.sock BOT_BOTTLE_DOCKER_POOL=0 $run $route --backend docker --image bbtest:latest -- true"
 add "  a route, network topology (before)" "env DOCKER_HOST=unix://$tmp/d/docker.sock BOT_BOTTLE_DOCKER_POOL=0 BOT_BOTTLE_DOCKER_TOPOLOGY=network $run $route --backend docker --image bbtest:latest -- true"
 if command -v runsc >/dev/null; then
@@ -52,7 +53,8 @@ if command -v runsc >/dev/null; then
     gvisor_ref=${#cmds[@]}
     add "docker run --rm --runtime runsc IMAGE true" "env DOCKER_HOST=unix://$tmp/g/docker.sock docker run --rm --runtime runsc bbtest:latest true"
     add "bottle-run --backend docker (gVisor)" "env DOCKER_HOST=unix://$tmp/g/docker.sock $run --backend docker --image bbtest:latest -- true"
-    add "bottle-run (gVisor), a route" "env DOCKER_HOST=unix://$tmp/g/docker.sock $run $route --backend docker --image bbtest:latest -- true"
+    add "bottle-run (gVisor), a route (pooled sidecar)" "env DOCKER_HOST=unix://$tmp/g/docker.sock $run $route --backend docker --image bbtest:latest -- true" "$tmp/g"
+    add "  gVisor, a route, no pool" "env DOCKER_HOST=unix://$tmp/g/docker.sock BOT_BOTTLE_DOCKER_POOL=0 $run $route --backend docker --image bbtest:latest -- true"
   fi
 else echo "runsc: not installed, gVisor rows skipped"; fi
 mkdir -p "$tmp/b"
@@ -62,16 +64,19 @@ if "$fixture" start "$tmp/b" --default-bridge; then
   stock_ref=${#cmds[@]}
   add "docker run --rm IMAGE true, default bridge" "env DOCKER_HOST=unix://$tmp/b/docker.sock docker run --rm bbtest:latest true"
 fi
-pool_ready() {  # the reaper of a pooled launch has made the next waiting sidecar
+pool_ready() {  # the reaper of a pooled launch on daemon DIR has made the next waiting sidecar
   for _ in $(seq 1 300); do
-    compgen -G "$tmp/bot-bottle/docker-pool/*.json" >/dev/null && return 0
+    grep -qs "unix://$1/docker.sock" "$tmp"/bot-bottle/docker-pool/*.json && return 0
     sleep 0.05
   done
-  echo "the pool was not refilled within 15 s" >&2; return 1
+  echo "the pool of $1 was not refilled within 15 s" >&2; return 1
 }
-# The first pooled launch finds the pool empty: fill it before timing.
-env DOCKER_HOST="unix://$tmp/d/docker.sock" $run $route --backend docker --image bbtest:latest -- true </dev/null >/dev/null 2>&1
-pool_ready
+# The first pooled launch on each daemon finds the pool empty: fill it before timing.
+for w in "${waits[@]}"; do
+  [[ -n $w ]] || continue
+  env DOCKER_HOST="unix://$w/docker.sock" $run $route --backend docker --image bbtest:latest -- true </dev/null >/dev/null 2>&1
+  pool_ready "$w"
+done
 
 for ((i = 0; i < rounds; i++)); do
   for c in "${!cmds[@]}"; do
@@ -79,7 +84,7 @@ for ((i = 0; i < rounds; i++)); do
     ${cmds[$c]} </dev/null >/dev/null 2>&1 || { echo "failed: ${cmds[$c]}" >&2; exit 1; }
     e=$(date +%s%N)
     echo "$c $(( (e - s) / 1000 ))" >>"$tmp/times"
-    [[ ${waits[$c]} == pool ]] && pool_ready
+    [[ -n ${waits[$c]} ]] && pool_ready "${waits[$c]}"
   done
 done
 median() { awk -v c="$1" '$1 == c {print $2}' "$tmp/times" | sort -n | awk '{a[NR]=$1} END {printf "%.0f", a[int((NR+1)/2)]/1000}'; }

@@ -260,6 +260,23 @@ TEST_F(DockerLifecycle, APooledSidecarServesTheNextRoutedLaunchAndIsNeverReused)
     gone = bottle::os::spawn(q);
     ASSERT_TRUE(gone);
     EXPECT_EQ(gone->out, "");
+    // The network topology has its own pool: a waiting sidecar on an
+    // internal network of its own, which the next launch's agent joins.
+    const std::vector<std::string> network_pool{"BOT_BOTTLE_DOCKER_POOL=1", "BOTTLE_RUN_DOCKER_TRACE=1", "BOT_BOTTLE_DOCKER_TOPOLOGY=network"};
+    auto cold = run(routed({"sh", "-c", denied}), network_pool);
+    ASSERT_EQ(cold.code, 0) << cold.err;
+    waiting = pool_records(state, 2);  // the socket topology's and the network topology's
+    ASSERT_EQ(waiting.size(), 2u);
+    std::string network_entry;
+    for (const auto& w : waiting)
+        if (w.find("\"internal\":\"bp-") != std::string::npos) network_entry = container(w);
+    ASSERT_FALSE(network_entry.empty());
+    auto warm = run(routed({"sh", "-c", denied + "; ls /sys/class/net | tr '\\n' ' '"}), network_pool);
+    ASSERT_EQ(warm.code, 0) << warm.err;
+    EXPECT_EQ(warm.out, "1\neth0 lo ") << warm.err;  // the 403, and the agent on its one (internal) network
+    EXPECT_EQ(warm.err.find("/networks/create"), std::string::npos) << warm.err;
+    EXPECT_NE(warm.err.find("/containers/" + network_entry + "/attach"), std::string::npos) << warm.err;
+    ASSERT_EQ(pool_records(state, 2).size(), 2u);
     // gc keeps a waiting sidecar; with the pool off it removes it and its files.
     auto kept = run({"gc"}, pool);
     EXPECT_EQ(kept.out.find("removed docker"), std::string::npos) << kept.out;

@@ -177,6 +177,26 @@ protected:
     std::string state_;
 };
 
+TEST(DockerPooledNetworkPlan, TheAgentJoinsThePooledSidecarsInternalNetwork) {
+    auto r = request();
+    r.runtime = runtime_choice{"runsc", ""};
+    r.pooled = pooled_sidecar{"bp-0a0b0c0d0e0f-egress", "bp-0a0b0c0d0e0f-out", "bp-0a0b0c0d0e0f-int", "172.30.7.0/24"};
+    auto p = plan_for(routed(), socket_base(), r, "/root");
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_FALSE(p->socket_topology);
+    EXPECT_TRUE(p->networks.empty());
+    EXPECT_TRUE(p->sidecar_pooled);
+    EXPECT_EQ(p->sidecar->name, "bp-0a0b0c0d0e0f-egress");
+    EXPECT_EQ(p->sidecar_ip, "172.30.7.2");
+    EXPECT_EQ(p->agent_ip, "172.30.7.3");
+    const auto& a = p->agent.create.as_object();
+    EXPECT_EQ(a.at("HostConfig").at("NetworkMode"), "bp-0a0b0c0d0e0f-int");
+    EXPECT_EQ(a.at("NetworkingConfig").at("EndpointsConfig").at("bp-0a0b0c0d0e0f-int").at("IPAMConfig").at("IPv4Address"), "172.30.7.3");
+    EXPECT_FALSE(a.contains("NetworkDisabled"));
+    EXPECT_TRUE(has(strings(a.at("Env")), "HTTPS_PROXY=http://172.30.7.2:3128"));
+    EXPECT_TRUE(has(p->sidecar_args, "0.0.0.0:3128"));
+}
+
 TEST_F(DockerPool, SizeComesFromTheEnvironmentAndIsChecked) {
     EXPECT_EQ(*pool_size({}), 1u);
     EXPECT_EQ(*pool_size({{"BOT_BOTTLE_DOCKER_POOL", "0"}}), 0u);
@@ -239,8 +259,20 @@ TEST_F(DockerPool, GcJudgesOnlyEntriesOfItsOwnPool) {
 }
 
 TEST_F(DockerPool, TheSpecNamesTheSidecarAPoolEntryRuns) {
-    EXPECT_EQ(pool_sidecar_spec("bot-bottle/egress:1"), pool_sidecar_spec("bot-bottle/egress:1"));
-    EXPECT_NE(pool_sidecar_spec("bot-bottle/egress:1"), pool_sidecar_spec("bot-bottle/egress:2"));
+    const pool_kind socket{"bot-bottle/egress:1", {}, false, std::nullopt};
+    EXPECT_EQ(pool_sidecar_spec(socket), pool_sidecar_spec(socket));
+    auto other = socket;
+    other.image = "bot-bottle/egress:2";
+    EXPECT_NE(pool_sidecar_spec(other), pool_sidecar_spec(socket));
+    other = socket;
+    other.runtime = runtime_choice{"runsc", ""};
+    EXPECT_NE(pool_sidecar_spec(other), pool_sidecar_spec(socket));
+    other = socket;
+    other.network_topology = true;
+    EXPECT_NE(pool_sidecar_spec(other), pool_sidecar_spec(socket));
+    auto pinned = other;
+    pinned.fixed_subnet = "10.200.1.0/24";
+    EXPECT_NE(pool_sidecar_spec(pinned), pool_sidecar_spec(other));
 }
 
 TEST_F(DockerPool, GcRemovesFilesNoResourceExplains) {

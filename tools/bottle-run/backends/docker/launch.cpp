@@ -179,12 +179,12 @@ std::string find_agent_start(const std::map<std::string, std::string>& env) {
     return "";
 }
 
-/// The sidecar's side of a socket-topology launch (plan.hpp): the pool's
-/// size, the entry claimed from it or found broken, the socket's host
+/// The sidecar's side of a routed launch: the topology (plan.hpp), the
+/// pool's size, the entry claimed from it or found broken, the socket's host
 /// directory. Until the reaper holds them (handed_over), a launch that
 /// returns early removes here what it claimed or made, so nothing waits for gc.
-struct socket_sidecar {
-    bool on = false;
+struct routed_sidecar {
+    bool socket_topology = false;
     unsigned keep = 0;
     std::optional<pool_entry> pooled{}, broken{};
     std::string dir{};
@@ -192,10 +192,10 @@ struct socket_sidecar {
     const engine* daemon = nullptr;
     bool handed_over = false;
 
-    socket_sidecar() = default;
-    socket_sidecar(const socket_sidecar&) = delete;
-    socket_sidecar& operator=(const socket_sidecar&) = delete;
-    ~socket_sidecar() {
+    routed_sidecar() = default;
+    routed_sidecar(const routed_sidecar&) = delete;
+    routed_sidecar& operator=(const routed_sidecar&) = delete;
+    ~routed_sidecar() {
         if (handed_over) return;
         for (const auto* entry : {&pooled, &broken})
             if (*entry && daemon) remove_pooled(*daemon, **entry);
@@ -204,14 +204,12 @@ struct socket_sidecar {
     }
     /// What the reaper removes of it (a claimed entry's container is the plan's sidecar already).
     void add_to(reap_list& reap) const {
-        if (broken) {
-            reap.containers.push_back(broken->container);
-            reap.networks.push_back(broken->network);
-            for (auto& f : pool_entry_files(*broken)) reap.files.push_back(std::move(f));
-        }
-        if (pooled) {
-            reap.networks.push_back(pooled->network);
-            for (auto& f : pool_entry_files(*pooled)) reap.files.push_back(std::move(f));
+        for (const auto* entry : {&broken, &pooled}) {
+            if (!*entry) continue;
+            if (entry == &broken) reap.containers.push_back(broken->container);
+            for (const auto* n : {&(*entry)->network, &(*entry)->internal_network})
+                if (!n->empty()) reap.networks.push_back(*n);
+            for (auto& f : pool_entry_files(**entry)) reap.files.push_back(std::move(f));
         }
         if (made_dir) reap.files.push_back(dir);
     }
@@ -301,24 +299,30 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     const std::string chosen = topology == o.env.end() ? "" : topology->second;
     if (!chosen.empty() && chosen != "network" && chosen != "socket")
         return failed(err, "topology", make_error(errc::invalid_argument, "BOT_BOTTLE_DOCKER_TOPOLOGY=" + chosen + ": give network or socket"), "");
-    socket_sidecar side;
+    routed_sidecar side;
     side.daemon = &e;
-    side.on = base.proxy && req.runtime.name.empty() && !req.agent_start.empty() && chosen != "network";
-    if (chosen == "socket" && base.proxy && !side.on)
+    side.socket_topology = base.proxy && req.runtime.name.empty() && !req.agent_start.empty() && chosen != "network";
+    if (chosen == "socket" && base.proxy && !side.socket_topology)
         return failed(err, "topology",
                       make_error(errc::unsupported, req.runtime.name.empty() ? "the socket topology needs the static bottle-agent-start next to bottle-run"
                                                                              : "the socket topology needs runc: a gVisor sandbox cannot reach a host socket"),
                       "unset BOT_BOTTLE_DOCKER_TOPOLOGY to let bottle-run choose");
-    if (side.on) {
+    // Either topology takes a waiting sidecar of its kind when the pool has one.
+    const bool network_topology = base.proxy && !side.socket_topology;
+    const pool_kind kind{req.sidecar_image, req.runtime, network_topology, network_topology ? req.fixed_subnet : std::nullopt};
+    if (base.proxy) {
         auto n = pool_size(o.env);
         if (!n) return failed(err, "pool", n.error(), "");
         side.keep = *n;
         if (!o.dry_run && side.keep > 0) {
-            side.pooled = claim_pooled(o.state_dir, ep->spec, pool_sidecar_spec(req.sidecar_image), req.launcher);
+            side.pooled = claim_pooled(o.state_dir, ep->spec, pool_sidecar_spec(kind), req.launcher);
             if (side.pooled && !pooled_sidecar_runs(e, *side.pooled)) side.broken = std::exchange(side.pooled, std::nullopt);
         }
+        if (side.pooled)
+            req.pooled = pooled_sidecar{side.pooled->container, side.pooled->network, side.pooled->internal_network, side.pooled->subnet};
+    }
+    if (side.socket_topology) {
         side.dir = side.pooled ? side.pooled->prefix + ".sock" : o.state_dir + "/" + base.bottle_id + ".egress.d";
-        if (side.pooled) req.pooled = pooled_sidecar{side.pooled->container, side.pooled->network};
         req.socket_dir = side.dir;
     }
     if (base.proxy) {
@@ -330,7 +334,7 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
                 return failed(err, "decision log", make_error(errc::io_error, "link " + req.egress_log + ": " + std::strerror(errno)), "");
             if (!side.pooled)
                 if (auto made = make_egress_log(req.egress_log); !made) return failed(err, "decision log", made.error(), "");
-            if (side.on && !side.pooled) {
+            if (side.socket_topology && !side.pooled) {
                 if (auto made = make_socket_dir(side.dir); !made) return failed(err, "socket directory", made.error(), "");
                 side.made_dir = true;
             }
@@ -358,7 +362,7 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     if (plan->sidecar) reap.containers.push_back(plan->sidecar->name);
     for (const auto& n : plan->networks) reap.networks.push_back(n.name);
     side.add_to(reap);
-    if (side.on && side.keep > 0) reap.refill = pool_fill{o.state_dir, ep->spec, req.sidecar_image, side.keep};
+    if (base.proxy && side.keep > 0) reap.refill = pool_fill{o.state_dir, ep->spec, kind, side.keep};
     std::optional<docker_reaper> reaper;
     teardown_here here{e, reap};
     if (fault("docker-no-reaper")) here.on = true;

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
+#include <utility>
 
 namespace bottle::run::docker {
 
@@ -164,6 +166,43 @@ json::value outbound_network_body(const std::string& name, const std::string& su
                         {"Labels", labels}};
 }
 
+json::value internal_network_body(const std::string& name, const std::string& subnet, const json::object& labels) {
+    const auto net24 = net::cidr::parse(subnet).value().network().to_v4().to_uint();
+    return json::object{{"Name", name},
+                        {"Driver", "bridge"},
+                        {"Internal", true},
+                        {"CheckDuplicate", true},
+                        {"EnableIPv6", false},
+                        {"IPAM", json::object{{"Driver", "default"},
+                                              {"Config", json::array{json::object{{"Subnet", subnet}, {"Gateway", net::address_v4(net24 | 1u).to_string()}}}}}},
+                        // No address of the host on this bridge: nothing on the host
+                        // (its services on 0.0.0.0 included) is reachable from it.
+                        {"Options", json::object{{"com.docker.network.bridge.inhibit_ipv4", "true"},
+                                                 {"com.docker.network.bridge.enable_ip_masquerade", "false"},
+                                                 {"com.docker.network.bridge.enable_icc", "true"}}},
+                        {"Labels", labels}};
+}
+
+std::pair<std::string, std::string> internal_addresses(const std::string& subnet) {
+    const auto net24 = net::cidr::parse(subnet).value().network().to_v4().to_uint();
+    return {net::address_v4(net24 | 2u).to_string(), net::address_v4(net24 | 3u).to_string()};
+}
+
+json::value internal_sidecar_body(const sidecar_spec& spec, const std::string& ip) {
+    auto body = sidecar_create_body(spec);
+    body.as_object()["NetworkingConfig"] =
+        json::object{{"EndpointsConfig", json::object{{spec.network, json::object{{"IPAMConfig", json::object{{"IPv4Address", ip}}}}}}}};
+    return body;
+}
+
+result<std::string> internal_subnet(const std::string& slug, const std::optional<std::string>& fixed, const std::vector<std::string>& existing) {
+    if (!fixed) return hashed_subnet(slug, existing);
+    auto c = net::cidr::parse(*fixed);
+    if (!c || !c->is_v4() || c->prefix() < 24 || c->prefix() > 29)
+        return make_error(errc::invalid_argument, "BOT_BOTTLE_DOCKER_SUBNET=" + *fixed + ": give an IPv4 network from /24 to /29");
+    return c->to_string();
+}
+
 result<std::string> hashed_subnet(const std::string& slug, const std::vector<std::string>& existing) {
     auto hash = net::subnet_hash::make(net::cidr::parse(internal_base).value());
     if (!hash) return hash.error();
@@ -188,6 +227,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     p.credential_env = base.credential_env;
     const bool routes = base.proxy;
     const std::string int_net = "bb-" + base.bottle_id + "-int", out_net = "bb-" + base.bottle_id + "-out";
+    std::string agent_net = int_net;  // the network topology's (a pooled sidecar brings its own)
 
     const bool socket_topology = routes && !r.socket_dir.empty();
     p.socket_topology = socket_topology;
@@ -222,49 +262,31 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
         if (!out) return out.error();
         p.networks.push_back(std::move(*out));
         p.sidecar = container_plan{"bb-" + base.bottle_id + "-egress", sidecar_create_body(side)};
+    } else if (routes && r.pooled) {
+        // The network topology with a pooled sidecar: its networks exist, the
+        // agent joins its internal one at .3.
+        p.subnet = r.pooled->subnet;
+        std::tie(p.sidecar_ip, p.agent_ip) = internal_addresses(p.subnet);
+        agent_net = r.pooled->internal_network;
+        p.sidecar_pooled = true;
+        p.sidecar = container_plan{r.pooled->container, json::value(nullptr)};
     } else if (routes) {
         // The network topology. The internal /24 is the bottle's slug
-        // through subnet_hash, skipping every subnet the daemon already has.
-        net::cidr subnet = net::cidr::parse(internal_base).value();
-        if (r.fixed_subnet) {
-            auto fixed = net::cidr::parse(*r.fixed_subnet);
-            if (!fixed || !fixed->is_v4() || fixed->prefix() < 24 || fixed->prefix() > 29)
-                return make_error(errc::invalid_argument, "BOT_BOTTLE_DOCKER_SUBNET=" + *r.fixed_subnet + ": give an IPv4 network from /24 to /29");
-            subnet = *fixed;
-        } else {
-            auto hashed = hashed_subnet(base.bottle_id, existing);
-            if (!hashed) return hashed.error();
-            subnet = net::cidr::parse(*hashed).value();
-        }
-        existing.push_back(subnet.to_string());
-        p.subnet = subnet.to_string();
-        const auto net24 = subnet.network().to_v4().to_uint();
-        p.sidecar_ip = net::address_v4(net24 | 2u).to_string();
-        p.agent_ip = net::address_v4(net24 | 3u).to_string();
-        p.networks.push_back({int_net, json::object{{"Name", int_net},
-                                                     {"Driver", "bridge"},
-                                                     {"Internal", true},
-                                                     {"CheckDuplicate", true},
-                                                     {"EnableIPv6", false},
-                                                     {"IPAM", json::object{{"Driver", "default"},
-                                                                           {"Config", json::array{json::object{{"Subnet", p.subnet},
-                                                                                                               {"Gateway", net::address_v4(net24 | 1u).to_string()}}}}}},
-                                                     // No address of the host on this bridge: nothing on the host
-                                                     // (its services on 0.0.0.0 included) is reachable from it.
-                                                     {"Options", json::object{{"com.docker.network.bridge.inhibit_ipv4", "true"},
-                                                                              {"com.docker.network.bridge.enable_ip_masquerade", "false"},
-                                                                              {"com.docker.network.bridge.enable_icc", "true"}}},
-                                                     {"Labels", labels(p, r, "network")}}});
+        // through subnet_hash, skipping every subnet the daemon already has
+        // (or BOT_BOTTLE_DOCKER_SUBNET's).
+        auto subnet = internal_subnet(base.bottle_id, r.fixed_subnet, existing);
+        if (!subnet) return subnet.error();
+        existing.push_back(*subnet);
+        p.subnet = *subnet;
+        std::tie(p.sidecar_ip, p.agent_ip) = internal_addresses(p.subnet);
+        p.networks.push_back({int_net, internal_network_body(int_net, p.subnet, labels(p, r, "network"))});
         auto out = outbound();
         if (!out) return out.error();
         p.networks.push_back(std::move(*out));
         p.sidecar_out_network = out_net;
         // Created on the internal network at .2, connected to the outbound one before it starts.
         side.network = int_net;
-        auto body = sidecar_create_body(side);
-        body.as_object()["NetworkingConfig"] =
-            json::object{{"EndpointsConfig", json::object{{int_net, json::object{{"IPAMConfig", json::object{{"IPv4Address", p.sidecar_ip}}}}}}}};
-        p.sidecar = container_plan{"bb-" + base.bottle_id + "-egress", std::move(body)};
+        p.sidecar = container_plan{"bb-" + base.bottle_id + "-egress", internal_sidecar_body(side, p.sidecar_ip)};
     }
 
     // The agent.
@@ -323,7 +345,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
 
     const std::string ids = std::to_string(base.agent_uid) + ":" + std::to_string(base.agent_gid);
     auto h = confined_host_config(r.runtime, true);
-    h["NetworkMode"] = routes && !socket_topology ? int_net : "none";
+    h["NetworkMode"] = routes && !socket_topology ? agent_net : "none";
     h["Mounts"] = std::move(mounts);
     // The disk budget (resources.disk_mib) split between /tmp and HOME: two
     // tmpfs here, where the native bottle has one.
@@ -359,7 +381,7 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     if (!routes || socket_topology) agent["NetworkDisabled"] = true;
     if (routes && !socket_topology)
         agent["NetworkingConfig"] =
-            json::object{{"EndpointsConfig", json::object{{int_net, json::object{{"IPAMConfig", json::object{{"IPv4Address", p.agent_ip}}}}}}}};
+            json::object{{"EndpointsConfig", json::object{{agent_net, json::object{{"IPAMConfig", json::object{{"IPv4Address", p.agent_ip}}}}}}}};
     p.agent = container_plan{"bb-" + base.bottle_id + "-agent", std::move(agent)};
     return p;
 }

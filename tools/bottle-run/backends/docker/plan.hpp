@@ -61,9 +61,12 @@ struct runtime_choice {
 /// (required and not registered, with the remedy).
 [[nodiscard]] result<runtime_choice> choose_runtime(const boost::json::value& info, bool require_gvisor);
 
-/// A pooled sidecar (pool.hpp): its container and its outbound network.
+/// A pooled sidecar (pool.hpp): its container and its outbound network;
+/// in the network topology also the internal network it waits on (at .2
+/// of `subnet`), where the agent goes.
 struct pooled_sidecar {
     std::string container{}, network{};
+    std::string internal_network{}, subnet{};
 };
 
 struct docker_request {
@@ -163,6 +166,22 @@ struct sidecar_spec {
     runtime_choice runtime{};
 };
 [[nodiscard]] boost::json::value sidecar_create_body(const sidecar_spec& spec);
+
+/// The network topology's internal network on `subnet` (CIDR text):
+/// Internal, no host address on its bridge, no masquerade.
+[[nodiscard]] boost::json::value internal_network_body(const std::string& name, const std::string& subnet, const boost::json::object& labels);
+
+/// The internal network's subnet: BOT_BOTTLE_DOCKER_SUBNET's (`fixed`,
+/// checked: IPv4, /24 to /29) or the /24 hashed from `slug`. Errors:
+/// invalid_argument, exhausted.
+[[nodiscard]] result<std::string> internal_subnet(const std::string& slug, const std::optional<std::string>& fixed,
+                                                  const std::vector<std::string>& existing);
+
+/// The network topology's sidecar: `spec` on its internal network at `ip`.
+[[nodiscard]] boost::json::value internal_sidecar_body(const sidecar_spec& spec, const std::string& ip);
+
+/// The addresses of an internal subnet: the sidecar's (.2), the agent's (.3).
+[[nodiscard]] std::pair<std::string, std::string> internal_addresses(const std::string& subnet);
 
 /// An ordinary bridge network on `subnet`, the sidecar's way out.
 [[nodiscard]] boost::json::value outbound_network_body(const std::string& name, const std::string& subnet, const boost::json::object& labels);

@@ -51,7 +51,7 @@ std::string new_pool_id() {
 /// A waiting entry's record, when `path` (<prefix>.json) holds one.
 struct waiting_entry {
     pool_entry entry{};
-    std::string endpoint{}, spec{};
+    std::string endpoint{}, kind{}, spec{};
     std::int64_t created = 0;
 };
 
@@ -66,7 +66,7 @@ std::optional<waiting_entry> read_waiting(const std::string& path) {
         const auto* s = o->if_contains(k);
         return s && s->is_string() ? std::string(s->get_string()) : std::string();
     };
-    waiting_entry w{{path.substr(0, path.size() - 5), str("container"), str("network")}, str("endpoint"), str("spec"), 0};
+    waiting_entry w{{path.substr(0, path.size() - 5), str("container"), str("network"), str("internal"), str("subnet")}, str("endpoint"), str("kind"), str("spec"), 0};
     if (const auto* c = o->if_contains("created"); c && c->is_int64()) w.created = c->get_int64();
     if (w.entry.container.empty() || w.entry.network.empty()) return std::nullopt;
     return w;
@@ -109,11 +109,34 @@ result<unsigned> pool_size(const std::map<std::string, std::string>& env) {
 
 std::string pool_dir(const std::string& state_dir) { return state_dir + "/docker-pool"; }
 
-std::string pool_sidecar_spec(const std::string& image) {
+namespace {
+
+/// A pool sidecar's container body for `entry` (labels apart).
+sidecar_spec pool_sidecar(const pool_kind& kind, const pool_entry& entry, json::object labels) {
+    return sidecar_spec{kind.image,
+                        kind.network_topology ? entry.internal_network : entry.network,
+                        entry.prefix + ".log",
+                        kind.network_topology ? std::string() : entry.prefix + ".sock",
+                        {},
+                        true,
+                        std::move(labels),
+                        kind.runtime};
+}
+
+}  // namespace
+
+/// Which pool of a daemon an entry is in: topology, runtime, pinned subnet.
+std::string kind_key(const pool_kind& kind) {
+    return std::string(kind.network_topology ? "network" : "socket") + "/" + (kind.runtime.name.empty() ? "runc" : kind.runtime.name) + "/" +
+           kind.fixed_subnet.value_or("hashed");
+}
+
+std::string pool_sidecar_spec(const pool_kind& kind) {
     // The body of a pool sidecar with placeholders where entries differ
-    // (names, paths, labels): what every entry of this spec runs.
-    const sidecar_spec placeholder{image, "<network>", "<prefix>.log", "<prefix>.sock", {}, true, {}, {}};
-    return sha256_hex(json::serialize(sidecar_create_body(placeholder))).substr(0, 24);
+    // (names, paths, labels, addresses): what every entry of this spec runs.
+    const pool_entry placeholder{"<prefix>", "<container>", "<network>", "<internal>", "<subnet>"};
+    const auto body = json::serialize(sidecar_create_body(pool_sidecar(kind, placeholder, {})));
+    return sha256_hex(body + "|" + kind_key(kind)).substr(0, 24);
 }
 
 std::optional<pool_entry> claim_pooled(const std::string& state_dir, const std::string& endpoint, const std::string& spec,
@@ -151,7 +174,8 @@ std::vector<std::string> pool_entry_files(const pool_entry& entry) {
 
 void remove_pooled(const engine& e, const pool_entry& entry) {
     (void)e.call("DELETE", "/containers/" + entry.container + "?force=1&v=1", std::nullopt, std::chrono::seconds(30));
-    (void)e.call("DELETE", "/networks/" + entry.network, std::nullopt, std::chrono::seconds(30));
+    for (const auto* n : {&entry.network, &entry.internal_network})
+        if (!n->empty()) (void)e.call("DELETE", "/networks/" + *n, std::nullopt, std::chrono::seconds(30));
     std::error_code ec;
     for (const auto& f : pool_entry_files(entry)) fs::remove_all(f, ec);
 }
@@ -164,24 +188,23 @@ int fill_pool(const engine& e, const pool_fill& what) {
     const os::unique_fd lock(::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!lock || ::flock(lock.get(), LOCK_EX) != 0) return 0;
     const std::string launcher = launcher_label();
-    const std::string spec = pool_sidecar_spec(what.image);
+    const std::string spec = pool_sidecar_spec(what.kind), kind = kind_key(what.kind);
     unsigned waiting = 0;
     for (const auto& w : waiting_entries(dir)) {
-        if (w.endpoint != what.endpoint) continue;  // another daemon's pool
+        if (w.endpoint != what.endpoint || w.kind != kind) continue;  // another daemon's pool, or another kind's
         if (w.spec == spec && waiting < what.size) ++waiting;
-        else retire(e, w, launcher);  // an older spec's, or above the size
+        else retire(e, w, launcher);  // made by another bottle-run or for another proxy, or above the size
     }
     int made = 0;
     for (; waiting + static_cast<unsigned>(made) < what.size; ++made) {
         const std::string id = new_pool_id();
-        const pool_entry entry{dir + "/" + id, id + "-egress", id + "-out"};
+        pool_entry entry{dir + "/" + id, id + "-egress", id + "-out", what.kind.network_topology ? id + "-int" : "", ""};
         auto labels = [&](const char* role) {
             return json::object{{label_id, id}, {label_role, role}, {label_launcher, launcher}, {label_bottle, "pool"}, {label_pool, entry.prefix}};
         };
-        sidecar_spec side{what.image, entry.network, entry.prefix + ".log", entry.prefix + ".sock", {}, true, labels("pool-egress"), {}};
-        if (!make_socket_dir(side.socket_dir)) break;  // (an id taken already: nothing of ours to undo)
+        if (!make_egress_log(entry.prefix + ".log")) break;  // (an id taken already: nothing of ours to undo)
         auto made_ok = [&]() -> bool {
-            if (!make_egress_log(side.egress_log)) return false;
+            if (!what.kind.network_topology && !make_socket_dir(entry.prefix + ".sock")) return false;
             auto nets = e.call_json("GET", "/networks", std::nullopt, std::chrono::seconds(30));
             std::vector<std::string> existing;
             if (nets && nets->is_array())
@@ -190,17 +213,39 @@ int fill_pool(const engine& e, const pool_fill& what) {
                         if (const auto* cfg = ipam->as_object().if_contains("Config"); cfg && cfg->is_array())
                             for (const auto& c : cfg->get_array())
                                 if (const auto* sn = c.as_object().if_contains("Subnet"); sn && sn->is_string()) existing.emplace_back(sn->get_string());
-            auto subnet = hashed_subnet(id, existing);
-            if (!nets || !subnet) return false;
-            if (!e.call_json("POST", "/networks/create", json::serialize(outbound_network_body(entry.network, *subnet, labels("pool-network"))),
+            if (!nets) return false;
+            auto create_network = [&](const json::value& body) {
+                return static_cast<bool>(e.call_json("POST", "/networks/create", json::serialize(body), std::chrono::seconds(60)));
+            };
+            json::value body;
+            if (what.kind.network_topology) {
+                auto internal = internal_subnet(id, what.kind.fixed_subnet, existing);
+                if (!internal) return false;
+                existing.push_back(*internal);
+                entry.subnet = *internal;
+                if (!create_network(internal_network_body(entry.internal_network, entry.subnet, labels("pool-network")))) return false;
+                body = internal_sidecar_body(pool_sidecar(what.kind, entry, labels("pool-egress")), internal_addresses(entry.subnet).first);
+            } else {
+                body = sidecar_create_body(pool_sidecar(what.kind, entry, labels("pool-egress")));
+            }
+            auto outbound = hashed_subnet(entry.network, existing);
+            if (!outbound || !create_network(outbound_network_body(entry.network, *outbound, labels("pool-network")))) return false;
+            if (!e.call_json("POST", "/containers/create?name=" + entry.container, json::serialize(body), std::chrono::seconds(60))) return false;
+            if (what.kind.network_topology &&
+                !e.call_json("POST", "/networks/" + entry.network + "/connect", json::serialize(json::object{{"Container", entry.container}}),
                              std::chrono::seconds(60)))
-                return false;
-            if (!e.call_json("POST", "/containers/create?name=" + entry.container, json::serialize(sidecar_create_body(side)), std::chrono::seconds(60)))
                 return false;
             if (!e.call_json("POST", "/containers/" + entry.container + "/start", std::nullopt, std::chrono::seconds(60))) return false;
             const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-            const json::object record{{"schema", "bot-bottle/docker-pool/v1"}, {"endpoint", what.endpoint}, {"spec", spec},
-                                      {"image", what.image},  {"container", entry.container}, {"network", entry.network},
+            const json::object record{{"schema", "bot-bottle/docker-pool/v1"},
+                                      {"endpoint", what.endpoint},
+                                      {"kind", kind},
+                                      {"spec", spec},
+                                      {"image", what.kind.image},
+                                      {"container", entry.container},
+                                      {"network", entry.network},
+                                      {"internal", entry.internal_network},
+                                      {"subnet", entry.subnet},
                                       {"created", now}};
             // Written whole, then renamed: a claimer never reads half a record.
             return os::write_file(entry.prefix + ".new", json::serialize(record)) &&

@@ -7,10 +7,12 @@
 // network takes ~200 ms: docs/docker-backend.md, Speed). The pool keeps, per
 // state directory and daemon, up to BOT_BOTTLE_DOCKER_POOL (default 1; 0:
 // none) sidecars already running, each on an outbound network of its own and
-// waiting on its stdin for its arguments (`bottle-egress --args-stdin`):
+// waiting on its stdin for its arguments (`bottle-egress --args-stdin`) —
+// in the network topology (gVisor) also on an internal network of its own,
+// where the claiming launcher's agent goes:
 // until a launcher claims it, it listens on nothing and allows nothing. An
 // entry is, in <state>/docker-pool/:
-//   <id>.json   what it is (daemon, the sidecar's spec, container, network): waiting
+//   <id>.json   what it is (daemon, kind, the sidecar's spec, container, networks): waiting
 //   <id>.sock/  the directory the sidecar makes its unix socket in
 //   <id>.log    the decision log it will write
 // A launcher claims an entry by renaming <id>.json to
@@ -25,6 +27,7 @@
 #pragma once
 
 #include "bottle-run/backends/docker/engine.hpp"
+#include "bottle-run/backends/docker/plan.hpp"
 
 #include "bottle/result.hpp"
 
@@ -48,13 +51,28 @@ inline constexpr const char* label_pool = "bot-bottle.pool";  ///< the entry's p
 struct pool_entry {
     std::string prefix{};  ///< <state>/docker-pool/<id>
     std::string container{}, network{};
+    std::string internal_network{}, subnet{};  ///< the network topology's (empty in the socket topology)
+};
+
+/// What kind of sidecar a pool holds: the runtime, the topology, and the
+/// internal network's pinned subnet (BOT_BOTTLE_DOCKER_SUBNET) if any.
+struct pool_kind {
+    std::string image{};
+    runtime_choice runtime{};
+    bool network_topology = false;
+    std::optional<std::string> fixed_subnet{};
 };
 
 /// What a pool sidecar of this image is: a hash of its create body with
 /// placeholders where entries differ. An entry made by another bottle-run
 /// (other limits, mounts, seccomp) or for another proxy has another spec
 /// and is never claimed.
-[[nodiscard]] std::string pool_sidecar_spec(const std::string& image);
+[[nodiscard]] std::string pool_sidecar_spec(const pool_kind& kind);
+
+/// Which of a daemon's pools an entry is in ("socket/runc/hashed",
+/// "network/runsc/10.200.1.0/24"...): a fill retires only entries of its own
+/// kind whose spec is not its own.
+[[nodiscard]] std::string kind_key(const pool_kind& kind);
 
 /// Claims a waiting entry made for this daemon (`endpoint`: DOCKER_HOST's
 /// spec) and sidecar spec, oldest first; files only (the caller asks the
@@ -73,7 +91,8 @@ struct pool_entry {
 void remove_pooled(const engine& e, const pool_entry& entry);
 
 struct pool_fill {
-    std::string state_dir{}, endpoint{}, image{};
+    std::string state_dir{}, endpoint{};
+    pool_kind kind{};
     unsigned size = 1;
 };
 
