@@ -16,10 +16,13 @@
 //
 // That is the network topology, gVisor's. Under runc a routed bottle gets
 // the socket topology instead: no internal network; the sidecar on -out
-// alone (or one claimed from the pool, already running) makes its proxy's
-// unix socket in a host directory the agent's container binds read-only;
-// the agent's container has no network at all (NetworkDisabled) and its
-// bottle-agent-start forwards 127.0.0.1:3128 to that socket.
+// alone makes its proxy's unix socket in a host directory the agent's
+// container binds read-only; the agent's container has no network at all
+// (NetworkDisabled) and its bottle-agent-start forwards 127.0.0.1:3128 to
+// that socket. In either topology a sidecar claimed from the pool
+// (pool.hpp) brings its networks, already made, and runs already: then
+// only the agent is created (in the network topology on the pooled
+// sidecar's internal network).
 //
 // Both containers: read-only root, all capabilities dropped,
 // no-new-privileges, the daemon's default seccomp profile (never

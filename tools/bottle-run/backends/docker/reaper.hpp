@@ -18,8 +18,8 @@
 //      files), then the protected workspace directories the launch created
 //      (only when no other launch shares the workspace: protected_dirs.hpp;
 //      the reaper holds its own shared lock on it from its start),
-//   5. and, when the launch used the socket topology, tops the pool up
-//      (pool.hpp) for the next launch.
+//   5. and, when the bottle had routes and the pool is on, tops the pool
+//      up (pool.hpp) for the next launch.
 // If the reaper itself is killed, what is left is labelled and `bottle-run
 // gc` removes it.
 #pragma once
