@@ -110,10 +110,11 @@ TEST_F(LoginForwardLaunch, DryRunNamesTheFileNotItsContentAndOptOutStartsNothing
     EXPECT_EQ(off.code, 125);
     EXPECT_NE(off.err.find("BOT_BOTTLE_CODEX_FORWARD_LOGIN"), std::string::npos) << off.err;
     EXPECT_FALSE(fs::exists(h.dir.path() / "run" / "bot-bottle")) << "nothing was started, not even a record";
-    auto docker = bottle::test_support::run_bottle_run({"--manifest", h.manifest.string(), "--backend", "docker", "agent", "coder"},
-                                                       h.env(true));
-    EXPECT_EQ(docker.code, 125);
-    EXPECT_NE(docker.err.find("native backend only"), std::string::npos) << docker.err;
+    // The smolmachines backend does not forward logins: refused, never dropped.
+    auto vm = bottle::test_support::run_bottle_run({"--manifest", h.manifest.string(), "--backend", "smolmachines", "agent", "coder"},
+                                                   h.env(true));
+    EXPECT_EQ(vm.code, 125);
+    EXPECT_NE(vm.err.find("native and docker backends only"), std::string::npos) << vm.err;
 }
 
 // A template's "tls": false route survives into the launch: the bottle gets

@@ -290,6 +290,41 @@ TEST_F(DockerLifecycle, APooledSidecarServesTheNextRoutedLaunchAndIsNeverReused)
     EXPECT_EQ(files, "");
 }
 
+TEST_F(DockerLifecycle, AForwardedLoginIsAPrivateCopyInTheAgentsHome) {
+    // A provider with codex's opt-in login file, on a fake host HOME.
+    const std::string home = daemon().dir + "/login-home", providers = daemon().dir + "/login-providers", manifest = daemon().dir + "/login.json";
+    const std::string login = R"({"tokens":{"access_token":"at-d0c4e7-never-printed"}})";
+    std::filesystem::create_directories(home + "/.codex");
+    std::filesystem::create_directories(providers);
+    std::ofstream(home + "/.codex/auth.json") << login;
+    std::ofstream(providers + "/login.json") << R"({"command": ["true"], "image": "x", "egress": [],
+        "credentials": {"kind": "login_file", "opt_in_env": "BOT_BOTTLE_CODEX_FORWARD_LOGIN", "host_dir_env": "CODEX_HOME",
+                        "host_dir": "~/.codex", "file": "auth.json", "agent_path": ".codex/auth.json", "remedy": "log in"}})";
+    std::ofstream(manifest) << R"({"bottles": {"plain": {}}, "agents": {"coder": {"bottle": "plain", "provider": "login", "command": ["sh", "-c",
+        "cat $HOME/.codex/auth.json; echo; ls -ln $HOME/.codex/auth.json; ls -lnd $HOME/.codex; echo changed >> $HOME/.codex/auth.json && echo rewritten"]}}})";
+    const std::vector<std::string> env{"HOME=" + home, "BOT_BOTTLE_PROVIDERS=" + providers, "BOT_BOTTLE_CODEX_FORWARD_LOGIN=1"};
+    auto dry = run({"--manifest", manifest, "--backend", "docker", "--image", "bbtest:latest", "--dry-run", "agent", "coder"}, env);
+    ASSERT_EQ(dry.code, 0) << dry.err;
+    EXPECT_EQ(dry.out.find("at-d0c4e7"), std::string::npos) << dry.out;  // the path, never the content
+    EXPECT_NE(dry.out.find("\"credential_files\":[\"/home/agent/.codex/auth.json\"]"), std::string::npos) << dry.out;
+    auto r = run({"--manifest", manifest, "--backend", "docker", "--image", "bbtest:latest", "agent", "coder"}, env);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out.rfind(login + "\n-rw-------", 0), 0u) << r.out;  // 0600 in the agent's HOME (a tmpfs)
+    EXPECT_NE(r.out.find(" 65534 "), std::string::npos) << r.out;     // the agent's own
+    EXPECT_NE(r.out.find("drwx------"), std::string::npos) << r.out;  // its parent 0700
+    EXPECT_NE(r.out.find("rewritten"), std::string::npos) << r.out;   // the agent may refresh its copy...
+    EXPECT_EQ(bottle::test_support::slurp(home + "/.codex/auth.json"), login);  // ...never the host's
+    EXPECT_EQ(r.err.find("at-d0c4e7"), std::string::npos) << r.err;
+    EXPECT_EQ(leftovers(), "");
+    for (int i = 0; i < 100; ++i) {  // the launch's copy goes with the bottle (its reaper)
+        bool copies = false;
+        for (const auto& f : std::filesystem::directory_iterator(daemon().dir + "/run/bot-bottle")) copies |= f.path().extension() == ".login";
+        if (!copies) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (i == 99) ADD_FAILURE() << "the login copy is still in the state directory";
+    }
+}
+
 TEST_F(DockerLifecycle, SigtermIsForwardedAndEverythingGoes) {
     if (!sidecar_built_) GTEST_SKIP() << no_sidecar;
     const pid_t pid = start(routed({"sleep", "60"}));

@@ -4,6 +4,7 @@
 #include "run_docker/docker_plan_fixture.hpp"
 
 #include "bottle/os/file.hpp"
+#include "bottle/os/spawn.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -312,6 +313,50 @@ TEST_F(DockerPool, AnEntrysFilesAreAllFound) {
     } else {
         EXPECT_EQ(st.st_mode & 07777, 0777u);
     }
+}
+
+}  // namespace
+
+namespace {
+
+const std::string agent_start_binary = BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-agent-start";
+
+bottle::os::spawn_output start_agent(const std::vector<std::string>& args, const std::string& home) {
+    bottle::os::spawn_request r;
+    r.argv = {agent_start_binary};
+    r.argv.insert(r.argv.end(), args.begin(), args.end());
+    r.env = std::vector<std::string>{"HOME=" + home, "PATH=/usr/bin:/bin"};
+    r.stdin_bytes = "g";
+    auto o = bottle::os::spawn(r);
+    EXPECT_TRUE(o) << o.error().message;
+    return o ? *o : bottle::os::spawn_output{};
+}
+
+TEST(AgentStartLogin, TheLoginIsCopiedIntoHomeBeforeTheAgentRuns) {
+    if (!fs::exists(agent_start_binary)) GTEST_SKIP() << "bottle-agent-start is not built";
+    char tmpl[] = "/tmp/bb-login-test-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string dir = tmpl, home = dir + "/home";
+    ASSERT_EQ(::mkdir(home.c_str(), 0700), 0);
+    ASSERT_TRUE(bottle::os::write_file(dir + "/copy", "{\"token\":\"t\"}", 0400));
+    auto ok = start_agent({"--login", dir + "/copy=.codex/auth.json", "--go", "--", "sh", "-c", "cat $HOME/.codex/auth.json; stat -c '%a' $HOME/.codex $HOME/.codex/auth.json"}, home);
+    EXPECT_EQ(ok.exit_code, 0) << ok.err;
+    EXPECT_EQ(ok.out, "{\"token\":\"t\"}700\n600\n");
+    // Never over an existing file, never through a symlink: the agent does not run.
+    auto again = start_agent({"--login", dir + "/copy=.codex/auth.json", "--go", "--", "echo", "ran"}, home);
+    EXPECT_EQ(again.exit_code, 125);
+    EXPECT_EQ(again.out, "");
+    fs::create_symlink("/tmp", home + "/link");
+    auto through = start_agent({"--login", dir + "/copy=link/auth.json", "--go", "--", "echo", "ran"}, home);
+    EXPECT_EQ(through.exit_code, 125);
+    EXPECT_FALSE(fs::exists("/tmp/auth.json") && fs::file_size("/tmp/auth.json") == 13);
+    for (const std::string& bad : std::vector<std::string>{"relative=x", dir + "/copy", dir + "/copy=/abs", dir + "/copy=a/../b", dir + "/copy=a//b", dir + "/copy="}) {
+        auto refused = start_agent({"--login", bad, "--go", "--", "echo", "ran"}, home);
+        EXPECT_EQ(refused.exit_code, 2) << bad;
+        EXPECT_EQ(refused.out, "") << bad;
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
 }
 
 }  // namespace

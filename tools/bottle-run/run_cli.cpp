@@ -289,9 +289,9 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     req.interactive = ::isatty(STDIN_FILENO) == 1;
     if (t->provider) req.credential_env = t->provider->credential_env;
     if (t->provider) req.credential_files = t->provider->credential_files;
-    if (!req.credential_files.empty() && *backend != "native")  // never forwarded silently, never dropped silently
-        return fail(err, "provider " + t->provider->name + ": forwarding its login file is built for the native backend only",
-                    "use --backend native, or give the agent its credentials another way");
+    if (!req.credential_files.empty() && *backend != "native" && *backend != "docker")  // never forwarded silently, never dropped silently
+        return fail(err, "provider " + t->provider->name + ": forwarding its login file is built for the native and docker backends only",
+                    "use --backend native or docker, or give the agent its credentials another way");
     if (o->workspace) {
         std::error_code ec;
         auto abs = std::filesystem::canonical(*o->workspace, ec);

@@ -5,7 +5,7 @@
 // /.bottle-agent-start as the entrypoint; linked statically (it runs in any
 // image), libc and pthreads only.
 //
-//   bottle-agent-start [--forward ADDR:PORT=SOCKET_PATH] --tty|--go -- COMMAND [ARG...]
+//   bottle-agent-start [--forward ADDR:PORT=SOCKET_PATH] [--login SOURCE=RELATIVE]... --tty|--go -- COMMAND [ARG...]
 //
 //   --tty
 //       waits (at most 30 s) until its terminal has a size. Docker 20.10
@@ -26,12 +26,17 @@
 //       in a bind-mounted directory); see tcp_forwarder.hpp. The relay is no
 //       child of COMMAND (a shell's `wait` never waits for it) and holds
 //       none of its descriptors; it lives as long as the container.
+//   --login /.bottle-login/0=.codex/auth.json
+//       once the wait is over, copies the read-only file SOURCE (the
+//       launcher's private copy of a provider's login) to $HOME/RELATIVE:
+//       0600, parents 0700, never through a symlink (login_copy.hpp).
 //
 // Exit: 127 when COMMAND is not found, 126 when it cannot be executed (as
 // bottle-run reports for the native backend), 125 as above or when the
 // forwarder's address cannot be listened on (in use, not local) or its
-// relay cannot be started, 2 for a usage error (a --forward value refused
-// says why).
+// relay cannot be started, or when a login cannot be placed, 2 for a usage
+// error (a --forward or --login value refused says why).
+#include "login_copy.hpp"
 #include "tcp_forwarder.hpp"
 
 #include <sys/ioctl.h>
@@ -41,9 +46,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -72,7 +79,7 @@ bool wait_for_go() {
 namespace {
 
 int agent_start_usage() {
-    std::fputs("usage: bottle-agent-start [--forward ADDR:PORT=SOCKET_PATH] --tty|--go -- COMMAND [ARG...]\n", stderr);
+    std::fputs("usage: bottle-agent-start [--forward ADDR:PORT=SOCKET_PATH] [--login SOURCE=RELATIVE]... --tty|--go -- COMMAND [ARG...]\n", stderr);
     return 2;
 }
 
@@ -82,14 +89,18 @@ int main(int argc, char** argv) {
     namespace start = bottle::agent_start;
     int next = 1;
     std::optional<start::forward_spec> forward;
-    if (argc > 2 && std::strcmp(argv[1], "--forward") == 0) {
+    std::vector<start::login_spec> logins;
+    while (next + 1 < argc && (std::strcmp(argv[next], "--forward") == 0 || std::strcmp(argv[next], "--login") == 0)) {
         std::string why;
-        forward = start::parse_forward_spec(argv[2], why);
-        if (!forward) {
-            std::fprintf(stderr, "bottle-agent-start: --forward %s: %s\n", argv[2], why.c_str());
+        const bool is_forward = std::strcmp(argv[next], "--forward") == 0;
+        if (is_forward && !forward) forward = start::parse_forward_spec(argv[next + 1], why);
+        else if (is_forward) why = "given twice";
+        else if (auto l = start::parse_login_spec(argv[next + 1], why)) logins.push_back(std::move(*l));
+        if (!why.empty()) {
+            std::fprintf(stderr, "bottle-agent-start: %s %s: %s\n", argv[next], argv[next + 1], why.c_str());
             return agent_start_usage();
         }
-        next = 3;
+        next += 2;
     }
     if (argc - next < 3 || std::strcmp(argv[next + 1], "--") != 0 ||
         (std::strcmp(argv[next], "--tty") != 0 && std::strcmp(argv[next], "--go") != 0))
@@ -107,6 +118,14 @@ int main(int argc, char** argv) {
     else if (!wait_for_go()) {
         std::fputs("bottle-run: the launcher went away before the bottle was ready; the agent was not started\n", stderr);
         return 125;
+    }
+    // The forwarded logins, into the HOME that exists now (a tmpfs of the container's).
+    for (const auto& l : logins) {
+        std::string why;
+        if (!start::place_login(l, std::getenv("HOME"), why)) {
+            std::fprintf(stderr, "bottle-run: the forwarded login could not be placed in HOME: %s; the agent was not started\n", why.c_str());
+            return 125;
+        }
     }
     // The relay starts only now: a launcher gone before the go leaves none.
     if (forward) {

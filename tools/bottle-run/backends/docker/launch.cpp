@@ -215,6 +215,24 @@ struct routed_sidecar {
     }
 };
 
+/// The provider's login files, copied for this launch to `dir`/0, 1, ...
+/// (the plan binds each read-only; bottle-agent-start --login puts it into
+/// the agent's HOME): readable by the agent's user only where root
+/// launches (owned by it, 0400), else 0444 inside the user's 0700 state
+/// directory. The reaper removes them with the bottle.
+result<void> write_login_copies(const std::string& dir, const native::native_plan& base) {
+    if (::mkdir(dir.c_str(), 0700) != 0) return make_error(errc::io_error, "mkdir " + dir + ": " + std::strerror(errno));
+    std::size_t i = 0;
+    for (const auto& [relative, content] : base.credential_files) {
+        const std::string path = dir + "/" + std::to_string(i++);
+        const os::unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0400));
+        if (!fd || !write_all(fd.get(), content)) return make_error(errc::io_error, "write " + path + ": " + std::strerror(errno));
+        const bool owned = ::geteuid() == 0 && ::fchown(fd.get(), base.agent_uid, base.agent_gid) == 0;
+        if (!owned && ::fchmod(fd.get(), 0444) != 0) return make_error(errc::io_error, "chmod " + path + ": " + std::strerror(errno));
+    }
+    return {};
+}
+
 int status_of_start_error(const std::string& message) {
     if (message.find("executable file not found") != std::string::npos || message.find("no such file or directory") != std::string::npos)
         return exit_not_found;
@@ -290,7 +308,8 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
             req.sidecar_image = sidecar_tag;
         } else if (auto bytes = os::read_file(*binary, 256 << 20)) req.sidecar_image = sidecar::sidecar_image_tag(*bytes);
     }
-    if (base.interactive || base.proxy) req.agent_start = find_agent_start(o.env);
+    if (base.interactive || base.proxy || !base.credential_files.empty()) req.agent_start = find_agent_start(o.env);
+    if (!base.credential_files.empty()) req.login_dir = o.state_dir + "/" + base.bottle_id + ".login";
     // The socket topology (plan.hpp) where the agent can have no network: runc
     // (gVisor's sandbox cannot reach a host socket by default) and the
     // forwarder of bottle-agent-start. A sidecar from the pool when one waits.
@@ -362,6 +381,7 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     if (plan->sidecar) reap.containers.push_back(plan->sidecar->name);
     for (const auto& n : plan->networks) reap.networks.push_back(n.name);
     side.add_to(reap);
+    if (!req.login_dir.empty()) reap.files.push_back(req.login_dir);
     if (base.proxy && side.keep > 0) reap.refill = pool_fill{o.state_dir, ep->spec, kind, side.keep};
     std::optional<docker_reaper> reaper;
     teardown_here here{e, reap};
@@ -372,6 +392,8 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         reaper.emplace(std::move(*r));
     }
     side.handed_over = true;
+    if (!req.login_dir.empty())
+        if (auto r = write_login_copies(req.login_dir, base); !r) return failed(err, "login", r.error(), "");
     auto create = [&](const std::string& what, const std::string& target, const json::value& body) -> result<void> {
         if (fault("docker-" + what)) return make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)");
         auto r = e.call_json("POST", target, json::serialize(body), std::chrono::seconds(60));

@@ -225,6 +225,10 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     p.runtime = r.runtime;
     p.interactive = base.interactive;
     p.credential_env = base.credential_env;
+    for (const auto& [relative, content] : base.credential_files) p.login_files.push_back(relative);
+    if (!p.login_files.empty() && (r.agent_start.empty() || r.login_dir.empty()))
+        return make_error(errc::unsupported, "forwarding a login file into a docker bottle needs the static bottle-agent-start next to bottle-run "
+                                             "(it copies the login into the agent's HOME)");
     const bool routes = base.proxy;
     const std::string int_net = "bb-" + base.bottle_id + "-int", out_net = "bb-" + base.bottle_id + "-out";
     std::string agent_net = int_net;  // the network topology's (a pooled sidecar brings its own)
@@ -330,9 +334,15 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     }
 
     json::array entrypoint;
-    if (!r.agent_start.empty() && (base.interactive || routes)) {
+    if (!r.agent_start.empty() && (base.interactive || routes || !p.login_files.empty())) {
         bind(r.agent_start, agent_start_path, false);
         entrypoint = json::array{agent_start_path};
+        for (std::size_t i = 0; i < p.login_files.size(); ++i) {  // read-only copies, put into HOME once it exists
+            const std::string in = std::string(login_mount_dir) + "/" + std::to_string(i);
+            bind(r.login_dir + "/" + std::to_string(i), in, false);
+            entrypoint.emplace_back("--login");
+            entrypoint.emplace_back(in + "=" + p.login_files[i]);
+        }
         if (socket_topology) {  // the proxy's socket, at the loopback address the proxy variables name
             bind(r.socket_dir, proxy_socket_dir, false);
             entrypoint.emplace_back("--forward");
@@ -419,13 +429,16 @@ json::value to_json(const docker_plan& p) {
     for (auto it = p.networks.rbegin(); it != p.networks.rend(); ++it) teardown.emplace_back("DELETE /networks/" + it->name);
     json::array credential_names;
     for (const auto& [k, v] : p.credential_env) credential_names.emplace_back(k);
+    json::array login_names;  // paths only: the contents are secrets
+    for (const auto& f : p.login_files) login_names.emplace_back(std::string(native::home_path) + "/" + f);
     json::object o{{"schema", "bot-bottle/run-plan/v1"},
                    {"backend", "docker"},
                    {"bottle_id", p.bottle_id},
                    {"runtime", json::object{{"name", p.runtime.name.empty() ? "default" : p.runtime.name}, {"why", p.runtime.why}}},
                    {"calls", std::move(calls)},
                    {"teardown", std::move(teardown)},
-                   {"credential_env", std::move(credential_names)}};
+                   {"credential_env", std::move(credential_names)},
+                   {"credential_files", std::move(login_names)}};
     if (!p.subnet.empty()) o["network"] = json::object{{"topology", "network"}, {"subnet", p.subnet}, {"sidecar", p.sidecar_ip}, {"agent", p.agent_ip}};
     if (p.socket_topology)
         o["network"] = json::object{{"topology", "socket"}, {"agent", "no network; 127.0.0.1:3128 forwarded to the sidecar's socket"},

@@ -101,10 +101,18 @@ struct docker_request {
     /// A sidecar claimed from the pool (pool.hpp), running on its own
     /// outbound network and waiting for its arguments: nothing to create.
     std::optional<pooled_sidecar> pooled{};
+    /// The host directory of the launch's private copies of the provider's
+    /// login files (files 0, 1, ... in the order of the native plan's
+    /// credential_files), each bound read-only at login_mount_dir/<n> and
+    /// copied into the agent's HOME by bottle-agent-start --login.
+    std::string login_dir{};
 };
 
 /// Where the agent's container sees bottle-agent-start.
 inline constexpr const char* agent_start_path = "/.bottle-agent-start";
+
+/// Where the agent's container sees the login copies (login_dir).
+inline constexpr const char* login_mount_dir = "/.bottle-login";
 
 /// Where the sidecar sees its decision log file.
 inline constexpr const char* sidecar_log_path = "/egress.log";
@@ -137,6 +145,7 @@ struct docker_plan {
     std::string sidecar_out_network{};          ///< connected to the sidecar before it starts
     container_plan agent{};
     std::map<std::string, std::string> credential_env{};  ///< added to the agent's Env at create only
+    std::vector<std::string> login_files{};  ///< HOME-relative paths the forwarded logins go to (names only: no content)
     /// Protected workspace paths bound read-only that may be absent on the
     /// host: the spine creates each missing one (a directory) before the
     /// agent is created and removes what it created after.
