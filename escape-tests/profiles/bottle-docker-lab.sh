@@ -42,7 +42,7 @@ setup)
   fi
   # setsid + redirections: the daemon must not hold the launcher's pipes.
   setsid dockerd "${config[@]}" --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/docker.pid" \
-    -H "$sock" --userland-proxy=false --bridge=none --default-address-pool base=10.201.0.0/16,size=24 \
+    --cgroup-parent "$(lab_cgroup_parent "$state" "$nonce")" -H "$sock" --userland-proxy=false --bridge=none --default-address-pool base=10.201.0.0/16,size=24 \
     >"$state/dockerd.log" 2>&1 </dev/null &
   lab_dockerd_wait "$sock" "$state" || exit 1
   if [[ $runtime == runsc ]] && ! docker -H "$sock" info --format '{{json .Runtimes}}' | grep -q '"runsc"'; then
@@ -75,6 +75,7 @@ teardown)
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   fi
+  lab_cgroup_cleanup "$state"
   ;;
 *) echo "usage: bottle-docker-lab.sh setup STATE PROBE NONCE [runsc] | teardown STATE" >&2; exit 2 ;;
 esac

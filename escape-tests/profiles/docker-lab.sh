@@ -17,7 +17,7 @@ setup)
   mkdir -p "$state/data" "$state/exec" "$state/rootfs/bin" "$state/rootfs/tmp" "$state/rootfs/etc"
   # setsid + redirections: the daemon must not hold the launcher's pipes.
   setsid dockerd --data-root "$state/data" --exec-root "$state/exec" --pidfile "$state/docker.pid" \
-    -H "$sock" --userland-proxy=false --bip 10.200.1.1/24 --fixed-cidr 10.200.1.16/28 \
+    --cgroup-parent "$(lab_cgroup_parent "$state" "$nonce")" -H "$sock" --userland-proxy=false --bip 10.200.1.1/24 --fixed-cidr 10.200.1.16/28 \
     --default-address-pool base=10.200.1.0/24,size=24 \
     >"$state/dockerd.log" 2>&1 </dev/null &
   lab_dockerd_wait "$sock" "$state" || exit 1
@@ -58,6 +58,7 @@ teardown)
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   fi
+  lab_cgroup_cleanup "$state"
   ;;
 *) echo "usage: docker-lab.sh setup STATE PROBE NONCE | teardown STATE" >&2; exit 2 ;;
 esac
