@@ -98,10 +98,19 @@ TEST_F(RunState, GcRemovesWhatAKilledLauncherLeft) {
     ASSERT_EQ(::waitpid(pid, nullptr, 0), pid);
     ASSERT_TRUE(fs::exists(runtime.path() / "bot-bottle" / (id + ".json"))) << "SIGKILL leaves the state file";
     EXPECT_EQ(tool(runtime, {"ls"}).out.find(id), std::string::npos) << "a dead launcher's bottle is not listed";
+    // What a docker bottle keeps on the host when its reaper was killed too:
+    // its decision log, its socket's directory, its login copies (a secret).
+    const fs::path state = runtime.path() / "bot-bottle";
+    const std::string gone = "bb-00000000dead";
+    std::ofstream(state / (gone + ".egress.log")) << "{}\n";
+    fs::create_directories(state / (gone + ".egress.d"));
+    fs::create_directories(state / (gone + ".login"));
+    std::ofstream(state / (gone + ".login") / "0") << "secret";
     auto gc = tool(runtime, {"gc"});
     EXPECT_EQ(gc.exit_code, 0);
     EXPECT_NE(gc.out.find("removed 1"), std::string::npos) << gc.out;
-    EXPECT_FALSE(fs::exists(runtime.path() / "bot-bottle" / (id + ".json")));
+    EXPECT_FALSE(fs::exists(state / (id + ".json")));
+    for (const char* kept : {".egress.log", ".egress.d", ".login"}) EXPECT_FALSE(fs::exists(state / (gone + kept))) << kept;
 }
 
 TEST_F(RunState, ResourcesGoIntoTheBottlesCgroupAndLeaveWithIt) {

@@ -23,7 +23,6 @@
 
 #include <boost/json/serialize.hpp>
 
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -153,18 +152,6 @@ std::string get(const std::map<std::string, std::string>& env, const char* k) {
     return it == env.end() ? std::string() : it->second;
 }
 
-std::string new_bottle_id() {
-    unsigned char b[6] = {};
-    if (::getrandom(b, sizeof b, 0) != static_cast<ssize_t>(sizeof b)) {
-        const auto p = static_cast<unsigned>(::getpid());
-        for (std::size_t i = 0; i < sizeof b; ++i) b[i] = static_cast<unsigned char>(p >> (i * 4));
-    }
-    static const char* hex = "0123456789abcdef";
-    std::string id = "bb-";
-    for (unsigned char c : b) id += {hex[c >> 4], hex[c & 15]};
-    return id;
-}
-
 /// The manifest the user meant; an absent default directory is an empty
 /// manifest (a bottle with no routes: deny everything).
 result<manifest::manifest> load(const options& o, const std::map<std::string, std::string>& env) {
@@ -285,7 +272,7 @@ int run_main(const std::vector<std::string>& args, const std::map<std::string, s
     native::launch_request req;
     req.argv = t->argv;
     req.launcher_env = env;
-    req.bottle_id = new_bottle_id();
+    req.bottle_id = new_random_id("bb-");
     req.interactive = ::isatty(STDIN_FILENO) == 1;
     if (t->provider) req.credential_env = t->provider->credential_env;
     if (t->provider) req.credential_files = t->provider->credential_files;

@@ -9,15 +9,30 @@
 #include <boost/json.hpp>
 
 #include <signal.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <set>
 
 namespace bottle::run {
 
 namespace json = boost::json;
+
+std::string new_random_id(const std::string& prefix) {
+    unsigned char b[6] = {};
+    if (::getrandom(b, sizeof b, 0) != static_cast<ssize_t>(sizeof b)) {
+        const auto t = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ static_cast<std::uint64_t>(::getpid());
+        for (std::size_t i = 0; i < sizeof b; ++i) b[i] = static_cast<unsigned char>(t >> (i * 8));
+    }
+    static const char* hex = "0123456789abcdef";
+    std::string id = prefix;
+    for (unsigned char c : b) id += {hex[c >> 4], hex[c & 15]};
+    return id;
+}
 
 result<void> ensure_state_dir(const std::string& dir) {
     std::error_code ec;
@@ -124,14 +139,15 @@ int state_command(const options& o, std::ostream& out, std::ostream& err) {
     for (const auto& r : *states)
         if (launcher_alive(r)) live.insert(r.id);
     (void)smolmachines::collect_leftovers(dir, live, err);
-    // Decision logs outlive their bottle (so the user can read them) until gc
+    // Decision logs outlive their bottle (so the user can read them) until
+    // gc. A docker bottle's socket directory and login copies go with their
+    // reaper, or here when it was killed too (a login copy is a secret).
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
         const auto name = e.path().filename().string();
         const auto id = name.substr(0, name.find('.'));
-        // (and a docker bottle's socket directory, which its reaper removes unless it was killed too)
-        if ((name.ends_with(".egress.log") || name.ends_with(".egress.d")) && !std::filesystem::exists(dir + "/" + id + ".json"))
-            std::filesystem::remove_all(e.path(), ec);
+        const bool kept_by_id = name.ends_with(".egress.log") || name.ends_with(".egress.d") || name.ends_with(".login");
+        if (kept_by_id && !std::filesystem::exists(dir + "/" + id + ".json")) std::filesystem::remove_all(e.path(), ec);
     }
     out << "removed " << removed << " stale bottle" << (removed == 1 ? "" : "s") << '\n';
     return 0;

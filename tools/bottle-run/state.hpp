@@ -29,6 +29,10 @@ struct state_record {
     long long started = 0;  ///< unix seconds
 };
 
+/// `prefix` and 12 random hex digits (getrandom; a pid- and clock-derived
+/// fallback if it fails): a bottle's id ("bb-"), a pool entry's ("bp-").
+[[nodiscard]] std::string new_random_id(const std::string& prefix);
+
 /// Creates `dir` (and parents) if missing and makes it 0700; it must be a
 /// directory owned by this user (not a symlink). Errors: permission_denied.
 [[nodiscard]] result<void> ensure_state_dir(const std::string& dir);

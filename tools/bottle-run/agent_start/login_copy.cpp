@@ -29,6 +29,13 @@ std::vector<std::string> parts_of(const std::string& relative) {
 
 std::string failure(const std::string& what, const std::string& path) { return what + " " + path + ": " + std::strerror(errno); }
 
+/// close(2) that leaves errno as it was (the failure being reported).
+void close_keeping_errno(int fd) {
+    const int e = errno;
+    ::close(fd);
+    errno = e;
+}
+
 }  // namespace
 
 std::optional<login_spec> parse_login_spec(const char* text, std::string& why) {
@@ -56,64 +63,63 @@ std::optional<login_spec> parse_login_spec(const char* text, std::string& why) {
 }
 
 bool place_login(const login_spec& spec, const char* home, std::string& why) {
+    auto fail = [&](const std::string& what, const std::string& path) {
+        why = failure(what, path);
+        return false;
+    };
     if (!home || home[0] != '/') {
         why = "HOME is not an absolute path";
         return false;
     }
-    const int src = ::open(spec.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (src < 0) return why = failure("open", spec.source), false;
     std::string content;
-    char buf[16384];
-    for (;;) {
-        const ssize_t n = ::read(src, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            why = failure("read", spec.source);
-            ::close(src);
+    {
+        const int src = ::open(spec.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (src < 0) return fail("open", spec.source);
+        char buf[16384];
+        ssize_t n = 0;
+        while ((n = ::read(src, buf, sizeof buf)) != 0 && content.size() <= login_max) {
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) break;
+            content.append(buf, static_cast<std::size_t>(n));
+        }
+        close_keeping_errno(src);
+        if (n < 0) return fail("read", spec.source);
+        if (content.size() > login_max) {
+            why = spec.source + " is over 1 MiB";
             return false;
         }
-        if (n == 0) break;
-        content.append(buf, static_cast<std::size_t>(n));
-        if (content.size() > login_max) {
-            ::close(src);
-            return why = spec.source + " is over 1 MiB", false;
-        }
     }
-    ::close(src);
     // Down from HOME one part at a time, each a directory of ours (made 0700
     // when absent), never a symlink.
     int dir = ::open(home, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) return why = failure("open", home), false;
+    if (dir < 0) return fail("open", home);
     const auto parts = parts_of(spec.relative);
     std::string path = home;
     for (std::size_t i = 0; i + 1 < parts.size(); ++i) {
         path += "/" + parts[i];
         if (::mkdirat(dir, parts[i].c_str(), 0700) != 0 && errno != EEXIST) {
-            why = failure("mkdir", path);
-            ::close(dir);
-            return false;
+            close_keeping_errno(dir);
+            return fail("mkdir", path);
         }
         const int next = ::openat(dir, parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        ::close(dir);
-        if (next < 0) return why = failure("open", path), false;
+        close_keeping_errno(dir);
+        if (next < 0) return fail("open", path);
         dir = next;
     }
     path += "/" + parts.back();
     const int fd = ::openat(dir, parts.back().c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-    ::close(dir);
-    if (fd < 0) return why = failure("create", path), false;
-    std::size_t off = 0;
-    while (off < content.size()) {
+    close_keeping_errno(dir);
+    if (fd < 0) return fail("create", path);
+    for (std::size_t off = 0; off < content.size();) {
         const ssize_t n = ::write(fd, content.data() + off, content.size() - off);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            why = failure("write", path);
-            ::close(fd);
-            return false;
+            close_keeping_errno(fd);
+            return fail("write", path);
         }
         off += static_cast<std::size_t>(n);
     }
-    if (::close(fd) != 0) return why = failure("write", path), false;
+    if (::close(fd) != 0) return fail("write", path);
     return true;
 }
 

@@ -53,8 +53,9 @@ result<found_leftovers> find_leftovers(const engine& e, const std::string& state
     auto networks = e.call_json("GET", "/networks?filters=" + filter, std::nullopt, std::chrono::seconds(30));
     if (!networks) return networks.error();
     const std::string boot = boot_id();
-    const auto& listed_containers = containers->is_array() ? containers->get_array() : json::array();
-    const auto& listed_networks = networks->is_array() ? networks->get_array() : json::array();
+    static const json::array none;
+    const auto& listed_containers = containers->is_array() ? containers->get_array() : none;
+    const auto& listed_networks = networks->is_array() ? networks->get_array() : none;
     // Waiting entries of our pool whose sidecar no longer runs (a daemon
     // restart stops it): never claimable, so stale.
     std::set<std::string> not_running;

@@ -202,11 +202,12 @@ struct routed_sidecar {
         std::error_code ec;
         if (made_dir) std::filesystem::remove_all(dir, ec);
     }
-    /// What the reaper removes of it (a claimed entry's container is the plan's sidecar already).
+    /// What the reaper removes of it: the entries' networks and files, and a
+    /// broken entry's container (a claimed one's is the plan's sidecar already).
     void add_to(reap_list& reap) const {
+        if (broken) reap.containers.push_back(broken->container);
         for (const auto* entry : {&broken, &pooled}) {
             if (!*entry) continue;
-            if (entry == &broken) reap.containers.push_back(broken->container);
             for (const auto* n : {&(*entry)->network, &(*entry)->internal_network})
                 if (!n->empty()) reap.networks.push_back(*n);
             for (auto& f : pool_entry_files(**entry)) reap.files.push_back(std::move(f));
@@ -294,12 +295,7 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
     if (base.proxy) {
         if (!daemon) nets = result<json::value>(json::array{});
         if (!nets || !*nets) return failed(err, "networks", nets ? nets->error() : make_error(errc::internal, "not asked"), "");
-        if ((*nets)->is_array())
-            for (const auto& n : (*nets)->get_array())
-                if (const auto* ipam = n.as_object().if_contains("IPAM"))
-                    if (const auto* cfg = ipam->as_object().if_contains("Config"); cfg && cfg->is_array())
-                        for (const auto& c : cfg->get_array())
-                            if (const auto* s = c.as_object().if_contains("Subnet"); s && s->is_string()) req.existing_subnets.emplace_back(s->get_string());
+        req.existing_subnets = network_subnets(**nets);
         // 2. The sidecar image, from the static bottle-egress (imported above when missing).
         if (!binary) return failed(err, "sidecar image", binary.error(), "");
         if (!o.dry_run) {
@@ -431,26 +427,30 @@ int launch(const manifest::bottle_spec& bottle, const native::native_plan& base,
         sidecar_thread = std::thread([&] {
             const auto& s = *plan->sidecar;
             auto fail_with = [&](const error& x, const std::string& remedy) { sidecar_failed.emplace(remedy, x); };
+            // A pooled sidecar runs already and waits for its arguments: one
+            // JSON line on its stdin. A new one is created (connected to its
+            // outbound network in the network topology) and started. Either
+            // way its ready line is awaited on the attach stream.
+            std::optional<hijacked> att;
             if (plan->sidecar_pooled) {
-                // Running already, waiting for its arguments: one JSON line on its stdin.
-                auto att = e.hijack("/containers/" + s.name + "/attach?stream=1&stdin=1&stdout=1");
-                if (!att) return fail_with(att.error(), "");
+                auto a = e.hijack("/containers/" + s.name + "/attach?stream=1&stdin=1&stdout=1");
+                if (!a) return fail_with(a.error(), "");
                 json::array args;
-                for (const auto& a : plan->sidecar_args) args.emplace_back(a);
-                if (!write_all(att->fd.get(), json::serialize(args) + "\n"))
+                for (const auto& arg : plan->sidecar_args) args.emplace_back(arg);
+                if (!write_all(a->fd.get(), json::serialize(args) + "\n"))
                     return fail_with(make_error(errc::io_error, "writing the pooled sidecar's arguments: " + std::string(std::strerror(errno))), "");
-                if (auto r = fault("docker-ready") ? result<void>(make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)")) : await_ready(*att, std::chrono::seconds(10)); !r)
-                    return fail_with(r.error(), "docker logs " + s.name + " shows the proxy's own message");
-                return;
+                att.emplace(std::move(*a));
+            } else {
+                if (auto r = create("sidecar", "/containers/create?name=" + s.name, s.create); !r)
+                    return fail_with(r.error(), "check the daemon can run the sidecar image (docker logs " + s.name + ")");
+                if (!plan->sidecar_out_network.empty())
+                    if (auto r = e.call_json("POST", "/networks/" + plan->sidecar_out_network + "/connect", json::serialize(json::object{{"Container", s.name}})); !r)
+                        return fail_with(r.error(), "");
+                auto a = e.hijack("/containers/" + s.name + "/attach?stream=1&stdout=1");
+                if (!a) return fail_with(a.error(), "");
+                att.emplace(std::move(*a));
+                if (auto r = e.call_json("POST", "/containers/" + s.name + "/start"); !r) return fail_with(r.error(), "");
             }
-            if (auto r = create("sidecar", "/containers/create?name=" + s.name, s.create); !r)
-                return fail_with(r.error(), "check the daemon can run the sidecar image (docker logs " + s.name + ")");
-            if (!plan->sidecar_out_network.empty())
-                if (auto r = e.call_json("POST", "/networks/" + plan->sidecar_out_network + "/connect", json::serialize(json::object{{"Container", s.name}})); !r)
-                    return fail_with(r.error(), "");
-            auto att = e.hijack("/containers/" + s.name + "/attach?stream=1&stdout=1");
-            if (!att) return fail_with(att.error(), "");
-            if (auto r = e.call_json("POST", "/containers/" + s.name + "/start"); !r) return fail_with(r.error(), "");
             if (auto r = fault("docker-ready") ? result<void>(make_error(errc::internal, "injected fault (BOTTLE_RUN_FAULT)")) : await_ready(*att, std::chrono::seconds(10)); !r)
                 return fail_with(r.error(), "docker logs " + s.name + " shows the proxy's own message");
         });

@@ -203,6 +203,20 @@ result<std::string> internal_subnet(const std::string& slug, const std::optional
     return c->to_string();
 }
 
+std::vector<std::string> network_subnets(const json::value& networks) {
+    std::vector<std::string> out;
+    if (!networks.is_array()) return out;
+    for (const auto& n : networks.get_array()) {
+        const auto* o = n.if_object();
+        const auto* ipam = o ? o->if_contains("IPAM") : nullptr;
+        const auto* cfg = ipam && ipam->is_object() ? ipam->get_object().if_contains("Config") : nullptr;
+        if (!cfg || !cfg->is_array()) continue;
+        for (const auto& c : cfg->get_array())
+            if (const auto* s = c.is_object() ? c.get_object().if_contains("Subnet") : nullptr; s && s->is_string()) out.emplace_back(s->get_string());
+    }
+    return out;
+}
+
 result<std::string> hashed_subnet(const std::string& slug, const std::vector<std::string>& existing) {
     auto hash = net::subnet_hash::make(net::cidr::parse(internal_base).value());
     if (!hash) return hash.error();
@@ -247,8 +261,6 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
     }
     sidecar_spec side{r.sidecar_image, out_net, r.egress_log, r.socket_dir, p.sidecar_args, false, labels(p, r, "egress"), r.runtime};
 
-    // The socket topology: the sidecar on its outbound network alone (or a
-    // pooled one, already running), the agent on no network.
     // Every network the backend makes has a /24 of internal_base (never the
     // daemon's default pools: one of those could take all of internal_base).
     std::vector<std::string> existing = r.existing_subnets;
@@ -258,22 +270,23 @@ result<docker_plan> plan_for(const manifest::bottle_spec& bottle, const native::
         existing.push_back(*subnet);
         return network_plan{out_net, outbound_network_body(out_net, *subnet, labels(p, r, "network"))};
     };
-    if (socket_topology && r.pooled) {
+    if (routes && r.pooled) {
+        // A pooled sidecar: running already, its networks made; in the
+        // network topology the agent joins its internal one at .3.
         p.sidecar_pooled = true;
         p.sidecar = container_plan{r.pooled->container, json::value(nullptr)};
+        if (!socket_topology) {
+            p.subnet = r.pooled->subnet;
+            std::tie(p.sidecar_ip, p.agent_ip) = internal_addresses(p.subnet);
+            agent_net = r.pooled->internal_network;
+        }
     } else if (socket_topology) {
+        // The socket topology: the sidecar on its outbound network alone, the
+        // agent on no network.
         auto out = outbound();
         if (!out) return out.error();
         p.networks.push_back(std::move(*out));
         p.sidecar = container_plan{"bb-" + base.bottle_id + "-egress", sidecar_create_body(side)};
-    } else if (routes && r.pooled) {
-        // The network topology with a pooled sidecar: its networks exist, the
-        // agent joins its internal one at .3.
-        p.subnet = r.pooled->subnet;
-        std::tie(p.sidecar_ip, p.agent_ip) = internal_addresses(p.subnet);
-        agent_net = r.pooled->internal_network;
-        p.sidecar_pooled = true;
-        p.sidecar = container_plan{r.pooled->container, json::value(nullptr)};
     } else if (routes) {
         // The network topology. The internal /24 is the bottle's slug
         // through subnet_hash, skipping every subnet the daemon already has

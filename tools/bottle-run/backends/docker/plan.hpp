@@ -198,6 +198,9 @@ struct sidecar_spec {
 /// An ordinary bridge network on `subnet`, the sidecar's way out.
 [[nodiscard]] boost::json::value outbound_network_body(const std::string& name, const std::string& subnet, const boost::json::object& labels);
 
+/// The subnets (CIDR text) of GET /networks' reply, whatever its shape.
+[[nodiscard]] std::vector<std::string> network_subnets(const boost::json::value& networks);
+
 /// The /24 of internal_base that subnet_hash gives `slug`, skipping every
 /// subnet in `existing` (CIDR text). Errors: exhausted.
 [[nodiscard]] result<std::string> hashed_subnet(const std::string& slug, const std::vector<std::string>& existing);

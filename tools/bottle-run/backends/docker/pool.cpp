@@ -16,7 +16,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,18 +34,6 @@ namespace {
 
 constexpr unsigned pool_max = 8;
 constexpr const char* claimed_infix = ".claimed.";
-
-std::string new_pool_id() {
-    unsigned char b[6] = {};
-    if (::getrandom(b, sizeof b, 0) != static_cast<ssize_t>(sizeof b)) {
-        const auto t = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^ static_cast<std::uint64_t>(::getpid());
-        for (std::size_t i = 0; i < sizeof b; ++i) b[i] = static_cast<unsigned char>(t >> (i * 8));
-    }
-    static const char* hex = "0123456789abcdef";
-    std::string id = "bp-";
-    for (unsigned char c : b) id += {hex[c >> 4], hex[c & 15]};
-    return id;
-}
 
 /// A waiting entry's record, when `path` (<prefix>.json) holds one.
 struct waiting_entry {
@@ -84,12 +71,19 @@ std::vector<waiting_entry> waiting_entries(const std::string& dir) {
     return out;
 }
 
-/// Takes a waiting entry out of the pool for good (the claim's rename,
-/// then removal): for an entry of another sidecar spec, or above the size.
-void retire(const engine& e, const waiting_entry& w, const std::string& launcher) {
+/// Claims a waiting entry for `launcher` ("<boot id>/<pid>"): renames
+/// <prefix>.json to <prefix>.claimed.<boot id>.<pid>. rename(2) is atomic:
+/// of two launchers one wins; false for the other (ENOENT).
+bool take(const waiting_entry& w, const std::string& launcher) {
     std::string suffix = launcher;
     std::replace(suffix.begin(), suffix.end(), '/', '.');
-    if (::rename((w.entry.prefix + ".json").c_str(), (w.entry.prefix + claimed_infix + suffix).c_str()) == 0) remove_pooled(e, w.entry);
+    return ::rename((w.entry.prefix + ".json").c_str(), (w.entry.prefix + claimed_infix + suffix).c_str()) == 0;
+}
+
+/// Takes a waiting entry out of the pool for good (claimed, then removed):
+/// for an entry of another sidecar spec, or above the size.
+void retire(const engine& e, const waiting_entry& w, const std::string& launcher) {
+    if (take(w, launcher)) remove_pooled(e, w.entry);
 }
 
 bool is_pool_id(std::string_view id) {
@@ -141,14 +135,11 @@ std::string pool_sidecar_spec(const pool_kind& kind) {
 
 std::optional<pool_entry> claim_pooled(const std::string& state_dir, const std::string& endpoint, const std::string& spec,
                                        const std::string& launcher) {
-    std::string suffix = launcher;
-    std::replace(suffix.begin(), suffix.end(), '/', '.');
     for (const auto& w : waiting_entries(pool_dir(state_dir))) {
         // Another daemon's; or one made by an older bottle-run or proxy, whose
         // container is not what this one would make (the next fill retires it).
         if (w.endpoint != endpoint || w.spec != spec) continue;
-        if (::rename((w.entry.prefix + ".json").c_str(), (w.entry.prefix + claimed_infix + suffix).c_str()) == 0) return w.entry;
-        // ENOENT: another launcher claimed it first.
+        if (take(w, launcher)) return w.entry;  // else another launcher claimed it first
     }
     return std::nullopt;
 }
@@ -197,7 +188,7 @@ int fill_pool(const engine& e, const pool_fill& what) {
     }
     int made = 0;
     for (; waiting + static_cast<unsigned>(made) < what.size; ++made) {
-        const std::string id = new_pool_id();
+        const std::string id = new_random_id("bp-");
         pool_entry entry{dir + "/" + id, id + "-egress", id + "-out", what.kind.network_topology ? id + "-int" : "", ""};
         auto labels = [&](const char* role) {
             return json::object{{label_id, id}, {label_role, role}, {label_launcher, launcher}, {label_bottle, "pool"}, {label_pool, entry.prefix}};
@@ -206,14 +197,8 @@ int fill_pool(const engine& e, const pool_fill& what) {
         auto made_ok = [&]() -> bool {
             if (!what.kind.network_topology && !make_socket_dir(entry.prefix + ".sock")) return false;
             auto nets = e.call_json("GET", "/networks", std::nullopt, std::chrono::seconds(30));
-            std::vector<std::string> existing;
-            if (nets && nets->is_array())
-                for (const auto& n : nets->get_array())
-                    if (const auto* ipam = n.as_object().if_contains("IPAM"); ipam && ipam->is_object())
-                        if (const auto* cfg = ipam->as_object().if_contains("Config"); cfg && cfg->is_array())
-                            for (const auto& c : cfg->get_array())
-                                if (const auto* sn = c.as_object().if_contains("Subnet"); sn && sn->is_string()) existing.emplace_back(sn->get_string());
             if (!nets) return false;
+            auto existing = network_subnets(*nets);
             auto create_network = [&](const json::value& body) {
                 return static_cast<bool>(e.call_json("POST", "/networks/create", json::serialize(body), std::chrono::seconds(60)));
             };
