@@ -46,6 +46,8 @@ public:
         fs::create_directories(p.parent_path());
         std::ofstream(p) << text;
     }
+    /// Process 42 in the v1 memory cgroup /docker/abc, with no AS or DATA rlimit.
+    void v1_process_without_rlimits() const;
     [[nodiscard]] fs::path proc() const { return root_ / "proc" / "42"; }
     [[nodiscard]] fs::path cgroup() const { return root_ / "cgroup"; }
 
@@ -56,6 +58,11 @@ private:
 
 const std::string v1_cgroup_file =
     "9:name=systemd:/\n8:pids:/docker/abc\n4:memory:/docker/abc\n3:cpuset:/\n0::/\n";
+
+void fixture_tree::v1_process_without_rlimits() const {
+    write("proc/42/cgroup", v1_cgroup_file);
+    write("proc/42/limits", limits_text("unlimited", "unlimited"));
+}
 
 TEST(MemoryLimits, ParsesCgroupMembershipOfBothVersions) {
     auto r = lab::memory_cgroup(v1_cgroup_file);
@@ -94,8 +101,7 @@ TEST(MemoryLimits, ParsesLimitValues) {
 
 TEST(MemoryLimits, AV1LimitOnAnAncestorConfines) {
     fixture_tree t;
-    t.write("proc/42/cgroup", v1_cgroup_file);
-    t.write("proc/42/limits", limits_text("unlimited", "unlimited"));
+    t.v1_process_without_rlimits();
     t.write("cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
     t.write("cgroup/memory/docker/memory.limit_in_bytes", "4294967296\n");
     t.write("cgroup/memory/docker/abc/memory.limit_in_bytes", "9223372036854771712\n");
@@ -121,8 +127,7 @@ TEST(MemoryLimits, V2MaxAndAnRlimitCombine) {
 
 TEST(MemoryLimits, NothingSetAndWhatCouldNotBeRead) {
     fixture_tree t;
-    t.write("proc/42/cgroup", v1_cgroup_file);
-    t.write("proc/42/limits", limits_text("unlimited", "unlimited"));
+    t.v1_process_without_rlimits();
     t.write("cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
     auto c = lab::read_memory_confinement(42, t.proc(), t.cgroup());
     EXPECT_FALSE(c.effective());
@@ -166,8 +171,7 @@ TEST(MemoryLimits, RecognisesAProfilesMemoryProcessByArgv0) {
 
 TEST(MemoryLimits, AMemoryProcessRecordSaysWhichProcessItIs) {
     fixture_tree t;
-    t.write("proc/42/cgroup", v1_cgroup_file);
-    t.write("proc/42/limits", limits_text("unlimited", "unlimited"));
+    t.v1_process_without_rlimits();
     t.write("cgroup/memory/docker/abc/memory.limit_in_bytes", "1073741824\n");
     auto c = lab::read_memory_confinement(42, t.proc(), t.cgroup());
     c.process = "runsc-sandbox";
