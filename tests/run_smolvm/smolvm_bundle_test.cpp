@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <filesystem>
 #include <iostream>
 
 namespace sm = bottle::run::smolmachines;
@@ -65,13 +66,17 @@ TEST(SmolvmDockerBundle, EndToEndWithAPrivateDaemon) {
     l.env["BOTTLE_SMOLVM_BUNDLE"] = "docker";
     l.env["BOTTLE_EGRESS_STATIC"] = BOTTLE_BINARY_DIR "/tools/bottle-egress/bottle-egress-static";
     l.env["PATH"] = t + "/bin:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+    // The daemon's containers' cgroups under a parent of this run's own,
+    // removed at the end (dockerd's default /docker stays behind, empty).
+    const std::string cgroup_parent = "/bbsv-" + std::filesystem::path(t).filename().string();
     std::string script =
         "set -u; ip link set lo up; mount --make-rprivate /; "
         "dockerd --data-root " + t + "/dd --exec-root " + t + "/de --pidfile " + t + "/docker.pid -H unix://" + t +
-        "/docker.sock --bip 10.213.0.1/24 >" + t + "/dockerd.log 2>&1 </dev/null & d=$!; "
+        "/docker.sock --bip 10.213.0.1/24 --cgroup-parent " + cgroup_parent + " >" + t + "/dockerd.log 2>&1 </dev/null & d=$!; "
         "for i in $(seq 1 150); do docker version >/dev/null 2>&1 && break; sleep 0.2; done; "
         "docker version >/dev/null 2>&1 || { echo 'DOCKERD-DID-NOT-START'; tail -5 " + t + "/dockerd.log; kill $d; exit 77; }; "
-        "\"$@\"; rc=$?; echo \"CONTAINERS:$(docker ps -aq | wc -l)\"; kill $d; wait $d; exit $rc";
+        "\"$@\"; rc=$?; echo \"CONTAINERS:$(docker ps -aq | wc -l)\"; kill $d; wait $d; "
+        "for cg in /sys/fs/cgroup/*" + cgroup_parent + "; do rmdir \"$cg\" 2>/dev/null; done; exit $rc";
     bottle::os::spawn_request r;
     r.argv = {"/usr/bin/unshare", "--net", "--mount", "--fork", "--", "/bin/bash", "-c", script, "sh",
               BOTTLE_BINARY_DIR "/tools/bottle-run/bottle-run"};
